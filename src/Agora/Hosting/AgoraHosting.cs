@@ -1,0 +1,69 @@
+using System.Net;
+using Agora.Entities;
+using Agora.Errors;
+using Agora.JsonLd;
+using Agora.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Agora.Hosting;
+
+internal static class AgoraHosting
+{
+    public static WebApplicationBuilder AddAgora(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AgoraOptions>()
+            .BindConfiguration(AgoraOptions.Section)
+            .Validate(o => o.Port is > 0 and < 65536, "Agora:Port must be between 1 and 65535.")
+            .Validate(o => o.MaxBodyBytes > 0, "Agora:MaxBodyBytes must be positive.")
+            .Validate(o => o.Synchronous is "Normal" or "Full", "Agora:Synchronous must be Normal or Full.")
+            .Validate(o => IsLoopback(o.Host), "Agora:Host must be a loopback address until security is configured: an open broker is never exposed to a network.")
+            .ValidateOnStart();
+
+        var options = builder.Configuration.GetSection(AgoraOptions.Section).Get<AgoraOptions>() ?? new AgoraOptions();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes;
+            kestrel.AddServerHeader = false;
+            if (IsLoopback(options.Host))
+            {
+                kestrel.Listen(ParseHost(options.Host), options.Port);
+            }
+        });
+
+        builder.Services.AddExceptionHandler<NgsiLdErrorHandler>();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddHttpClient(ContextResolver.HttpClientName);
+        builder.Services.AddSingleton<ContextResolver>();
+        builder.Services.AddSingleton<TenantStores>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TenantStores>());
+        return builder;
+    }
+
+    public static WebApplication UseAgora(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages(async status =>
+        {
+            var http = status.HttpContext;
+            if (http.Response.StatusCode == 404)
+            {
+                await NgsiLdErrorHandler.WriteAsync(http, NgsiLdException.NotFound("Not found", $"No resource at {http.Request.Path}."));
+            }
+            else if (http.Response.StatusCode == 405)
+            {
+                await NgsiLdErrorHandler.WriteAsync(http, new NgsiLdException(ErrorTypes.OperationNotSupported, "Method not allowed", $"{http.Request.Method} is not supported on {http.Request.Path}.", 405));
+            }
+        });
+
+        var options = app.Services.GetRequiredService<IOptions<AgoraOptions>>().Value;
+        app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogWarning(
+            "Agora is listening on http://{Host}:{Port}/ngsi-ld/v1 with its store in {Data}. Security is not configured: anyone who can reach this address may read and write, so Agora listens on loopback only.",
+            options.Host, options.Port, Path.GetFullPath(options.Data)));
+        return app;
+    }
+
+    private static bool IsLoopback(string host) =>
+        host is "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+
+    private static IPAddress ParseHost(string host) => host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(host);
+}

@@ -1,0 +1,23 @@
+using Agora.Entities;
+using Agora.Hosting;
+using Agora.JsonLd;
+
+if (!AgoraCommandLine.TryParse(args, out var hostArgs))
+{
+    return 2;
+}
+
+var builder = WebApplication.CreateBuilder(hostArgs);
+builder.AddAgora();
+
+var app = builder.Build();
+app.UseAgora();
+
+var ngsiLd = app.MapGroup("/ngsi-ld/v1");
+ngsiLd.MapEntities();
+ngsiLd.MapJsonLdContexts();
+
+await app.RunAsync();
+return 0;
+
+public partial class Program;
