@@ -1,6 +1,267 @@
+using System.Text.Json.Nodes;
+using Agora.Errors;
+using Agora.JsonLd;
+using Agora.NgsiLd;
+using Agora.Storage;
+using Microsoft.Data.Sqlite;
+
 namespace Agora.Entities;
 
+/// The NGSI-LD entity and attribute operations (ETSI GS CIM 009 clauses 5.6 and 5.7; HTTP binding 6.4–6.7).
 internal static class EntitiesApi
 {
-    public static RouteGroupBuilder MapEntities(this RouteGroupBuilder group) => group;
+    private const string LocationIri = "https://uri.etsi.org/ngsi-ld/location";
+
+    public static RouteGroupBuilder MapEntities(this RouteGroupBuilder group)
+    {
+        group.MapPost("/entities", Create);
+        group.MapGet("/entities/{id}", Retrieve);
+        group.MapPut("/entities/{id}", Replace);
+        group.MapPatch("/entities/{id}", Merge);
+        group.MapDelete("/entities/{id}", Delete);
+        group.MapPost("/entities/{id}/attrs", Append);
+        group.MapPatch("/entities/{id}/attrs", UpdateAttributes);
+        group.MapPatch("/entities/{id}/attrs/{attrId}", PatchAttribute);
+        group.MapPut("/entities/{id}/attrs/{attrId}", ReplaceAttribute);
+        group.MapDelete("/entities/{id}/attrs/{attrId}", DeleteAttribute);
+        return group;
+    }
+
+    private static async Task<IResult> Create(HttpContext http, TenantStores tenants)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        var (body, context) = await NgsiLdRequest.BodyAsync(http);
+        var doc = Input(context).Entity(body.AsObject());
+        var id = (string)doc["id"]!;
+        await tenants.GetOrCreate(tenant).WriteAsync(c =>
+        {
+            EntityRows.Insert(c, doc);
+            return true;
+        });
+        return TypedResults.Created($"/ngsi-ld/v1/entities/{id}");
+    }
+
+    private static async Task<IResult> Retrieve(HttpContext http, TenantStores tenants, string id)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: true);
+        CheckId(id);
+        var context = await NgsiLdRequest.ContextAsync(http);
+        var representation = RepresentationQuery.Parse(http.Request.Query, context);
+        var geometry = http.Request.Query["geometryProperty"] is { Count: > 0 } g ? RepresentationQuery.Expand(g.ToString(), context) : LocationIri;
+        var doc = tenants.Existing(tenant).Read(c => EntityRows.Find(c, id)) ?? throw EntityNotFound(id);
+        CheckType(http, doc, context);
+        JsonNode entity = mediaType == MediaTypes.GeoJson
+            ? EntityOutput.Feature(doc, representation, context, geometry)
+            : EntityOutput.Render(doc, representation, context);
+        return new NgsiLdResult(entity, context, mediaType);
+    }
+
+    private static async Task<IResult> Replace(HttpContext http, TenantStores tenants, string id)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        CheckId(id);
+        var (body, context) = await NgsiLdRequest.BodyAsync(http);
+        var fragment = body.AsObject();
+        CheckBodyId(fragment, id);
+        await tenants.Existing(tenant).WriteAsync(c =>
+        {
+            var stored = Load(c, id);
+            var replacement = (JsonObject)fragment.DeepClone();
+            replacement["id"] = id;
+            replacement["type"] ??= EntityOutput.Types(stored["type"]!.AsArray(), context);
+            EntityRows.Update(c, EntityUpdates.Replace(stored, Input(context).Entity(replacement)));
+            return true;
+        });
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> Merge(HttpContext http, TenantStores tenants, string id)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        CheckId(id);
+        var (body, context) = await NgsiLdRequest.BodyAsync(http, allowMergePatch: true);
+        var input = Input(context);
+        var obj = body.AsObject();
+        CheckBodyId(obj, id);
+        var fragment = input.Fragment(obj, allowNull: true);
+        var types = obj["type"] is { } t ? input.Types(t) : null;
+        var scope = obj["scope"] is { } s ? EntityInput.Scope(s) : null;
+        await tenants.Existing(tenant).WriteAsync(c =>
+        {
+            var doc = Load(c, id);
+            EntityUpdates.Merge(doc, fragment, types, scope, input.Now);
+            EntityRows.Update(c, doc);
+            return true;
+        });
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> Delete(HttpContext http, TenantStores tenants, string id)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        CheckId(id);
+        var deleted = await tenants.Existing(tenant).WriteAsync(c => EntityRows.Delete(c, id));
+        return deleted ? TypedResults.NoContent() : throw EntityNotFound(id);
+    }
+
+    private static async Task<IResult> Append(HttpContext http, TenantStores tenants, string id)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        CheckId(id);
+        var noOverwrite = RepresentationQuery.List(http.Request.Query, "options") switch
+        {
+            [] => false,
+            ["noOverwrite"] => true,
+            var other => throw NgsiLdException.BadRequest("Invalid options", $"'{string.Join(',', other)}' is not an option of append; only noOverwrite is."),
+        };
+        var (body, context) = await NgsiLdRequest.BodyAsync(http);
+        var input = Input(context);
+        var obj = body.AsObject();
+        CheckBodyId(obj, id);
+        var fragment = input.Fragment(obj);
+        var types = obj["type"] is { } t ? input.Types(t) : null;
+        var result = await tenants.Existing(tenant).WriteAsync(c =>
+        {
+            var doc = Load(c, id);
+            if (types is not null)
+            {
+                EntityUpdates.AddTypes(doc, types);
+            }
+            var outcome = EntityUpdates.Append(doc, fragment, noOverwrite, input.Now);
+            EntityRows.Update(c, doc);
+            return outcome;
+        });
+        return UpdateOutcome(result, context);
+    }
+
+    private static async Task<IResult> UpdateAttributes(HttpContext http, TenantStores tenants, string id)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        CheckId(id);
+        var (body, context) = await NgsiLdRequest.BodyAsync(http);
+        var input = Input(context);
+        var obj = body.AsObject();
+        CheckBodyId(obj, id);
+        var fragment = input.Fragment(obj);
+        if (fragment.Count == 0)
+        {
+            throw NgsiLdException.BadRequest("No attributes", "The body names no attribute to update.");
+        }
+        var result = await tenants.Existing(tenant).WriteAsync(c =>
+        {
+            var doc = Load(c, id);
+            var outcome = EntityUpdates.Update(doc, fragment, input.Now);
+            EntityRows.Update(c, doc);
+            return outcome;
+        });
+        return UpdateOutcome(result, context);
+    }
+
+    private static async Task<IResult> PatchAttribute(HttpContext http, TenantStores tenants, string id, string attrId)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        CheckId(id);
+        var (body, context) = await NgsiLdRequest.BodyAsync(http);
+        var input = Input(context);
+        var iri = input.ExpandName(attrId);
+        var instances = input.Attribute(attrId, body, partial: true);
+        await tenants.Existing(tenant).WriteAsync(c =>
+        {
+            var doc = Load(c, id);
+            EntityUpdates.PatchAttribute(doc, iri, attrId, instances, input.Now);
+            EntityRows.Update(c, doc);
+            return true;
+        });
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> ReplaceAttribute(HttpContext http, TenantStores tenants, string id, string attrId)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        CheckId(id);
+        var (body, context) = await NgsiLdRequest.BodyAsync(http);
+        var input = Input(context);
+        var iri = input.ExpandName(attrId);
+        var instances = input.Attribute(attrId, body);
+        await tenants.Existing(tenant).WriteAsync(c =>
+        {
+            var doc = Load(c, id);
+            EntityUpdates.ReplaceAttribute(doc, iri, attrId, instances, input.Now);
+            EntityRows.Update(c, doc);
+            return true;
+        });
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> DeleteAttribute(HttpContext http, TenantStores tenants, string id, string attrId)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        CheckId(id);
+        var context = await NgsiLdRequest.ContextAsync(http);
+        var iri = RepresentationQuery.Expand(attrId, context);
+        var datasetId = http.Request.Query["datasetId"].ToString() is { Length: > 0 } d ? d : null;
+        if (datasetId is not null)
+        {
+            Names.CheckUri(datasetId, "datasetId");
+        }
+        var deleteAll = http.Request.Query["deleteAll"].ToString() switch
+        {
+            "" or "false" => false,
+            "true" => true,
+            var other => throw NgsiLdException.BadRequest("Invalid deleteAll", $"deleteAll must be true or false, not '{other}'."),
+        };
+        var now = EntityInput.Timestamp(DateTimeOffset.UtcNow);
+        await tenants.Existing(tenant).WriteAsync(c =>
+        {
+            var doc = Load(c, id);
+            EntityUpdates.DeleteAttribute(doc, iri, attrId, datasetId, deleteAll, now);
+            EntityRows.Update(c, doc);
+            return true;
+        });
+        return TypedResults.NoContent();
+    }
+
+    private static EntityInput Input(JsonLdContext context) => new(context, EntityInput.Timestamp(DateTimeOffset.UtcNow));
+
+    private static JsonObject Load(SqliteConnection c, string id) => EntityRows.Find(c, id) ?? throw EntityNotFound(id);
+
+    private static IResult UpdateOutcome(UpdateResult result, JsonLdContext context)
+    {
+        if (result.NotUpdated.Count == 0)
+        {
+            return TypedResults.NoContent();
+        }
+        var body = new JsonObject
+        {
+            ["updated"] = new JsonArray([.. result.Updated.Distinct().Select(a => (JsonNode?)JsonValue.Create(context.CompactIri(a)))]),
+            ["notUpdated"] = new JsonArray([.. result.NotUpdated.Select(n => (JsonNode?)new JsonObject
+            {
+                ["attributeName"] = context.CompactIri(n.Attribute),
+                ["reason"] = n.Reason,
+            })]),
+        };
+        return new NgsiLdResult(body, context, MediaTypes.Json, 207);
+    }
+
+    private static void CheckId(string id) => Names.CheckUri(id, "entity id");
+
+    private static void CheckBodyId(JsonObject body, string id)
+    {
+        if (body["id"] is { } bodyId && EntityInput.Id(bodyId) != id)
+        {
+            throw NgsiLdException.BadRequest("Conflicting id", $"The body's id {bodyId} is not the id in the path, {id}.");
+        }
+    }
+
+    private static void CheckType(HttpContext http, JsonObject doc, JsonLdContext context)
+    {
+        var wanted = http.Request.Query["type"].ToString();
+        if (wanted.Length > 0 && !doc["type"]!.AsArray().Any(t => (string)t! == RepresentationQuery.Expand(wanted, context)))
+        {
+            throw EntityNotFound((string)doc["id"]!);
+        }
+    }
+
+    private static NgsiLdException EntityNotFound(string id) => NgsiLdException.NotFound("Entity not found", $"No entity with id {id}.");
 }

@@ -32,6 +32,8 @@ internal sealed class NgsiLdErrorHandler(ILogger<NgsiLdErrorHandler> logger) : I
         _ => new NgsiLdException(ErrorTypes.InternalError, "Internal error", "The server failed to process the request; the failure is logged."),
     };
 
+    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static async Task WriteAsync(HttpContext http, NgsiLdException error, CancellationToken ct = default)
     {
         if (http.Response.HasStarted)
@@ -42,6 +44,6 @@ internal sealed class NgsiLdErrorHandler(ILogger<NgsiLdErrorHandler> logger) : I
         http.Response.StatusCode = error.Status;
         http.Response.ContentType = "application/json";
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        await http.Response.WriteAsync(error.ToJson().ToJsonString(), ct);
+        await http.Response.WriteAsync(error.ToJson().ToJsonString(JsonOptions), ct);
     }
 }

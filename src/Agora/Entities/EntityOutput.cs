@@ -1,0 +1,176 @@
+using System.Text.Json.Nodes;
+using Agora.JsonLd;
+
+namespace Agora.Entities;
+
+internal enum Format { Normalized, Concise, KeyValues }
+
+/// How an entity is to be shown: the representation, the projection (attrs, pick, omit, all as expanded
+/// names, id/type/scope kept as is), the language and whether system attributes are included.
+internal sealed record Representation(
+    Format Format = Format.Normalized,
+    bool SysAttrs = false,
+    IReadOnlySet<string>? Pick = null,
+    IReadOnlySet<string>? Omit = null,
+    LanguagePreference? Lang = null);
+
+/// Renders stored (expanded) entities in a client's @context and requested representation.
+internal static class EntityOutput
+{
+    public static JsonObject Render(JsonObject doc, Representation r, JsonLdContext context)
+    {
+        var entity = new JsonObject();
+        foreach (var (key, value) in doc)
+        {
+            if (!Selected(key, r))
+            {
+                continue;
+            }
+            switch (key)
+            {
+                case "id":
+                    entity["id"] = value!.DeepClone();
+                    break;
+                case "type":
+                    entity["type"] = Types(value!.AsArray(), context);
+                    break;
+                case "scope":
+                    var scopes = value!.AsArray();
+                    entity["scope"] = scopes.Count == 1 ? scopes[0]!.DeepClone() : scopes.DeepClone();
+                    break;
+                case "createdAt" or "modifiedAt":
+                    if (r.SysAttrs && r.Format != Format.KeyValues)
+                    {
+                        entity[key] = value!.DeepClone();
+                    }
+                    break;
+                default:
+                    entity[context.CompactIri(key)] = Attribute(key, value!.AsArray(), r, context);
+                    break;
+            }
+        }
+        return entity;
+    }
+
+    /// The entity as a GeoJSON Feature (clause 4.5.17): the chosen GeoProperty's value is its geometry.
+    public static JsonObject Feature(JsonObject doc, Representation r, JsonLdContext context, string geometryIri)
+    {
+        var properties = Render(doc, r, context);
+        var id = properties["id"]?.DeepClone() ?? doc["id"]!.DeepClone();
+        properties.Remove("id");
+        var geometry = doc[geometryIri] is JsonArray instances && instances.Count > 0
+            ? instances[0]!["value"]?.DeepClone()
+            : null;
+        return new JsonObject { ["id"] = id, ["type"] = "Feature", ["geometry"] = geometry, ["properties"] = properties };
+    }
+
+    public static JsonNode Types(JsonArray types, JsonLdContext context) =>
+        types.Count == 1
+            ? JsonValue.Create(context.CompactIri((string)types[0]!))
+            : new JsonArray([.. types.Select(t => (JsonNode?)JsonValue.Create(context.CompactIri((string)t!)))]);
+
+    private static bool Selected(string key, Representation r) =>
+        (r.Pick is null || r.Pick.Contains(key)) && (r.Omit is null || !r.Omit.Contains(key))
+        || key is "createdAt" or "modifiedAt" && (r.Pick is null || r.Pick.Contains("id"));
+
+    private static JsonNode? Attribute(string iri, JsonArray instances, Representation r, JsonLdContext context)
+    {
+        if (instances.Count == 1)
+        {
+            return Instance(iri, instances[0]!.AsObject(), r, context);
+        }
+        return new JsonArray([.. instances.Select(i => Instance(iri, i!.AsObject(), r, context))]);
+    }
+
+    private static JsonNode? Instance(string iri, JsonObject stored, Representation r, JsonLdContext context)
+    {
+        var type = (string)stored["type"]!;
+        var valueMember = Members.ValueMember(type);
+        JsonNode? value = OutputValue(iri, type, stored[valueMember]!, context);
+
+        if (type == "LanguageProperty" && r.Lang is { } lang)
+        {
+            var (text, tag) = lang.Select(stored["languageMap"]!.AsObject());
+            if (r.Format == Format.KeyValues)
+            {
+                return text;
+            }
+            type = "Property";
+            valueMember = "value";
+            value = text;
+            stored = new JsonObject(stored.Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())).Where(p => p.Key != "languageMap")) { ["lang"] = tag };
+        }
+
+        if (r.Format == Format.KeyValues)
+        {
+            return type == "ListRelationship" && value is JsonArray list ? new JsonArray([.. list.Select(o => o?["object"]?.DeepClone())]) : value;
+        }
+
+        var result = new JsonObject();
+        if (r.Format == Format.Normalized)
+        {
+            result["type"] = type;
+        }
+        result[valueMember] = value;
+        foreach (var (key, member) in stored)
+        {
+            if (key == "type" || key == valueMember || member is null)
+            {
+                continue;
+            }
+            if (key.Contains(':'))
+            {
+                var sub = member is JsonArray many
+                    ? new JsonArray([.. many.Select(m => Instance(key, m!.AsObject(), r, context))])
+                    : Instance(key, member.AsObject(), r, context);
+                result[context.CompactIri(key)] = sub;
+            }
+            else if (key is "createdAt" or "modifiedAt")
+            {
+                if (r.SysAttrs)
+                {
+                    result[key] = member.DeepClone();
+                }
+            }
+            else
+            {
+                result[key] = key == "objectType" ? JsonValue.Create(context.CompactIri((string)member!)) : member.DeepClone();
+            }
+        }
+
+        // Concise (clause 4.5.3): a Property or GeoProperty with nothing but its value is that value.
+        if (r.Format == Format.Concise && result.Count == 1 && type is "Property" or "GeoProperty"
+            && (type == "GeoProperty" || value is not JsonObject))
+        {
+            result.Remove(valueMember);
+            return value;
+        }
+        return result;
+    }
+
+    private static JsonNode OutputValue(string iri, string type, JsonNode value, JsonLdContext context)
+    {
+        switch (type)
+        {
+            case "VocabProperty":
+                return MapStrings(value, context.CompactIri);
+            case "Property":
+                var coercion = context.DefinitionOf(iri)?.TypeCoercion;
+                return coercion switch
+                {
+                    "@vocab" => MapStrings(value, context.CompactIri),
+                    "@id" => MapStrings(value, context.CompactId),
+                    _ => value.DeepClone(),
+                };
+            default:
+                return value.DeepClone();
+        }
+    }
+
+    private static JsonNode MapStrings(JsonNode v, Func<string, string> map) => v switch
+    {
+        JsonValue s when s.TryGetValue<string>(out var text) => JsonValue.Create(map(text)),
+        JsonArray a => new JsonArray([.. a.Select(i => i is null ? null : MapStrings(i, map))]),
+        _ => v.DeepClone(),
+    };
+}

@@ -1,0 +1,178 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Agora.Errors;
+using Agora.Hosting;
+using Agora.JsonLd;
+using Agora.Storage;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Agora.NgsiLd;
+
+/// What every NGSI-LD request carries besides its path: the tenant, the @context (from the Link header or
+/// the body) and, for writes, a JSON body that has been size-checked and parsed.
+internal static class NgsiLdRequest
+{
+    public const string TenantHeader = "NGSILD-Tenant";
+    public const string ContextRel = "http://www.w3.org/ns/json-ld#context";
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
+
+    public static string Tenant(HttpContext http)
+    {
+        var tenant = http.Request.Headers[TenantHeader].ToString().Trim();
+        if (tenant.Length > 0)
+        {
+            // Every answer names the tenant it was given, as clause 6.3.14 asks.
+            http.Response.Headers[TenantHeader] = tenant;
+        }
+        return tenant;
+    }
+
+    /// The context of a request without a body: its Link header, or the core context.
+    public static ValueTask<JsonLdContext> ContextAsync(HttpContext http)
+    {
+        var link = LinkedContext(http.Request);
+        return link is null
+            ? ValueTask.FromResult(JsonLdContext.Core)
+            : http.RequestServices.GetRequiredService<ContextResolver>().ResolveAsync(JsonValue.Create(link), http.RequestAborted);
+    }
+
+    /// Reads a JSON body of an NGSI-LD write and the context it is to be expanded with: the body's
+    /// "@context" under application/ld+json, the Link header under application/json.
+    public static async ValueTask<(JsonNode Body, JsonLdContext Context)> BodyAsync(HttpContext http, bool allowMergePatch = false)
+    {
+        var request = http.Request;
+        var mediaType = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) ? parsed.MediaType.Value?.ToLowerInvariant() : null;
+        var ldJson = mediaType == MediaTypes.JsonLd;
+        if (!ldJson && mediaType != MediaTypes.Json && !(allowMergePatch && mediaType == MediaTypes.MergePatch))
+        {
+            throw new NgsiLdException(ErrorTypes.InvalidRequest, "Unsupported media type",
+                $"Content-Type '{request.ContentType}' is not supported; send application/json or application/ld+json.", 415);
+        }
+        var body = await ParseAsync(http);
+        var bodyContext = body is JsonObject o ? o["@context"] : null;
+        if (body is JsonArray)
+        {
+            throw NgsiLdException.BadRequest("Invalid payload", "The body must be a JSON object.");
+        }
+        if (ldJson)
+        {
+            if (bodyContext is null)
+            {
+                throw NgsiLdException.BadRequest("Missing @context", "A body sent as application/ld+json must carry its @context.");
+            }
+            ((JsonObject)body).Remove("@context");
+            return (body, await Resolver(http).ResolveAsync(bodyContext, http.RequestAborted));
+        }
+        if (bodyContext is not null || (body is JsonObject obj && obj.ContainsKey("@context")))
+        {
+            throw NgsiLdException.BadRequest("Unexpected @context", "A body sent as application/json must not carry @context; put it in a Link header or send application/ld+json.");
+        }
+        return (body, await ContextAsync(http));
+    }
+
+    private static ContextResolver Resolver(HttpContext http) => http.RequestServices.GetRequiredService<ContextResolver>();
+
+    private static async ValueTask<JsonNode> ParseAsync(HttpContext http)
+    {
+        var limit = http.RequestServices.GetRequiredService<IOptions<AgoraOptions>>().Value.MaxBodyBytes;
+        if (http.Request.ContentLength > limit)
+        {
+            throw TooLarge(limit);
+        }
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        var stream = http.Request.Body;
+        while (true)
+        {
+            var read = await stream.ReadAsync(buffer.GetMemory(8192), http.RequestAborted);
+            if (read == 0)
+            {
+                break;
+            }
+            buffer.Advance(read);
+            if (buffer.WrittenCount > limit)
+            {
+                throw TooLarge(limit);
+            }
+        }
+        if (buffer.WrittenCount == 0)
+        {
+            throw NgsiLdException.Invalid("Empty body", "This operation needs a JSON body.");
+        }
+        try
+        {
+            return JsonNode.Parse(buffer.WrittenSpan, documentOptions: ParseOptions)
+                ?? throw NgsiLdException.BadRequest("Invalid payload", "The body must be a JSON object, not null.");
+        }
+        catch (JsonException e)
+        {
+            throw NgsiLdException.Invalid("Malformed JSON", e.Message);
+        }
+        catch (ArgumentException e)
+        {
+            throw NgsiLdException.Invalid("Malformed JSON", e.Message);
+        }
+    }
+
+    private static NgsiLdException TooLarge(long limit) => new(ErrorTypes.BadRequestData, "Payload too large",
+        $"The request body exceeds the limit of {limit} bytes (Agora:MaxBodyBytes).", 413);
+
+    /// The URL of the Link header with the JSON-LD context relation, if any.
+    public static string? LinkedContext(HttpRequest request)
+    {
+        var values = request.Headers.Link;
+        if (values.Count == 0)
+        {
+            return null;
+        }
+        foreach (var header in values)
+        {
+            foreach (var link in SplitLinks(header ?? ""))
+            {
+                var open = link.IndexOf('<');
+                var close = link.IndexOf('>');
+                if (open != 0 || close < 0)
+                {
+                    throw NgsiLdException.BadRequest("Invalid Link header", $"'{link}' is not of the form <URL>; rel=\"{ContextRel}\".");
+                }
+                var parameters = link[(close + 1)..];
+                if (parameters.Contains(ContextRel, StringComparison.Ordinal) || !parameters.Contains("rel=", StringComparison.Ordinal))
+                {
+                    var url = link[1..close].Trim();
+                    if (!Uri.TryCreate(url, UriKind.Absolute, out _))
+                    {
+                        throw NgsiLdException.BadRequest("Invalid Link header", $"The @context link '{url}' is not an absolute URL.");
+                    }
+                    return url;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static IEnumerable<string> SplitLinks(string header)
+    {
+        var start = 0;
+        var inAngle = false;
+        var inQuote = false;
+        for (var i = 0; i < header.Length; i++)
+        {
+            switch (header[i])
+            {
+                case '<' when !inQuote: inAngle = true; break;
+                case '>' when !inQuote: inAngle = false; break;
+                case '"' when !inAngle: inQuote = !inQuote; break;
+                case ',' when !inAngle && !inQuote:
+                    yield return header[start..i].Trim();
+                    start = i + 1;
+                    break;
+            }
+        }
+        var last = header[start..].Trim();
+        if (last.Length > 0)
+        {
+            yield return last;
+        }
+    }
+}

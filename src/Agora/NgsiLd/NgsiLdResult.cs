@@ -1,0 +1,56 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Agora.JsonLd;
+
+namespace Agora.NgsiLd;
+
+/// An NGSI-LD payload in the negotiated media type: application/json names its @context in a Link header,
+/// application/ld+json carries it in the body (in each element of an array), application/geo+json does both
+/// the Link header and, for a Feature, nothing more.
+internal sealed class NgsiLdResult(JsonNode body, JsonLdContext context, string mediaType, int status = 200) : IResult
+{
+    // Relaxed escaping: non-ASCII text (street names, languageMaps) goes out as UTF-8, not \uXXXX.
+    internal static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Indented = false,
+        SkipValidation = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public async Task ExecuteAsync(HttpContext http)
+    {
+        var response = http.Response;
+        response.StatusCode = status;
+        response.ContentType = mediaType;
+        if (mediaType == MediaTypes.JsonLd)
+        {
+            AttachContext(body, context);
+        }
+        else
+        {
+            response.Headers.Link = $"<{context.LinkUrl}>; rel=\"{NgsiLdRequest.ContextRel}\"; type=\"{MediaTypes.JsonLd}\"";
+        }
+        await using var writer = new Utf8JsonWriter(response.BodyWriter, WriterOptions);
+        body.WriteTo(writer);
+        await writer.FlushAsync(http.RequestAborted);
+    }
+
+    private static void AttachContext(JsonNode body, JsonLdContext context)
+    {
+        switch (body)
+        {
+            case JsonObject o:
+                o["@context"] = context.ResponseContext.DeepClone();
+                break;
+            case JsonArray a:
+                foreach (var item in a)
+                {
+                    if (item is JsonObject element)
+                    {
+                        element["@context"] = context.ResponseContext.DeepClone();
+                    }
+                }
+                break;
+        }
+    }
+}

@@ -1,0 +1,160 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace Agora.Storage;
+
+/// One tenant's SQLite database. SQLite allows one writer at a time, so writes are queued to a single
+/// writer loop that commits whatever has queued up in one transaction (group commit): one fsync serves many
+/// requests, and each request still succeeds or fails on its own through a savepoint. Readers use pooled
+/// connections and, thanks to WAL, never wait for the writer.
+internal sealed class SqliteTenantStore : IAsyncDisposable
+{
+    private const int MaxGroup = 256;
+    private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new() { SingleReader = true });
+    private readonly string _readConnectionString;
+    private readonly SqliteConnection _writer;
+    private readonly Task _writerLoop;
+
+    public string Tenant { get; }
+
+    private SqliteTenantStore(string tenant, string path, string synchronous)
+    {
+        Tenant = tenant;
+        var builder = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true };
+        _writer = new SqliteConnection(builder.ToString());
+        _writer.Open();
+        Execute(_writer, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;");
+        Schema.Migrate(_writer);
+        builder.Mode = SqliteOpenMode.ReadOnly;
+        _readConnectionString = builder.ToString();
+        _writerLoop = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    public static SqliteTenantStore Open(string tenant, string path, string synchronous) => new(tenant, path, synchronous);
+
+    /// Runs a read on a pooled read-only connection.
+    public T Read<T>(Func<SqliteConnection, T> read)
+    {
+        using var connection = new SqliteConnection(_readConnectionString);
+        connection.Open();
+        return read(connection);
+    }
+
+    /// Queues a write; it runs inside the writer's transaction and its effects are durable once the task completes.
+    /// An exception thrown by <paramref name="write"/> rolls back that write alone and is rethrown to the caller.
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, T> write)
+    {
+        var pending = new PendingWrite<T>(write);
+        if (!_writes.Writer.TryWrite(pending))
+        {
+            throw new ObjectDisposedException(nameof(SqliteTenantStore));
+        }
+        return pending.Completion.Task;
+    }
+
+    private async Task WriteLoop()
+    {
+        var group = new List<PendingWrite>(MaxGroup);
+        while (await _writes.Reader.WaitToReadAsync())
+        {
+            group.Clear();
+            while (group.Count < MaxGroup && _writes.Reader.TryRead(out var next))
+            {
+                group.Add(next);
+            }
+            CommitGroup(group);
+        }
+    }
+
+    private void CommitGroup(List<PendingWrite> group)
+    {
+        try
+        {
+            using var tx = _writer.BeginTransaction();
+            foreach (var write in group)
+            {
+                Execute(_writer, "SAVEPOINT w");
+                if (write.Run(_writer))
+                {
+                    Execute(_writer, "RELEASE w");
+                }
+                else
+                {
+                    Execute(_writer, "ROLLBACK TO w; RELEASE w");
+                }
+            }
+            tx.Commit();
+        }
+        catch (Exception e)
+        {
+            // The commit itself failed (disk full, I/O error): nothing of the group is durable.
+            foreach (var write in group)
+            {
+                write.Fail(e);
+            }
+            return;
+        }
+        foreach (var write in group)
+        {
+            write.Publish();
+        }
+    }
+
+    internal static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _writes.Writer.TryComplete();
+        await _writerLoop;
+        _writer.Dispose();
+    }
+
+    private abstract class PendingWrite
+    {
+        /// Runs the write; false when it failed and must be rolled back.
+        public abstract bool Run(SqliteConnection connection);
+        public abstract void Publish();
+        public abstract void Fail(Exception e);
+    }
+
+    private sealed class PendingWrite<T>(Func<SqliteConnection, T> write) : PendingWrite
+    {
+        private T? _result;
+        private Exception? _error;
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override bool Run(SqliteConnection connection)
+        {
+            try
+            {
+                _result = write(connection);
+                return true;
+            }
+            catch (Exception e)
+            {
+                _error = e;
+                return false;
+            }
+        }
+
+        // Results are handed out only after the commit, so no caller sees a write that could still be lost.
+        public override void Publish()
+        {
+            if (_error is null)
+            {
+                Completion.TrySetResult(_result!);
+            }
+            else
+            {
+                Completion.TrySetException(_error);
+            }
+        }
+
+        public override void Fail(Exception e) => Completion.TrySetException(e);
+    }
+}
