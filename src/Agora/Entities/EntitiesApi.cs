@@ -11,6 +11,8 @@ namespace Agora.Entities;
 internal static class EntitiesApi
 {
     private const string LocationIri = "https://uri.etsi.org/ngsi-ld/location";
+    private static readonly string[] RetrieveParameters =
+        ["attrs", "pick", "omit", "options", "format", "lang", "geometryProperty", "type", "join", "joinLevel", "local", "containedBy", "datasetId", "via"];
 
     public static RouteGroupBuilder MapEntities(this RouteGroupBuilder group)
     {
@@ -30,6 +32,7 @@ internal static class EntitiesApi
     private static async Task<IResult> Create(HttpContext http, TenantStores tenants)
     {
         var tenant = NgsiLdRequest.Tenant(http);
+        NgsiLdRequest.AllowParameters(http, "local");
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
         var doc = Input(context).Entity(body.AsObject());
         var id = (string)doc["id"]!;
@@ -45,12 +48,14 @@ internal static class EntitiesApi
     {
         var tenant = NgsiLdRequest.Tenant(http);
         var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: true);
+        NgsiLdRequest.AllowParameters(http, RetrieveParameters);
         CheckId(id);
         var context = await NgsiLdRequest.ContextAsync(http);
         var representation = RepresentationQuery.Parse(http.Request.Query, context);
         var geometry = http.Request.Query["geometryProperty"] is { Count: > 0 } g ? RepresentationQuery.Expand(g.ToString(), context) : LocationIri;
         var doc = tenants.Existing(tenant).Read(c => EntityRows.Find(c, id)) ?? throw EntityNotFound(id);
         CheckType(http, doc, context);
+        CheckProjectionMatches(doc, representation, http.Request.Query.ContainsKey("attrs"));
         JsonNode entity = mediaType == MediaTypes.GeoJson
             ? EntityOutput.Feature(doc, representation, context, geometry)
             : EntityOutput.Render(doc, representation, context);
@@ -121,6 +126,11 @@ internal static class EntitiesApi
         CheckBodyId(obj, id);
         var fragment = input.Fragment(obj);
         var types = obj["type"] is { } t ? input.Types(t) : null;
+        var scope = obj["scope"] is { } sc ? EntityInput.Scope(sc) : null;
+        if (fragment.Count == 0 && types is null && scope is null)
+        {
+            throw NgsiLdException.BadRequest("Nothing to append", "The body names no attribute to append.");
+        }
         var result = await tenants.Existing(tenant).WriteAsync(c =>
         {
             var doc = Load(c, id);
@@ -129,6 +139,10 @@ internal static class EntitiesApi
                 EntityUpdates.AddTypes(doc, types);
             }
             var outcome = EntityUpdates.Append(doc, fragment, noOverwrite, input.Now);
+            if (scope is not null)
+            {
+                EntityUpdates.AppendScope(doc, scope, noOverwrite, outcome);
+            }
             EntityRows.Update(c, doc);
             return outcome;
         });
@@ -144,7 +158,9 @@ internal static class EntitiesApi
         var obj = body.AsObject();
         CheckBodyId(obj, id);
         var fragment = input.Fragment(obj);
-        if (fragment.Count == 0)
+        var scope = obj["scope"] is { } sc ? EntityInput.Scope(sc) : null;
+        var types = obj["type"] is { } t ? input.Types(t) : null;
+        if (fragment.Count == 0 && scope is null && types is null)
         {
             throw NgsiLdException.BadRequest("No attributes", "The body names no attribute to update.");
         }
@@ -152,6 +168,14 @@ internal static class EntitiesApi
         {
             var doc = Load(c, id);
             var outcome = EntityUpdates.Update(doc, fragment, input.Now);
+            if (types is not null)
+            {
+                EntityUpdates.AddTypes(doc, types);
+            }
+            if (scope is not null)
+            {
+                EntityUpdates.UpdateScope(doc, scope, outcome);
+            }
             EntityRows.Update(c, doc);
             return outcome;
         });
@@ -165,6 +189,10 @@ internal static class EntitiesApi
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
         var input = Input(context);
         var iri = input.ExpandName(attrId);
+        if (body is JsonObject { Count: 0 })
+        {
+            throw NgsiLdException.BadRequest("Empty fragment", "A partial attribute update needs at least one member to change.");
+        }
         var instances = input.Attribute(attrId, body, partial: true);
         await tenants.Existing(tenant).WriteAsync(c =>
         {
@@ -199,7 +227,7 @@ internal static class EntitiesApi
         var tenant = NgsiLdRequest.Tenant(http);
         CheckId(id);
         var context = await NgsiLdRequest.ContextAsync(http);
-        var iri = RepresentationQuery.Expand(attrId, context);
+        var iri = attrId == "scope" ? "scope" : RepresentationQuery.Expand(attrId, context);
         var datasetId = http.Request.Query["datasetId"].ToString() is { Length: > 0 } d ? d : null;
         if (datasetId is not null)
         {
@@ -242,6 +270,23 @@ internal static class EntitiesApi
             })]),
         };
         return new NgsiLdResult(body, context, MediaTypes.Json, 207);
+    }
+
+    // A projection that leaves nothing of the entity to show answers as if the entity were not there
+    // (clause 5.7.1): attrs naming none of its attributes, a pick matching nothing, an omit of everything.
+    private static void CheckProjectionMatches(JsonObject doc, Representation r, bool byAttrs)
+    {
+        if (r.Pick is null && r.Omit is null)
+        {
+            return;
+        }
+        var members = doc.Select(p => p.Key).Where(k => k is not ("createdAt" or "modifiedAt")).ToList();
+        var shown = members.Where(k => (r.Pick is null || r.Pick.Contains(k)) && (r.Omit is null || !r.Omit.Contains(k))).ToList();
+        var attributesShown = shown.Any(k => k.Contains(':') && k is not ("id" or "type" or "scope"));
+        if (shown.Count == 0 || (byAttrs && !attributesShown))
+        {
+            throw NgsiLdException.NotFound("Nothing to show", $"Entity {doc["id"]} has none of the requested attributes.");
+        }
     }
 
     private static void CheckId(string id) => Names.CheckUri(id, "entity id");

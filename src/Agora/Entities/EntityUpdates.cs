@@ -76,9 +76,42 @@ internal static class EntityUpdates
         foreach (var instance in instances.Select(i => i!.AsObject()))
         {
             var match = FindInstance(existing, DatasetId(instance)) ?? throw AttributeNotFound(name, DatasetId(instance));
+            if (instance["type"] is JsonValue type && (string?)type != (string?)match["type"])
+            {
+                throw NgsiLdException.BadRequest("Attribute type mismatch", $"'{name}' is a {match["type"]}; a partial update cannot make it a {type}.");
+            }
             MergeInstance(match, instance, now);
         }
         Touch(doc, now);
+    }
+
+    /// Scope in Append (clause 5.6.3): replaced, or added to with noOverwrite.
+    public static void AppendScope(JsonObject doc, JsonArray scope, bool noOverwrite, UpdateResult result)
+    {
+        if (noOverwrite && doc["scope"] is JsonArray current)
+        {
+            foreach (var s in scope.Select(x => (string)x!).Where(s => !current.Any(c => (string)c! == s)))
+            {
+                current.Add(s);
+            }
+        }
+        else
+        {
+            doc["scope"] = scope.DeepClone();
+        }
+        result.Updated.Add("scope");
+    }
+
+    /// Scope in Update (clause 5.6.2): replaced when the entity has one, otherwise not added.
+    public static void UpdateScope(JsonObject doc, JsonArray scope, UpdateResult result)
+    {
+        if (doc["scope"] is null)
+        {
+            result.NotUpdated.Add(("scope", "The entity has no scope to update."));
+            return;
+        }
+        doc["scope"] = scope.DeepClone();
+        result.Updated.Add("scope");
     }
 
     /// Replace Entity Attribute (clause 5.6.19).
@@ -96,6 +129,13 @@ internal static class EntityUpdates
     /// Delete Entity Attribute (clause 5.6.5): the default instance, the one of a datasetId, or all.
     public static void DeleteAttribute(JsonObject doc, string iri, string name, string? datasetId, bool deleteAll, string now)
     {
+        if (iri == "scope")
+        {
+            _ = doc["scope"] ?? throw AttributeNotFound(name);
+            doc.Remove("scope");
+            Touch(doc, now);
+            return;
+        }
         var existing = doc[iri] as JsonArray ?? throw AttributeNotFound(name);
         if (deleteAll)
         {

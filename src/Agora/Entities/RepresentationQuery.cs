@@ -21,33 +21,35 @@ internal static class RepresentationQuery
                 case "normalized": format = Format.Normalized; break;
                 case "sysAttrs": sysAttrs = true; break;
                 default:
-                    throw NgsiLdException.BadRequest("Invalid options", $"'{option}' is not an option of this operation (keyValues, concise, normalized, sysAttrs).");
+                    throw NgsiLdException.Invalid("Invalid options", $"'{option}' is not an option of this operation (keyValues, concise, normalized, sysAttrs).");
             }
         }
 
         var attrs = List(query, "attrs");
-        var pick = List(query, "pick");
-        var omit = List(query, "omit");
-        if (attrs.Count > 0 && pick.Count > 0)
+        var pick = query["pick"] is { Count: > 0 } p ? Projection.Parse(p.ToString(), "pick") : null;
+        var omit = query["omit"] is { Count: > 0 } o ? Projection.Parse(o.ToString(), "omit") : null;
+        if (attrs.Count > 0 && (pick is not null || omit is not null))
         {
-            throw NgsiLdException.BadRequest("Conflicting parameters", "attrs and pick cannot be used together; pick supersedes attrs.");
-        }
-        if (pick.Count > 0 && omit.Count > 0)
-        {
-            throw NgsiLdException.BadRequest("Conflicting parameters", "pick and omit cannot be used together.");
+            throw NgsiLdException.BadRequest("Conflicting parameters", "attrs cannot be used with pick or omit; pick and omit supersede attrs.");
         }
         HashSet<string>? picked = null;
         if (attrs.Count > 0)
         {
             picked = [.. EntityMembers, .. attrs.Select(a => Expand(a, context))];
         }
-        else if (pick.Count > 0)
+        else if (pick is not null)
         {
-            picked = [.. pick.Select(a => EntityMembers.Contains(a) ? a : Expand(a, context))];
+            picked = [.. pick.Select(a => Member(a.Name, context))];
         }
-        HashSet<string>? omitted = omit.Count > 0 ? [.. omit.Select(a => EntityMembers.Contains(a) ? a : Expand(a, context))] : null;
+        HashSet<string>? omitted = omit is null ? null : [.. omit.Select(a => Member(a.Name, context))];
+        if (picked is not null && omitted is not null && picked.Overlaps(omitted))
+        {
+            throw NgsiLdException.BadRequest("Conflicting parameters", "A member cannot be both picked and omitted.");
+        }
         return new Representation(format, sysAttrs, picked, omitted, LanguagePreference.Parse(query["lang"]));
     }
+
+    private static string Member(string name, JsonLdContext context) => EntityMembers.Contains(name) ? name : Expand(name, context);
 
     public static string Expand(string name, JsonLdContext context)
     {

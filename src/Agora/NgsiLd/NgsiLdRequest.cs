@@ -29,6 +29,18 @@ internal static class NgsiLdRequest
         return tenant;
     }
 
+    /// Rejects query parameters the operation does not define (clause 6.3.20: InvalidRequest).
+    public static void AllowParameters(HttpContext http, params ReadOnlySpan<string> allowed)
+    {
+        foreach (var key in http.Request.Query.Keys)
+        {
+            if (!allowed.Contains(key))
+            {
+                throw NgsiLdException.Invalid("Unknown parameter", $"'{Entities.Names.Shorten(key)}' is not a parameter of this operation.");
+            }
+        }
+    }
+
     /// The context of a request without a body: its Link header, or the core context.
     public static ValueTask<JsonLdContext> ContextAsync(HttpContext http)
     {
@@ -61,6 +73,10 @@ internal static class NgsiLdRequest
             if (bodyContext is null)
             {
                 throw NgsiLdException.BadRequest("Missing @context", "A body sent as application/ld+json must carry its @context.");
+            }
+            if (request.Headers.Link.Count > 0 && LinkedContext(request) is not null)
+            {
+                throw NgsiLdException.BadRequest("Conflicting @context", "A body sent as application/ld+json carries its own @context; a JSON-LD Link header must not be sent with it.");
             }
             ((JsonObject)body).Remove("@context");
             return (body, await Resolver(http).ResolveAsync(bodyContext, http.RequestAborted));
