@@ -53,12 +53,15 @@ internal static class EntitiesApi
         var context = await NgsiLdRequest.ContextAsync(http);
         var representation = RepresentationQuery.Parse(http.Request.Query, context);
         var geometry = http.Request.Query["geometryProperty"] is { Count: > 0 } g ? RepresentationQuery.Expand(g.ToString(), context) : LocationIri;
-        var doc = tenants.Existing(tenant).Read(c => EntityRows.Find(c, id)) ?? throw EntityNotFound(id);
-        CheckType(http, doc, context);
-        CheckProjectionMatches(doc, representation, http.Request.Query.ContainsKey("attrs"));
-        JsonNode entity = mediaType == MediaTypes.GeoJson
-            ? EntityOutput.Feature(doc, representation, context, geometry)
-            : EntityOutput.Render(doc, representation, context);
+        var entity = tenants.Existing(tenant).Read(c =>
+        {
+            var doc = EntityRows.Find(c, id) ?? throw EntityNotFound(id);
+            CheckType(http, doc, context);
+            CheckProjectionMatches(doc, representation, http.Request.Query.ContainsKey("attrs"));
+            return mediaType == MediaTypes.GeoJson
+                ? EntityOutput.Feature(doc, representation, context, geometry)
+                : EntityOutput.RenderJoined(doc, representation, context, linked => EntityRows.Find(c, linked));
+        });
         return new NgsiLdResult(entity, context, mediaType);
     }
 

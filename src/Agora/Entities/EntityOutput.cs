@@ -5,19 +5,101 @@ namespace Agora.Entities;
 
 internal enum Format { Normalized, Concise, KeyValues }
 
+internal enum Join { None, Inline, Flat }
+
 /// How an entity is to be shown: the representation, the projection (attrs, pick, omit, all as expanded
-/// names, id/type/scope kept as is), the language and whether system attributes are included.
+/// names, id/type/scope kept as is), the language, whether system attributes are included, and how entities
+/// linked by Relationships are joined in (clause 4.5.23), each with the projection nested under its name.
 internal sealed record Representation(
     Format Format = Format.Normalized,
     bool SysAttrs = false,
     IReadOnlySet<string>? Pick = null,
     IReadOnlySet<string>? Omit = null,
-    LanguagePreference? Lang = null);
+    LanguagePreference? Lang = null,
+    Join Join = Join.None,
+    int JoinLevel = 1)
+{
+    public IReadOnlyDictionary<string, Representation> Linked { get; init; } = new Dictionary<string, Representation>();
+
+    /// How the entity linked through a relationship is shown, one level down.
+    public Representation ForLinked(string relationshipIri) =>
+        (Linked.TryGetValue(relationshipIri, out var nested) ? nested : this with { Pick = null, Omit = null, Linked = new Dictionary<string, Representation>() })
+        with { JoinLevel = JoinLevel - 1 };
+}
 
 /// Renders stored (expanded) entities in a client's @context and requested representation.
 internal static class EntityOutput
 {
-    public static JsonObject Render(JsonObject doc, Representation r, JsonLdContext context)
+    /// The entity alone, or with its linked entities (join): inline inside the relationships, or flat as an
+    /// array that starts with the entity. <paramref name="find"/> looks a linked entity up by id.
+    public static JsonNode RenderJoined(JsonObject doc, Representation r, JsonLdContext context, Func<string, JsonObject?> find)
+    {
+        switch (r.Join)
+        {
+            case Join.Inline when r.JoinLevel > 0:
+                return Render(doc, r, context, (iri, id) => find(id) is { } linked
+                    ? RenderJoined(linked, r.ForLinked(iri), context, find)
+                    : null);
+            case Join.Flat when r.JoinLevel > 0:
+                var all = new JsonArray();
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                var level = new List<(JsonObject Doc, Representation R)> { (doc, r) };
+                seen.Add((string)doc["id"]!);
+                while (level.Count > 0)
+                {
+                    var next = new List<(JsonObject, Representation)>();
+                    foreach (var (d, rep) in level)
+                    {
+                        all.Add(Render(d, rep, context));
+                        if (rep.JoinLevel <= 0)
+                        {
+                            continue;
+                        }
+                        foreach (var (iri, id) in Relationships(d, rep))
+                        {
+                            if (seen.Add(id) && find(id) is { } linked)
+                            {
+                                next.Add((linked, rep.ForLinked(iri)));
+                            }
+                        }
+                    }
+                    level = next;
+                }
+                return all;
+            default:
+                return Render(doc, r, context);
+        }
+    }
+
+    private static IEnumerable<(string Iri, string Id)> Relationships(JsonObject doc, Representation r)
+    {
+        foreach (var (key, value) in doc)
+        {
+            if (!key.Contains(':') || !Selected(key, r) || value is not JsonArray instances)
+            {
+                continue;
+            }
+            foreach (var instance in instances.OfType<JsonObject>())
+            {
+                if ((string?)instance["type"] == "Relationship" && instance["object"] is JsonValue o && o.TryGetValue<string>(out var id))
+                {
+                    yield return (key, id);
+                }
+                else if ((string?)instance["type"] == "ListRelationship" && instance["objectList"] is JsonArray list)
+                {
+                    foreach (var item in list.OfType<JsonObject>())
+                    {
+                        if ((string?)item["object"] is { } listed)
+                        {
+                            yield return (key, listed);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public static JsonObject Render(JsonObject doc, Representation r, JsonLdContext context, Func<string, string, JsonNode?>? link = null)
     {
         var entity = new JsonObject();
         foreach (var (key, value) in doc)
@@ -45,7 +127,7 @@ internal static class EntityOutput
                     }
                     break;
                 default:
-                    entity[context.CompactIri(key)] = Attribute(key, value!.AsArray(), r, context);
+                    entity[context.CompactIri(key)] = Attribute(key, value!.AsArray(), r, context, link);
                     break;
             }
         }
@@ -73,16 +155,16 @@ internal static class EntityOutput
         (r.Pick is null || r.Pick.Contains(key)) && (r.Omit is null || !r.Omit.Contains(key))
         || key is "createdAt" or "modifiedAt" && (r.Pick is null || r.Pick.Contains("id"));
 
-    private static JsonNode? Attribute(string iri, JsonArray instances, Representation r, JsonLdContext context)
+    private static JsonNode? Attribute(string iri, JsonArray instances, Representation r, JsonLdContext context, Func<string, string, JsonNode?>? link)
     {
         if (instances.Count == 1)
         {
-            return Instance(iri, instances[0]!.AsObject(), r, context);
+            return Instance(iri, instances[0]!.AsObject(), r, context, link);
         }
-        return new JsonArray([.. instances.Select(i => Instance(iri, i!.AsObject(), r, context))]);
+        return new JsonArray([.. instances.Select(i => Instance(iri, i!.AsObject(), r, context, link))]);
     }
 
-    private static JsonNode? Instance(string iri, JsonObject stored, Representation r, JsonLdContext context)
+    private static JsonNode? Instance(string iri, JsonObject stored, Representation r, JsonLdContext context, Func<string, string, JsonNode?>? link = null)
     {
         var type = (string)stored["type"]!;
         var valueMember = Members.ValueMember(type);
@@ -101,8 +183,15 @@ internal static class EntityOutput
             stored = new JsonObject(stored.Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())).Where(p => p.Key != "languageMap")) { ["lang"] = tag };
         }
 
+        var linked = link is not null && type == "Relationship" && value is JsonValue ov && ov.TryGetValue<string>(out var objectId)
+            ? link(iri, objectId)
+            : null;
         if (r.Format == Format.KeyValues)
         {
+            if (linked is not null)
+            {
+                return linked;
+            }
             return type == "ListRelationship" && value is JsonArray list ? new JsonArray([.. list.Select(o => o?["object"]?.DeepClone())]) : value;
         }
 
@@ -136,6 +225,11 @@ internal static class EntityOutput
             {
                 result[key] = key == "objectType" ? JsonValue.Create(context.CompactIri((string)member!)) : member.DeepClone();
             }
+        }
+
+        if (linked is not null)
+        {
+            result["entity"] = linked;
         }
 
         // Concise (clause 4.5.3): a Property or GeoProperty with nothing but its value is that value.

@@ -32,21 +32,45 @@ internal static class RepresentationQuery
         {
             throw NgsiLdException.BadRequest("Conflicting parameters", "attrs cannot be used with pick or omit; pick and omit supersede attrs.");
         }
-        HashSet<string>? picked = null;
+        var join = query["join"].ToString() switch
+        {
+            "" => Join.None,
+            "inline" => Join.Inline,
+            "flat" => Join.Flat,
+            var other => throw NgsiLdException.BadRequest("Invalid join", $"join is inline or flat, not '{Names.Shorten(other)}'."),
+        };
+        var joinLevel = query["joinLevel"].ToString() is { Length: > 0 } level
+            ? int.TryParse(level, out var l) && l is >= 1 and <= 16 ? l : throw NgsiLdException.BadRequest("Invalid joinLevel", "joinLevel is a whole number from 1 to 16.")
+            : 1;
+        var baseline = new Representation(format, sysAttrs, Lang: LanguagePreference.Parse(query["lang"]), Join: join, JoinLevel: joinLevel);
         if (attrs.Count > 0)
         {
-            picked = [.. EntityMembers, .. attrs.Select(a => Expand(a, context))];
+            return baseline with { Pick = new HashSet<string>([.. EntityMembers, .. attrs.Select(a => Expand(a, context))]) };
         }
-        else if (pick is not null)
-        {
-            picked = [.. pick.Select(a => Member(a.Name, context))];
-        }
-        HashSet<string>? omitted = omit is null ? null : [.. omit.Select(a => Member(a.Name, context))];
+        return Projected(baseline, pick, omit, context);
+    }
+
+    // pick keeps the members it names; omit drops them, except those followed by braces, which only carry the
+    // projection of the entity linked through them.
+    private static Representation Projected(Representation baseline, IReadOnlyList<Projection>? pick, IReadOnlyList<Projection>? omit, JsonLdContext context)
+    {
+        HashSet<string>? picked = pick is null ? null : [.. pick.Select(a => Member(a.Name, context))];
+        HashSet<string>? omitted = omit is null ? null : [.. omit.Where(a => a.Nested.Count == 0).Select(a => Member(a.Name, context))];
         if (picked is not null && omitted is not null && picked.Overlaps(omitted))
         {
             throw NgsiLdException.BadRequest("Conflicting parameters", "A member cannot be both picked and omitted.");
         }
-        return new Representation(format, sysAttrs, picked, omitted, LanguagePreference.Parse(query["lang"]));
+        var linked = new Dictionary<string, Representation>(StringComparer.Ordinal);
+        var plain = baseline with { Pick = null, Omit = null };
+        foreach (var nested in (pick ?? []).Where(a => a.Nested.Count > 0))
+        {
+            linked[Member(nested.Name, context)] = Projected(plain, nested.Nested, null, context);
+        }
+        foreach (var nested in (omit ?? []).Where(a => a.Nested.Count > 0))
+        {
+            linked[Member(nested.Name, context)] = Projected(plain, null, nested.Nested, context);
+        }
+        return baseline with { Pick = picked, Omit = omitted, Linked = linked };
     }
 
     private static string Member(string name, JsonLdContext context) => EntityMembers.Contains(name) ? name : Expand(name, context);

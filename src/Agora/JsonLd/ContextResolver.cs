@@ -1,0 +1,197 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Agora.Errors;
+using Agora.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Agora.JsonLd;
+
+/// Turns a request's @context (a URL, an object, an array or nothing) into an active context. Every request goes
+/// through here, so a context seen before is answered from memory: keyed by its URL, or by its JSON text when inline.
+/// Each call counts one use of the stored contexts it relies on (numberOfHits).
+internal sealed class ContextResolver
+{
+    public const string HttpClientName = "jsonld";
+
+    private const int MaxActiveContexts = 4096;
+    private const int MaxDocumentBytes = 4 * 1024 * 1024;
+
+    private readonly IHttpClientFactory httpClients;
+    private readonly AgoraOptions options;
+    private readonly ILogger<ContextResolver> logger;
+    private readonly ConcurrentDictionary<string, JsonLdContext> active = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<StoredContext>> fetches = new(StringComparer.Ordinal);
+
+    public ContextResolver(IHttpClientFactory httpClients, IOptions<AgoraOptions> options, ILogger<ContextResolver> logger)
+    {
+        this.httpClients = httpClients;
+        this.options = options.Value;
+        this.logger = logger;
+        Store = new ContextStore(this.options.Data);
+    }
+
+    internal ContextStore Store { get; }
+
+    public ValueTask<JsonLdContext> ResolveAsync(JsonNode? context, CancellationToken ct)
+    {
+        string key;
+        if (context is null)
+        {
+            return ValueTask.FromResult(JsonLdContext.Core);
+        }
+        if (context is JsonValue value && value.TryGetValue<string>(out var url))
+        {
+            if (url == JsonLdContext.CoreUrl)
+            {
+                return ValueTask.FromResult(JsonLdContext.Core);
+            }
+            key = url;
+        }
+        else
+        {
+            key = context.ToJsonString();
+        }
+        if (active.TryGetValue(key, out var known) && known.IsCurrent(DateTimeOffset.UtcNow))
+        {
+            known.CountUse();
+            return ValueTask.FromResult(known);
+        }
+        return new ValueTask<JsonLdContext>(BuildAsync(key, context, ct));
+    }
+
+    private async Task<JsonLdContext> BuildAsync(string key, JsonNode context, CancellationToken ct)
+    {
+        var processor = new ContextProcessor(LoadAsync);
+        await processor.ProcessAsync(context, ct);
+        var linkUrl = context switch
+        {
+            JsonValue v when v.TryGetValue<string>(out var url) => url,
+            JsonArray { Count: 1 } a when a[0] is JsonValue v && v.TryGetValue<string>(out var url) => url,
+            _ => null,
+        };
+        var result = new JsonLdContext(processor.Terms, processor.Vocab, processor.Core, context.DeepClone(), linkUrl,
+            Store, linkUrl is null ? ImplicitIdOf(key) : null, [.. processor.Sources]);
+        if (active.Count >= MaxActiveContexts)
+        {
+            // Crude but bounded: distinct contexts are few in practice, so a full cache means someone is making
+            // them up; starting over costs a re-processing each, never a wrong answer.
+            active.Clear();
+        }
+        active[key] = result;
+        result.CountUse();
+        return result;
+    }
+
+    /// The localId of an inline context's ImplicitlyCreated copy: derived from its text, so the same inline context
+    /// always gets the same id, across restarts too.
+    internal static string ImplicitIdOf(string contextJson) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(contextJson)).AsSpan(0, 16));
+
+    private async ValueTask<LoadedContext> LoadAsync(string url, CancellationToken ct)
+    {
+        if (Store.Served(url) is { } served)
+        {
+            return new LoadedContext(served.Context, served);
+        }
+        var cached = Store.CachedByUrl(url);
+        if (cached is not null && cached.IsFresh(DateTimeOffset.UtcNow))
+        {
+            return new LoadedContext(cached.Context, cached);
+        }
+        try
+        {
+            var fresh = await FetchAsync(url, ct);
+            return new LoadedContext(fresh.Context, fresh);
+        }
+        catch (NgsiLdException e) when (cached is not null && e.Type == ErrorTypes.LdContextNotAvailable)
+        {
+            logger.LogWarning("Refreshing the @context {Url} failed ({Detail}); the cached copy is used meanwhile.", url, e.Detail);
+            cached.DeferRefresh(DateTimeOffset.UtcNow + TimeSpan.FromMinutes(1));
+            return new LoadedContext(cached.Context, cached);
+        }
+    }
+
+    /// Fetches a remote context now (also for DELETE ?reload=true) and stores it as Cached. Concurrent requests for
+    /// the same URL share one fetch; the fetch has its own timeout, so no request waits longer than that.
+    internal async Task<StoredContext> FetchAsync(string url, CancellationToken ct)
+    {
+        var fetch = fetches.GetOrAdd(url, u => Task.Run(() => FetchAndStoreAsync(u), CancellationToken.None));
+        try
+        {
+            return await fetch.WaitAsync(ct);
+        }
+        finally
+        {
+            if (fetch.IsCompleted)
+            {
+                fetches.TryRemove(new KeyValuePair<string, Task<StoredContext>>(url, fetch));
+            }
+        }
+    }
+
+    private async Task<StoredContext> FetchAndStoreAsync(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            throw NotAvailable(url, "it is not an http(s) URL");
+        }
+        JsonNode? document;
+        using (var timeout = new CancellationTokenSource(options.ContextFetchTimeout))
+        {
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/ld+json"));
+                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json", 0.9));
+                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("*/*", 0.1));
+                using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw NotAvailable(url, $"the server answered {(int)response.StatusCode}");
+                }
+                await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
+                var buffer = new MemoryStream();
+                var chunk = new byte[16384];
+                int read;
+                while ((read = await body.ReadAsync(chunk, timeout.Token)) > 0)
+                {
+                    if (buffer.Length + read > MaxDocumentBytes)
+                    {
+                        throw NotAvailable(url, $"the document is larger than {MaxDocumentBytes} bytes");
+                    }
+                    buffer.Write(chunk, 0, read);
+                }
+                document = JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                throw NotAvailable(url, $"it did not arrive within {options.ContextFetchTimeout.TotalSeconds:0.###} s");
+            }
+            catch (HttpRequestException e)
+            {
+                throw NotAvailable(url, e.Message);
+            }
+            catch (JsonException)
+            {
+                throw NotAvailable(url, "the document is not JSON");
+            }
+        }
+        if (document is not JsonObject o || !o.TryGetPropertyValue("@context", out var context) || context is null)
+        {
+            throw NotAvailable(url, "the document has no \"@context\" member");
+        }
+        var now = DateTimeOffset.UtcNow;
+        var previous = Store.CachedByUrl(url);
+        var stored = new StoredContext(ImplicitIdOf(url), url, ContextKind.Cached, context.DeepClone(),
+            previous?.CreatedAt ?? now, now + options.ContextCacheLifetime, previous?.Hits ?? 0);
+        Store.Add(stored);
+        return stored;
+    }
+
+    private static NgsiLdException NotAvailable(string url, string why) =>
+        new(ErrorTypes.LdContextNotAvailable, "@context not available", $"The @context {url} could not be retrieved: {why}.");
+}

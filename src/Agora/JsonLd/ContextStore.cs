@@ -1,0 +1,206 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+
+namespace Agora.JsonLd;
+
+internal enum ContextKind
+{
+    Hosted,
+    Cached,
+    ImplicitlyCreated,
+}
+
+/// A context Agora keeps: posted by a client (Hosted), fetched from its URL (Cached) or made from an inline
+/// context (ImplicitlyCreated). Context is the document's "@context" value and is never mutated.
+internal sealed class StoredContext(string localId, string? url, ContextKind kind, JsonNode context, DateTimeOffset createdAt, DateTimeOffset? expiresAt, long hits = 0)
+{
+    private long hits = hits;
+    private long lastUsageTicks;
+    private long retryAfterTicks;
+    private volatile bool superseded;
+
+    public string LocalId { get; } = localId;
+    /// The remote URL of a Cached context; null for the kinds Agora serves itself.
+    public string? Url { get; } = url;
+    public ContextKind Kind { get; } = kind;
+    public JsonNode Context { get; } = context;
+    public DateTimeOffset CreatedAt { get; } = createdAt;
+    public DateTimeOffset? ExpiresAt { get; } = expiresAt;
+    public long Hits => Interlocked.Read(ref hits);
+    public DateTimeOffset? LastUsage => Interlocked.Read(ref lastUsageTicks) is var t and > 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
+    public bool Superseded => superseded;
+
+    public void Hit()
+    {
+        Interlocked.Increment(ref hits);
+        Interlocked.Exchange(ref lastUsageTicks, DateTime.UtcNow.Ticks);
+    }
+
+    public void Supersede() => superseded = true;
+
+    /// Fresh: not expired, or a refresh failed recently and the stale copy is kept for a while.
+    public bool IsFresh(DateTimeOffset now) =>
+        ExpiresAt is not { } expires || now < expires || now.UtcTicks < Interlocked.Read(ref retryAfterTicks);
+
+    public bool IsCurrent(DateTimeOffset now) => !superseded && IsFresh(now);
+
+    // After a failed refresh the stale copy serves on, and the next attempt waits, so an unreachable server does not
+    // cost every request a fetch timeout.
+    public void DeferRefresh(DateTimeOffset until) => Interlocked.Exchange(ref retryAfterTicks, until.UtcTicks);
+}
+
+/// The contexts Agora keeps, in memory and in &lt;Data&gt;/contexts.db so they survive a restart. Reads are
+/// lock-free dictionary lookups; writes (rare: a POST, a fetch, a delete) go to SQLite synchronously.
+internal sealed class ContextStore
+{
+    private readonly ConcurrentDictionary<string, StoredContext> byId = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, StoredContext> cachedByUrl = new(StringComparer.Ordinal);
+    private readonly string connectionString;
+    private readonly Lock writeLock = new();
+
+    public ContextStore(string dataFolder)
+    {
+        Directory.CreateDirectory(dataFolder);
+        connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(dataFolder, "contexts.db"),
+            Pooling = true,
+        }.ToString();
+        using var connection = Open();
+        Execute(connection, """
+            PRAGMA journal_mode=WAL;
+            CREATE TABLE IF NOT EXISTS contexts (
+                local_id   TEXT PRIMARY KEY,
+                url        TEXT,
+                kind       TEXT NOT NULL,
+                body       TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                expires_at TEXT,
+                hits       INTEGER NOT NULL DEFAULT 0
+            );
+            """);
+        using var select = connection.CreateCommand();
+        select.CommandText = "SELECT local_id, url, kind, body, created_at, expires_at, hits FROM contexts";
+        using var reader = select.ExecuteReader();
+        while (reader.Read())
+        {
+            if (!Enum.TryParse<ContextKind>(reader.GetString(2), out var kind) || JsonNode.Parse(reader.GetString(3)) is not { } body)
+            {
+                continue;
+            }
+            var stored = new StoredContext(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), kind, body,
+                DateTimeOffset.Parse(reader.GetString(4), CultureInfo.InvariantCulture),
+                reader.IsDBNull(5) ? null : DateTimeOffset.Parse(reader.GetString(5), CultureInfo.InvariantCulture),
+                reader.GetInt64(6));
+            Remember(stored);
+        }
+    }
+
+    public IEnumerable<StoredContext> All => byId.Values;
+
+    public StoredContext? ById(string localId) => byId.GetValueOrDefault(localId);
+
+    public StoredContext? CachedByUrl(string url) => cachedByUrl.GetValueOrDefault(url);
+
+    /// A Hosted or ImplicitlyCreated context named by a URL or path ending in /jsonldContexts/{localId}: Agora
+    /// answers those itself instead of fetching its own URL.
+    public StoredContext? Served(string url) =>
+        ContextUrls.LocalIdOf(url) is { } id && byId.TryGetValue(id, out var s) && s.Kind != ContextKind.Cached ? s : null;
+
+    /// A context by what a client may call it: its localId, its URL (Cached) or its Agora URL (Hosted, Implicit).
+    public StoredContext? Find(string id) => ById(id) ?? CachedByUrl(id) ?? Served(id);
+
+    public void Add(StoredContext context)
+    {
+        Persist(context);
+        if (context.Url is not null && cachedByUrl.TryGetValue(context.Url, out var previous) && previous != context)
+        {
+            previous.Supersede();
+        }
+        if (byId.TryGetValue(context.LocalId, out var old) && old != context)
+        {
+            old.Supersede();
+        }
+        Remember(context);
+    }
+
+    public void Remove(StoredContext context)
+    {
+        lock (writeLock)
+        {
+            using var connection = Open();
+            using var delete = connection.CreateCommand();
+            delete.CommandText = "DELETE FROM contexts WHERE local_id = $id";
+            delete.Parameters.AddWithValue("$id", context.LocalId);
+            delete.ExecuteNonQuery();
+        }
+        byId.TryRemove(new KeyValuePair<string, StoredContext>(context.LocalId, context));
+        if (context.Url is not null)
+        {
+            cachedByUrl.TryRemove(new KeyValuePair<string, StoredContext>(context.Url, context));
+        }
+        context.Supersede();
+    }
+
+    /// Registers an inline context as ImplicitlyCreated under its content-derived id, once.
+    public void EnsureImplicit(string localId, JsonNode context)
+    {
+        if (byId.ContainsKey(localId))
+        {
+            return;
+        }
+        var stored = new StoredContext(localId, null, ContextKind.ImplicitlyCreated, context.DeepClone(), DateTimeOffset.UtcNow, null);
+        if (byId.TryAdd(localId, stored))
+        {
+            Persist(stored);
+        }
+    }
+
+    private void Remember(StoredContext context)
+    {
+        byId[context.LocalId] = context;
+        if (context.Url is not null)
+        {
+            cachedByUrl[context.Url] = context;
+        }
+    }
+
+    private void Persist(StoredContext context)
+    {
+        lock (writeLock)
+        {
+            using var connection = Open();
+            using var upsert = connection.CreateCommand();
+            upsert.CommandText = """
+                INSERT INTO contexts (local_id, url, kind, body, created_at, expires_at, hits)
+                VALUES ($id, $url, $kind, $body, $created, $expires, $hits)
+                ON CONFLICT (local_id) DO UPDATE SET url = excluded.url, kind = excluded.kind, body = excluded.body,
+                    created_at = excluded.created_at, expires_at = excluded.expires_at, hits = excluded.hits
+                """;
+            upsert.Parameters.AddWithValue("$id", context.LocalId);
+            upsert.Parameters.AddWithValue("$url", (object?)context.Url ?? DBNull.Value);
+            upsert.Parameters.AddWithValue("$kind", context.Kind.ToString());
+            upsert.Parameters.AddWithValue("$body", context.Context.ToJsonString());
+            upsert.Parameters.AddWithValue("$created", context.CreatedAt.ToString("O", CultureInfo.InvariantCulture));
+            upsert.Parameters.AddWithValue("$expires", context.ExpiresAt is { } e ? e.ToString("O", CultureInfo.InvariantCulture) : DBNull.Value);
+            upsert.Parameters.AddWithValue("$hits", context.Hits);
+            upsert.ExecuteNonQuery();
+        }
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
