@@ -26,6 +26,7 @@ internal static class EntitiesApi
         group.MapPatch("/entities/{id}/attrs/{attrId}", PatchAttribute);
         group.MapPut("/entities/{id}/attrs/{attrId}", ReplaceAttribute);
         group.MapDelete("/entities/{id}/attrs/{attrId}", DeleteAttribute);
+        group.MapMethods("/entities", ["PUT", "PATCH"], MissingId);
         return group;
     }
 
@@ -160,7 +161,7 @@ internal static class EntitiesApi
         var input = Input(context);
         var obj = body.AsObject();
         CheckBodyId(obj, id);
-        var fragment = input.Fragment(obj);
+        var fragment = input.Fragment(obj, allowNull: true);
         var scope = obj["scope"] is { } sc ? EntityInput.Scope(sc) : null;
         var types = obj["type"] is { } t ? input.Types(t) : null;
         if (fragment.Count == 0 && scope is null && types is null)
@@ -211,6 +212,10 @@ internal static class EntitiesApi
     {
         var tenant = NgsiLdRequest.Tenant(http);
         CheckId(id);
+        if (attrId == "scope")
+        {
+            throw NgsiLdException.BadRequest("Not an attribute", "scope is not an attribute; replace it with PATCH on the entity or through the attrs operations.");
+        }
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
         var input = Input(context);
         var iri = input.ExpandName(attrId);
@@ -252,6 +257,10 @@ internal static class EntitiesApi
         });
         return TypedResults.NoContent();
     }
+
+    // The entity id is part of the path of these operations; without it the request cannot be understood.
+    private static IResult MissingId() =>
+        throw NgsiLdException.BadRequest("Missing entity id", "This operation needs an entity id in its path: /ngsi-ld/v1/entities/{entityId}.");
 
     private static EntityInput Input(JsonLdContext context) => new(context, EntityInput.Timestamp(DateTimeOffset.UtcNow));
 

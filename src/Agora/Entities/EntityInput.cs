@@ -44,7 +44,7 @@ internal sealed class EntityInput(JsonLdContext context, string now)
         var attrs = new JsonObject();
         foreach (var (name, iri, value) in Attributes(body))
         {
-            attrs[iri] = allowNull && IsNull(value) ? null : Instances(name, iri, value, topLevel: true, allowNull);
+            attrs[iri] = Instances(name, iri, value, topLevel: true, allowNull);
         }
         return attrs;
     }
@@ -59,15 +59,20 @@ internal sealed class EntityInput(JsonLdContext context, string now)
 
     private bool _partial;
 
+    /// "urn:ngsi-ld:null" as a value, or as the only text of a languageMap ({"@none": "urn:ngsi-ld:null"}).
     public static bool IsNull(JsonNode? value) =>
         value is JsonValue v && v.TryGetValue<string>(out var s) && s == Members.Null
-        || value is JsonObject o && o.Count <= 2 && (o["value"] ?? o["object"] ?? o["languageMap"] ?? o["vocab"] ?? o["json"]) is JsonValue n
-           && n.TryGetValue<string>(out var ns) && ns == Members.Null;
+        || value is JsonObject { Count: 1 } map && map["@none"] is JsonValue n && n.TryGetValue<string>(out var ns) && ns == Members.Null;
 
     public string ExpandName(string name)
     {
         Names.CheckAttributeName(name);
-        return context.ExpandTerm(name);
+        var iri = context.ExpandTerm(name);
+        if (!Names.IsUri(iri))
+        {
+            throw NgsiLdException.BadRequest("Invalid attribute name", $"'{Names.Shorten(name)}' expands to '{Names.Shorten(iri)}', which is not an IRI; it cannot name an attribute.");
+        }
+        return iri;
     }
 
     public JsonArray Types(JsonNode type)
@@ -81,6 +86,10 @@ internal sealed class EntityInput(JsonLdContext context, string now)
             }
             Names.CheckTypeName(name);
             var iri = context.ExpandTerm(name);
+            if (!Names.IsUri(iri))
+            {
+                throw NgsiLdException.BadRequest("Invalid type", $"Type '{Names.Shorten(name)}' expands to '{Names.Shorten(iri)}', which is not an IRI.");
+            }
             if (!types.Any(x => (string)x! == iri))
             {
                 types.Add(iri);
@@ -185,7 +194,7 @@ internal sealed class EntityInput(JsonLdContext context, string now)
         {
             (type, given) = Concise(value);
         }
-        if (topLevel && Members.GeoAttributes.Contains(iri) && type != "GeoProperty")
+        if (topLevel && Members.GeoAttributes.Contains(iri) && type != "GeoProperty" && !(allowNull && IsNull(given[Members.ValueMember(type)])))
         {
             if (type == "Property" && given["value"] is JsonObject g && Geo.IsGeometry(g))
             {
@@ -211,9 +220,7 @@ internal sealed class EntityInput(JsonLdContext context, string now)
         }
         else
         {
-            instance[valueMember] = allowNull && v is JsonValue nv && nv.TryGetValue<string>(out var ns) && ns == Members.Null
-            ? Members.Null
-            : Value(name, iri, type, v);
+            instance[valueMember] = allowNull && IsNull(v) ? Members.Null : Value(name, iri, type, v);
         }
 
         foreach (var (member, memberValue) in given)

@@ -65,7 +65,8 @@ internal static class EntityOutput
                     }
                     level = next;
                 }
-                return all;
+                // With nothing linked found, the flat form is the entity itself (ETSI 018_14_02).
+                return all.Count == 1 ? all[0]!.DeepClone() : all;
             default:
                 return Render(doc, r, context);
         }

@@ -38,26 +38,31 @@ internal static class EntityUpdates
         return result;
     }
 
-    /// Update Entity Attributes (clause 5.6.2): only attributes (and datasetIds) that exist are replaced.
+    /// Update Entity Attributes (clause 5.6.2): the attributes given replace those stored, instance by
+    /// datasetId; ones the entity lacks are added (as the ETSI suite's 011_01_03 expects); "urn:ngsi-ld:null"
+    /// deletes an instance.
     public static UpdateResult Update(JsonObject doc, JsonObject fragment, string now)
     {
         var result = new UpdateResult();
         foreach (var (iri, node) in fragment)
         {
-            if (doc[iri] is not JsonArray existing)
-            {
-                result.NotUpdated.Add((iri, "The entity has no such attribute."));
-                continue;
-            }
             foreach (var instance in node!.AsArray().Select(i => i!.AsObject()).ToList())
             {
-                var match = FindInstance(existing, DatasetId(instance));
-                if (match is null)
+                var match = doc[iri] is JsonArray existing ? FindInstance(existing, DatasetId(instance)) : null;
+                if (IsNullInstance(instance))
                 {
-                    result.NotUpdated.Add((iri, $"The attribute has no instance with datasetId {DatasetId(instance) ?? "(default)"}."));
-                    continue;
+                    if (match is null)
+                    {
+                        result.NotUpdated.Add((iri, "There is no such attribute instance to delete."));
+                        continue;
+                    }
+                    RemoveInstance(doc, iri, match);
                 }
-                Put(doc, iri, instance, match, now);
+                else
+                {
+                    RemoveNullSubAttributes(instance);
+                    Put(doc, iri, instance, match, now);
+                }
                 result.Updated.Add(iri);
             }
         }
@@ -76,6 +81,11 @@ internal static class EntityUpdates
         foreach (var instance in instances.Select(i => i!.AsObject()))
         {
             var match = FindInstance(existing, DatasetId(instance)) ?? throw AttributeNotFound(name, DatasetId(instance));
+            if (IsNullInstance(instance))
+            {
+                RemoveInstance(doc, iri, match);
+                continue;
+            }
             if (instance["type"] is JsonValue type && (string?)type != (string?)match["type"])
             {
                 throw NgsiLdException.BadRequest("Attribute type mismatch", $"'{name}' is a {match["type"]}; a partial update cannot make it a {type}.");
@@ -179,7 +189,8 @@ internal static class EntityUpdates
                 {
                     if (match is not null)
                     {
-                        existing!.Remove(match);
+                        RemoveInstance(doc, iri, match);
+                        existing = doc[iri] as JsonArray;
                     }
                 }
                 else if (match is null)
@@ -192,10 +203,6 @@ internal static class EntityUpdates
                 {
                     MergeInstance(match, instance, now);
                 }
-            }
-            if (doc[iri] is JsonArray { Count: 0 })
-            {
-                doc.Remove(iri);
             }
         }
         Touch(doc, now);
@@ -266,7 +273,7 @@ internal static class EntityUpdates
     private static bool IsNullInstance(JsonObject instance)
     {
         var member = Members.ValueMember((string?)instance["type"] ?? "Property");
-        return instance[member] is JsonValue v && v.TryGetValue<string>(out var s) && s == Members.Null;
+        return EntityInput.IsNull(instance[member]);
     }
 
     private static void RemoveNullSubAttributes(JsonObject instance)
@@ -277,6 +284,16 @@ internal static class EntityUpdates
             {
                 instance.Remove(key);
             }
+        }
+    }
+
+    private static void RemoveInstance(JsonObject doc, string iri, JsonObject instance)
+    {
+        var instances = doc[iri]!.AsArray();
+        instances.Remove(instance);
+        if (instances.Count == 0)
+        {
+            doc.Remove(iri);
         }
     }
 

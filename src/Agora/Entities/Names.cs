@@ -27,7 +27,7 @@ internal static class Names
 
     public static void CheckAttributeName(string name)
     {
-        if (!IsName(name))
+        if (!IsName(name) && !IsUri(name))
         {
             throw NgsiLdException.BadRequest("Invalid attribute name", $"'{Shorten(name)}' is not a valid attribute name (clause 4.6.2 forbids empty names, white space, control characters and <>\"'=;()).");
         }
@@ -35,7 +35,7 @@ internal static class Names
 
     public static void CheckTypeName(string name)
     {
-        if (!IsName(name))
+        if (!IsName(name) && !IsUri(name))
         {
             throw NgsiLdException.BadRequest("Invalid type", $"'{Shorten(name)}' is not a valid entity type name.");
         }

@@ -42,6 +42,10 @@ internal static class AgoraHosting
     public static WebApplication UseAgora(this WebApplication app)
     {
         app.UseExceptionHandler();
+        // An empty path segment is a missing id (e.g. /entities//attrs): say so, rather than 404 or 405.
+        app.Use((http, next) => http.Request.Path.Value?.Contains("//", StringComparison.Ordinal) == true
+            ? throw NgsiLdException.BadRequest("Missing id", $"The path {http.Request.Path} has an empty segment where an id belongs.")
+            : next(http));
         app.UseStatusCodePages(async status =>
         {
             var http = status.HttpContext;

@@ -64,9 +64,9 @@ internal static class NgsiLdRequest
         }
         var body = await ParseAsync(http);
         var bodyContext = body is JsonObject o ? o["@context"] : null;
-        if (body is JsonArray)
+        if (body is not JsonObject)
         {
-            throw NgsiLdException.BadRequest("Invalid payload", "The body must be a JSON object.");
+            throw NgsiLdException.Invalid("Invalid payload", "The body must be a JSON object.");
         }
         if (ldJson)
         {
@@ -119,7 +119,7 @@ internal static class NgsiLdRequest
         try
         {
             return JsonNode.Parse(buffer.WrittenSpan, documentOptions: ParseOptions)
-                ?? throw NgsiLdException.BadRequest("Invalid payload", "The body must be a JSON object, not null.");
+                ?? throw NgsiLdException.Invalid("Invalid payload", "The body must be a JSON object, not null.");
         }
         catch (JsonException e)
         {

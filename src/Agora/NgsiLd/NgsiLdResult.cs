@@ -26,6 +26,13 @@ internal sealed class NgsiLdResult(JsonNode body, JsonLdContext context, string 
         {
             AttachContext(body, context);
         }
+        else if (mediaType == MediaTypes.GeoJson && body is JsonObject geo)
+        {
+            // GeoJSON has no room for a Link-only context convention: a Feature or FeatureCollection carries
+            // its @context at the top (clause 6.3.15), and the Link header is given as well.
+            geo["@context"] = context.ResponseContext.DeepClone();
+            response.Headers.Link = $"<{context.LinkUrl}>; rel=\"{NgsiLdRequest.ContextRel}\"; type=\"{MediaTypes.JsonLd}\"";
+        }
         else
         {
             response.Headers.Link = $"<{context.LinkUrl}>; rel=\"{NgsiLdRequest.ContextRel}\"; type=\"{MediaTypes.JsonLd}\"";
