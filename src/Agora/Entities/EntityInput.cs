@@ -51,13 +51,8 @@ internal sealed class EntityInput(JsonLdContext context, string now)
 
     /// One attribute given on its own (the body of PATCH or PUT /attrs/{attrId}).
     /// With partial, the value member may be missing: a partial update changes only the members it names.
-    public JsonArray Attribute(string name, JsonNode? value, bool partial = false)
-    {
-        _partial = partial;
-        return Instances(name, ExpandName(name), value, topLevel: true);
-    }
-
-    private bool _partial;
+    public JsonArray Attribute(string name, JsonNode? value, bool partial = false) =>
+        Instances(name, ExpandName(name), value, topLevel: true, allowNull: partial, partial);
 
     /// "urn:ngsi-ld:null" as a value, or as the only text of a languageMap ({"@none": "urn:ngsi-ld:null"}).
     public static bool IsNull(JsonNode? value) =>
@@ -142,7 +137,7 @@ internal sealed class EntityInput(JsonLdContext context, string now)
         }
     }
 
-    private JsonArray Instances(string name, string iri, JsonNode? value, bool topLevel, bool allowNull = false)
+    private JsonArray Instances(string name, string iri, JsonNode? value, bool topLevel, bool allowNull = false, bool partial = false)
     {
         var instances = new JsonArray();
         var datasetIds = new HashSet<string>(StringComparer.Ordinal);
@@ -152,7 +147,7 @@ internal sealed class EntityInput(JsonLdContext context, string now)
             : [value];
         foreach (var item in items)
         {
-            var instance = Instance(name, iri, item, topLevel, allowNull);
+            var instance = Instance(name, iri, item, topLevel, allowNull, partial);
             var datasetId = (string?)instance["datasetId"] ?? "";
             if (!datasetIds.Add(datasetId))
             {
@@ -170,7 +165,7 @@ internal sealed class EntityInput(JsonLdContext context, string now)
         || o.ContainsKey("json") || o.ContainsKey("valueList") || o.ContainsKey("objectList");
 
     /// One attribute instance, normalized. Concise input (clause 4.5.3) is recognised by its shape.
-    private JsonObject Instance(string name, string iri, JsonNode? value, bool topLevel, bool allowNull)
+    private JsonObject Instance(string name, string iri, JsonNode? value, bool topLevel, bool allowNull, bool partial)
     {
         if (value is null)
         {
@@ -186,7 +181,7 @@ internal sealed class EntityInput(JsonLdContext context, string now)
         {
             throw NgsiLdException.BadRequest("Invalid attribute type", $"Attribute '{name}' has type {given["type"]?.ToJsonString()}, which is not an NGSI-LD attribute type.");
         }
-        else if (_partial && topLevel && given is not null && !IsAttributeObject(given) && !Geo.IsGeometry(given))
+        else if (partial && topLevel && given is not null && !IsAttributeObject(given) && !Geo.IsGeometry(given))
         {
             type = "";
         }
@@ -209,7 +204,7 @@ internal sealed class EntityInput(JsonLdContext context, string now)
         var instance = new JsonObject { ["type"] = type };
         var valueMember = Members.ValueMember(type);
         var v = given[valueMember];
-        if (v is null && _partial && topLevel && !given.ContainsKey(valueMember))
+        if (v is null && partial && topLevel && !given.ContainsKey(valueMember))
         {
             instance.Remove("type");
             type = (string?)given["type"] ?? "";
