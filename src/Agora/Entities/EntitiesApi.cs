@@ -42,7 +42,7 @@ internal static class EntitiesApi
             EntityRows.Insert(c, doc);
             return true;
         });
-        return TypedResults.Created($"/ngsi-ld/v1/entities/{id}");
+        return TypedResults.Created($"/ngsi-ld/v1/entities/{PathSegment(id)}");
     }
 
     private static async Task<IResult> Retrieve(HttpContext http, TenantStores tenants, string id)
@@ -299,6 +299,26 @@ internal static class EntitiesApi
         {
             throw NgsiLdException.NotFound("Nothing to show", $"Entity {doc["id"]} has none of the requested attributes.");
         }
+    }
+
+    // An id as a path segment: characters a segment may hold (RFC 3986 pchar, ':' included, so URNs stay
+    // readable as peers return them) are kept, everything else is percent-encoded.
+    internal static string PathSegment(string id)
+    {
+        var builder = new System.Text.StringBuilder(id.Length);
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes(id))
+        {
+            var c = (char)b;
+            if (b < 0x80 && (char.IsAsciiLetterOrDigit(c) || "-._~!$&'()*+,;=:@".Contains(c)))
+            {
+                builder.Append(c);
+            }
+            else
+            {
+                builder.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+        return builder.ToString();
     }
 
     private static void CheckId(string id) => Names.CheckUri(id, "entity id");

@@ -118,8 +118,10 @@ internal static class NgsiLdRequest
         }
         try
         {
-            return JsonNode.Parse(buffer.WrittenSpan, documentOptions: ParseOptions)
+            var body = JsonNode.Parse(buffer.WrittenSpan, documentOptions: ParseOptions)
                 ?? throw NgsiLdException.Invalid("Invalid payload", "The body must be a JSON object, not null.");
+            Decode(body);
+            return body;
         }
         catch (JsonException e)
         {
@@ -128,6 +130,35 @@ internal static class NgsiLdRequest
         catch (ArgumentException e)
         {
             throw NgsiLdException.Invalid("Malformed JSON", e.Message);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw NgsiLdException.Invalid("Malformed JSON", e.Message);
+        }
+    }
+
+    // JsonNode decodes names and strings lazily, and an escaped lone surrogate ("\udc00") is valid JSON but no
+    // .NET string; duplicate names also surface only when first touched. Left for later, either throws deep in
+    // the entity code as a server error; touching everything here makes it the malformed JSON that it is.
+    private static void Decode(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (_, value) in o)
+                {
+                    Decode(value);
+                }
+                break;
+            case JsonArray a:
+                foreach (var item in a)
+                {
+                    Decode(item);
+                }
+                break;
+            case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                v.GetValue<string>();
+                break;
         }
     }
 

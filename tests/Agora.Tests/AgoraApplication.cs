@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Agora.Tests;
+
+/// An in-process Agora with its own empty data folder, deleted on dispose. Each test creates its own
+/// (TodoApi's TodoApplication), so no test sees another's entities or tenants.
+internal sealed class AgoraApplication(params (string Key, string Value)[] settings) : WebApplicationFactory<Program>
+{
+    public const string EntitiesPath = "/ngsi-ld/v1/entities";
+
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "agora-tests", Guid.NewGuid().ToString("N"));
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Agora:Data", _data);
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    /// A client that names a tenant in every request.
+    public HttpClient CreateClient(string tenant)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("NGSILD-Tenant", tenant);
+        return client;
+    }
+
+    /// Creates an entity and checks that it was created.
+    public async Task CreateEntityAsync(string json, string? tenant = null)
+    {
+        using var client = tenant is null ? CreateClient() : CreateClient(tenant);
+        using var response = await client.PostAsync(EntitiesPath, Json(json));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    /// The entity as a client sees it (normalized unless the query says otherwise), checking for 200.
+    public async Task<JsonObject> RetrieveAsync(string id, string query = "", string? tenant = null)
+    {
+        using var client = tenant is null ? CreateClient() : CreateClient(tenant);
+        using var response = await client.GetAsync(EntityPath(id) + query);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+    }
+
+    public static string EntityPath(string id) => $"{EntitiesPath}/{Uri.EscapeDataString(id)}";
+
+    public static string AttrsPath(string id) => EntityPath(id) + "/attrs";
+
+    public static string AttrPath(string id, string attr) => $"{AttrsPath(id)}/{Uri.EscapeDataString(attr)}";
+
+    /// A request body of the given media type (application/json unless told).
+    public static StringContent Json(string json, string mediaType = "application/json")
+    {
+        var content = new StringContent(json, Encoding.UTF8);
+        content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+        return content;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+}
