@@ -46,6 +46,7 @@ internal static class EntityRows
             throw new NgsiLdException(ErrorTypes.AlreadyExists, "Entity already exists", $"An entity with id {id} already exists.");
         }
         WriteTypes(connection, rid, doc, replace: false);
+        WriteIndexes(connection, rid, doc);
     }
 
     public static void Update(SqliteConnection connection, JsonObject doc)
@@ -57,14 +58,86 @@ internal static class EntityRows
         command.Parameters.AddWithValue("$m", (string?)doc["modifiedAt"] ?? "");
         var rid = (long)command.ExecuteScalar()!;
         WriteTypes(connection, rid, doc, replace: true);
+        ClearIndexes(connection, rid);
+        WriteIndexes(connection, rid, doc);
     }
 
     public static bool Delete(SqliteConnection connection, string id)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM entities WHERE id = $id";
+        command.CommandText = "DELETE FROM entities WHERE id = $id RETURNING rid";
         command.Parameters.AddWithValue("$id", id);
-        return command.ExecuteNonQuery() > 0;
+        if (command.ExecuteScalar() is not long rid)
+        {
+            return false;
+        }
+        ClearIndexes(connection, rid);
+        return true;
+    }
+
+    private static void ClearIndexes(SqliteConnection connection, long rid)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            DELETE FROM attr_values WHERE rid = $rid;
+            DELETE FROM geo WHERE id IN (SELECT gid FROM geo_rids WHERE rid = $rid);
+            DELETE FROM geo_rids WHERE rid = $rid;
+            DELETE FROM scopes WHERE rid = $rid;
+            """;
+        command.Parameters.AddWithValue("$rid", rid);
+        command.ExecuteNonQuery();
+    }
+
+    private static void WriteIndexes(SqliteConnection connection, long rid, JsonObject doc)
+    {
+        var values = new List<IndexRows.ValueRow>(32);
+        IndexRows.Values(doc, values);
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "INSERT INTO attr_values (path, num, str, rid) VALUES ($path, $num, $str, $rid)";
+            var path = command.Parameters.Add("$path", SqliteType.Text);
+            var num = command.Parameters.Add("$num", SqliteType.Real);
+            var str = command.Parameters.Add("$str", SqliteType.Text);
+            command.Parameters.AddWithValue("$rid", rid);
+            foreach (var row in values)
+            {
+                path.Value = row.Path;
+                num.Value = row.Num is { } n ? n : DBNull.Value;
+                str.Value = (object?)row.Str ?? DBNull.Value;
+                command.ExecuteNonQuery();
+            }
+        }
+
+        var geometries = new List<IndexRows.GeoRow>(2);
+        IndexRows.Geometries(doc, geometries);
+        foreach (var g in geometries)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO geo (minx, maxx, miny, maxy, rid, attr) VALUES ($minx, $maxx, $miny, $maxy, $rid, $attr);
+                INSERT INTO geo_rids (rid, gid) VALUES ($rid, last_insert_rowid());
+                """;
+            command.Parameters.AddWithValue("$minx", g.MinX);
+            command.Parameters.AddWithValue("$maxx", g.MaxX);
+            command.Parameters.AddWithValue("$miny", g.MinY);
+            command.Parameters.AddWithValue("$maxy", g.MaxY);
+            command.Parameters.AddWithValue("$rid", rid);
+            command.Parameters.AddWithValue("$attr", g.Attribute);
+            command.ExecuteNonQuery();
+        }
+
+        if (doc["scope"] is JsonArray scopes)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "INSERT OR IGNORE INTO scopes (scope, rid) VALUES ($scope, $rid)";
+            var scope = command.Parameters.Add("$scope", SqliteType.Text);
+            command.Parameters.AddWithValue("$rid", rid);
+            foreach (var s in scopes)
+            {
+                scope.Value = (string)s!;
+                command.ExecuteNonQuery();
+            }
+        }
     }
 
     private static void WriteTypes(SqliteConnection connection, long rid, JsonObject doc, bool replace)

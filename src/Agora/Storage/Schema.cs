@@ -24,6 +24,28 @@ internal static class Schema
         ) WITHOUT ROWID;
         CREATE INDEX entity_types_rid ON entity_types(rid);
         """,
+        // 2: what queries compare, so that q, geo-queries and scopeQ read indexes instead of every document.
+        // attr_values: one row per comparable value (path as in IndexRows), numbers and instants in num,
+        // text in str, and a bare row per attribute for existence. geo: an R*Tree of GeoProperty bounds.
+        """
+        CREATE TABLE attr_values (
+            path TEXT NOT NULL,
+            num REAL,
+            str TEXT,
+            rid INTEGER NOT NULL
+        );
+        CREATE INDEX attr_values_num ON attr_values(path, num, rid);
+        CREATE INDEX attr_values_str ON attr_values(path, str, rid);
+        CREATE INDEX attr_values_rid ON attr_values(rid);
+        CREATE VIRTUAL TABLE geo USING rtree(id, minx, maxx, miny, maxy, +rid INTEGER, +attr TEXT);
+        CREATE TABLE geo_rids (rid INTEGER NOT NULL, gid INTEGER NOT NULL, PRIMARY KEY (rid, gid)) WITHOUT ROWID;
+        CREATE TABLE scopes (
+            scope TEXT NOT NULL,
+            rid INTEGER NOT NULL,
+            PRIMARY KEY (scope, rid)
+        ) WITHOUT ROWID;
+        CREATE INDEX scopes_rid ON scopes(rid);
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)
