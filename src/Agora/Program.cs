@@ -15,6 +15,7 @@ app.UseAgora();
 
 var ngsiLd = app.MapGroup("/ngsi-ld/v1");
 ngsiLd.MapEntities();
+ngsiLd.MapBatchOperations();
 ngsiLd.MapJsonLdContexts();
 
 await app.RunAsync();

@@ -35,7 +35,7 @@ internal static class EntitiesApi
         var tenant = NgsiLdRequest.Tenant(http);
         NgsiLdRequest.AllowParameters(http, "local");
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
-        var doc = Input(context).Entity(body.AsObject());
+        var doc = Input(context).Entity(body);
         var id = (string)doc["id"]!;
         await tenants.GetOrCreate(tenant).WriteAsync(c =>
         {
@@ -71,7 +71,7 @@ internal static class EntitiesApi
         var tenant = NgsiLdRequest.Tenant(http);
         CheckId(id);
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
-        var fragment = body.AsObject();
+        var fragment = body;
         CheckBodyId(fragment, id);
         await tenants.Existing(tenant).WriteAsync(c =>
         {
@@ -91,7 +91,7 @@ internal static class EntitiesApi
         CheckId(id);
         var (body, context) = await NgsiLdRequest.BodyAsync(http, allowMergePatch: true);
         var input = Input(context);
-        var obj = body.AsObject();
+        var obj = body;
         CheckBodyId(obj, id);
         var fragment = input.Fragment(obj, allowNull: true);
         var types = obj["type"] is { } t ? input.Types(t) : null;
@@ -126,7 +126,7 @@ internal static class EntitiesApi
         };
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
         var input = Input(context);
-        var obj = body.AsObject();
+        var obj = body;
         CheckBodyId(obj, id);
         var fragment = input.Fragment(obj);
         var types = obj["type"] is { } t ? input.Types(t) : null;
@@ -159,7 +159,7 @@ internal static class EntitiesApi
         CheckId(id);
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
         var input = Input(context);
-        var obj = body.AsObject();
+        var obj = body;
         CheckBodyId(obj, id);
         var fragment = input.Fragment(obj, allowNull: true);
         var scope = obj["scope"] is { } sc ? EntityInput.Scope(sc) : null;

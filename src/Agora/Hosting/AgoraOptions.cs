@@ -16,7 +16,7 @@ internal sealed class AgoraOptions
     public string Host { get; set; } = "127.0.0.1";
 
     /// Largest request body accepted, in bytes; larger bodies are answered with 413.
-    public long MaxBodyBytes { get; set; } = 2 * 1024 * 1024;
+    public long MaxBodyBytes { get; set; } = 8 * 1024 * 1024;
 
     /// How long a remote @context may take to arrive before the request fails with LdContextNotAvailable.
     public TimeSpan ContextFetchTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -27,4 +27,7 @@ internal sealed class AgoraOptions
     /// SQLite synchronous mode: "Normal" survives a crash of the process (kill -9); "Full" also survives a
     /// power loss, at the price of an fsync per group commit.
     public string Synchronous { get; set; } = "Normal";
+
+    /// Most entities one batch operation may carry; larger batches are BadRequestData.
+    public int MaxBatchSize { get; set; } = 1000;
 }

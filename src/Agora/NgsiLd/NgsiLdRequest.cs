@@ -52,40 +52,57 @@ internal static class NgsiLdRequest
 
     /// Reads a JSON body of an NGSI-LD write and the context it is to be expanded with: the body's
     /// "@context" under application/ld+json, the Link header under application/json.
-    public static async ValueTask<(JsonNode Body, JsonLdContext Context)> BodyAsync(HttpContext http, bool allowMergePatch = false)
+    public static async ValueTask<(JsonObject Body, JsonLdContext Context)> BodyAsync(HttpContext http, bool allowMergePatch = false)
     {
-        var request = http.Request;
-        var mediaType = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) ? parsed.MediaType.Value?.ToLowerInvariant() : null;
-        var ldJson = mediaType == MediaTypes.JsonLd;
-        if (!ldJson && mediaType != MediaTypes.Json && !(allowMergePatch && mediaType == MediaTypes.MergePatch))
-        {
-            throw new NgsiLdException(ErrorTypes.InvalidRequest, "Unsupported media type",
-                $"Content-Type '{request.ContentType}' is not supported; send application/json or application/ld+json.", 415);
-        }
-        var body = await ParseAsync(http);
-        var bodyContext = body is JsonObject o ? o["@context"] : null;
-        if (body is not JsonObject)
-        {
-            throw NgsiLdException.Invalid("Invalid payload", "The body must be a JSON object.");
-        }
+        var ldJson = IsLdJson(http.Request, allowMergePatch);
+        var body = await ParseAsync(http) as JsonObject
+            ?? throw NgsiLdException.Invalid("Invalid payload", "The body must be a JSON object.");
+        return (body, await ContextOfAsync(http, body, ldJson));
+    }
+
+    /// Reads the JSON array body of a batch operation. Each element is resolved with its own context: its
+    /// "@context" under application/ld+json, the Link header under application/json.
+    public static async ValueTask<(JsonArray Body, bool LdJson)> ArrayBodyAsync(HttpContext http)
+    {
+        var ldJson = IsLdJson(http.Request, allowMergePatch: false);
+        var body = await ParseAsync(http) as JsonArray
+            ?? throw NgsiLdException.Invalid("Invalid payload", "The body of a batch operation must be a JSON array.");
+        return (body, ldJson);
+    }
+
+    /// The context of one JSON object of a payload, which loses its "@context" member in the process.
+    public static async ValueTask<JsonLdContext> ContextOfAsync(HttpContext http, JsonObject body, bool ldJson)
+    {
+        var bodyContext = body["@context"];
         if (ldJson)
         {
             if (bodyContext is null)
             {
                 throw NgsiLdException.BadRequest("Missing @context", "A body sent as application/ld+json must carry its @context.");
             }
-            if (request.Headers.Link.Count > 0 && LinkedContext(request) is not null)
+            if (http.Request.Headers.Link.Count > 0 && LinkedContext(http.Request) is not null)
             {
                 throw NgsiLdException.BadRequest("Conflicting @context", "A body sent as application/ld+json carries its own @context; a JSON-LD Link header must not be sent with it.");
             }
-            ((JsonObject)body).Remove("@context");
-            return (body, await Resolver(http).ResolveAsync(bodyContext, http.RequestAborted));
+            body.Remove("@context");
+            return await Resolver(http).ResolveAsync(bodyContext, http.RequestAborted);
         }
-        if (bodyContext is not null || (body is JsonObject obj && obj.ContainsKey("@context")))
+        if (body.ContainsKey("@context"))
         {
             throw NgsiLdException.BadRequest("Unexpected @context", "A body sent as application/json must not carry @context; put it in a Link header or send application/ld+json.");
         }
-        return (body, await ContextAsync(http));
+        return await ContextAsync(http);
+    }
+
+    private static bool IsLdJson(HttpRequest request, bool allowMergePatch)
+    {
+        var mediaType = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) ? parsed.MediaType.Value?.ToLowerInvariant() : null;
+        if (mediaType != MediaTypes.JsonLd && mediaType != MediaTypes.Json && !(allowMergePatch && mediaType == MediaTypes.MergePatch))
+        {
+            throw new NgsiLdException(ErrorTypes.InvalidRequest, "Unsupported media type",
+                $"Content-Type '{request.ContentType}' is not supported; send application/json or application/ld+json.", 415);
+        }
+        return mediaType == MediaTypes.JsonLd;
     }
 
     private static ContextResolver Resolver(HttpContext http) => http.RequestServices.GetRequiredService<ContextResolver>();

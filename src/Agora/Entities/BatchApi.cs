@@ -1,0 +1,270 @@
+using System.Text.Json.Nodes;
+using Agora.Errors;
+using Agora.Hosting;
+using Agora.JsonLd;
+using Agora.NgsiLd;
+using Agora.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Agora.Entities;
+
+/// Batch entity operations (clauses 5.6.7–5.6.10 and 5.6.20; HTTP binding 6.14–6.17, 6.31): each entity of a
+/// batch succeeds or fails on its own and completely; the whole batch is one transaction of the writer, each
+/// entity in its own savepoint, so a batch costs one commit however many entities it holds.
+internal static class BatchApi
+{
+    public static RouteGroupBuilder MapBatchOperations(this RouteGroupBuilder group)
+    {
+        group.MapPost("/entityOperations/create", Create);
+        group.MapPost("/entityOperations/upsert", Upsert);
+        group.MapPost("/entityOperations/update", Update);
+        group.MapPost("/entityOperations/merge", Merge);
+        group.MapPost("/entityOperations/delete", Delete);
+        return group;
+    }
+
+    /// One entity of a batch, expanded, or the reason it could not be.
+    private sealed record Item(string? Id, JsonObject? Doc, JsonLdContext? Context, NgsiLdException? Error, JsonObject? Body = null);
+
+    private sealed class Outcome
+    {
+        public List<string> Success { get; } = [];
+        public List<string> Created { get; } = [];
+        public List<(string? Id, NgsiLdException Error)> Errors { get; } = [];
+    }
+
+    private static async Task<IResult> Create(HttpContext http, TenantStores tenants)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        NgsiLdRequest.AllowParameters(http, "local");
+        var items = await ReadEntitiesAsync(http, full: true);
+        var outcome = await RunAsync(tenants.GetOrCreate(tenant), items, (c, item, o) =>
+        {
+            EntityRows.Insert(c, item.Doc!);
+            o.Created.Add(item.Id!);
+        });
+        return outcome.Errors.Count == 0
+            ? TypedResults.Json(new JsonArray([.. outcome.Success.Select(id => (JsonNode?)JsonValue.Create(id))]), statusCode: 201)
+            : MultiStatus(outcome);
+    }
+
+    private static async Task<IResult> Upsert(HttpContext http, TenantStores tenants)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        NgsiLdRequest.AllowParameters(http, "options", "local");
+        var update = Options(http, "replace", "update") == "update";
+        var items = await ReadEntitiesAsync(http, full: true);
+        var outcome = await RunAsync(tenants.GetOrCreate(tenant), items, (c, item, o) =>
+        {
+            var stored = EntityRows.Find(c, item.Id!);
+            if (stored is null)
+            {
+                EntityRows.Insert(c, item.Doc!);
+                o.Created.Add(item.Id!);
+            }
+            else if (update)
+            {
+                EntityUpdates.AddTypes(stored, item.Doc!["type"]!.AsArray());
+                EntityUpdates.Append(stored, Attributes(item.Doc!), noOverwrite: false, (string)item.Doc!["modifiedAt"]!);
+                if (item.Doc!["scope"] is JsonArray scope)
+                {
+                    stored["scope"] = scope.DeepClone();
+                }
+                EntityRows.Update(c, stored);
+            }
+            else
+            {
+                EntityRows.Update(c, EntityUpdates.Replace(stored, item.Doc!));
+            }
+        });
+        if (outcome.Errors.Count > 0)
+        {
+            return MultiStatus(outcome);
+        }
+        // Created entities are named (201); when every entity already existed there is nothing to name (204).
+        return outcome.Created.Count > 0
+            ? TypedResults.Json(new JsonArray([.. outcome.Created.Distinct().Select(id => (JsonNode?)JsonValue.Create(id))]), statusCode: 201)
+            : TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> Update(HttpContext http, TenantStores tenants)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        NgsiLdRequest.AllowParameters(http, "options", "local");
+        var noOverwrite = Options(http, "", "noOverwrite") == "noOverwrite";
+        var items = await ReadEntitiesAsync(http, full: false);
+        var outcome = await RunAsync(tenants.Existing(tenant), items, (c, item, o) =>
+        {
+            var stored = EntityRows.Find(c, item.Id!) ?? throw NotFound(item.Id!);
+            var now = EntityInput.Timestamp(DateTimeOffset.UtcNow);
+            if (item.Body?["type"] is { } types)
+            {
+                EntityUpdates.AddTypes(stored, new EntityInput(item.Context!, now).Types(types));
+            }
+            var result = EntityUpdates.Append(stored, item.Doc!, noOverwrite, now);
+            if (result.NotUpdated.Count > 0 && result.Updated.Count == 0 && item.Doc!.Count > 0)
+            {
+                throw NgsiLdException.BadRequest("Nothing updated", $"None of the attributes of {item.Id} could be updated: {result.NotUpdated[0].Reason}");
+            }
+            EntityRows.Update(c, stored);
+        });
+        return outcome.Errors.Count == 0 ? TypedResults.NoContent() : MultiStatus(outcome);
+    }
+
+    private static async Task<IResult> Merge(HttpContext http, TenantStores tenants)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        NgsiLdRequest.AllowParameters(http, "local");
+        var items = await ReadEntitiesAsync(http, full: false, allowNull: true);
+        var outcome = await RunAsync(tenants.Existing(tenant), items, (c, item, o) =>
+        {
+            var stored = EntityRows.Find(c, item.Id!) ?? throw NotFound(item.Id!);
+            var input = new EntityInput(item.Context!, EntityInput.Timestamp(DateTimeOffset.UtcNow));
+            var types = item.Body?["type"] is { } t ? input.Types(t) : null;
+            var scope = item.Body?["scope"] is { } s ? EntityInput.Scope(s) : null;
+            EntityUpdates.Merge(stored, item.Doc!, types, scope, input.Now);
+            EntityRows.Update(c, stored);
+        });
+        return outcome.Errors.Count == 0 ? TypedResults.NoContent() : MultiStatus(outcome);
+    }
+
+    private static async Task<IResult> Delete(HttpContext http, TenantStores tenants)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        NgsiLdRequest.AllowParameters(http, "local");
+        var (body, _) = await NgsiLdRequest.ArrayBodyAsync(http);
+        CheckSize(http, body);
+        var items = body.Select(node =>
+        {
+            try
+            {
+                return new Item(EntityInput.Id(node), null, null, null);
+            }
+            catch (NgsiLdException e)
+            {
+                return new Item(node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null, null, null, e);
+            }
+        }).ToList();
+        var outcome = await RunAsync(tenants.Existing(tenant), items, (c, item, o) =>
+        {
+            if (!EntityRows.Delete(c, item.Id!))
+            {
+                throw NotFound(item.Id!);
+            }
+        });
+        return outcome.Errors.Count == 0 ? TypedResults.NoContent() : MultiStatus(outcome);
+    }
+
+    /// Parses and validates every entity of the batch before anything is written; an invalid entity becomes an
+    /// error of the batch result, not a failure of the request.
+    private static async Task<List<Item>> ReadEntitiesAsync(HttpContext http, bool full, bool allowNull = false)
+    {
+        var (body, ldJson) = await NgsiLdRequest.ArrayBodyAsync(http);
+        CheckSize(http, body);
+        var items = new List<Item>(body.Count);
+        foreach (var node in body)
+        {
+            string? id = null;
+            try
+            {
+                if (node is not JsonObject entity)
+                {
+                    throw NgsiLdException.BadRequest("Invalid entity", "Each element of a batch must be an entity object.");
+                }
+                id = entity["id"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+                var context = await NgsiLdRequest.ContextOfAsync(http, entity, ldJson);
+                var input = new EntityInput(context, EntityInput.Timestamp(DateTimeOffset.UtcNow));
+                id = EntityInput.Id(entity["id"]);
+                items.Add(new Item(id, full ? input.Entity(entity) : input.Fragment(entity, allowNull), context, null, entity));
+            }
+            catch (NgsiLdException e)
+            {
+                items.Add(new Item(id, null, null, e));
+            }
+        }
+        return items;
+    }
+
+    private static void CheckSize(HttpContext http, JsonArray body)
+    {
+        var max = http.RequestServices.GetRequiredService<IOptions<AgoraOptions>>().Value.MaxBatchSize;
+        if (body.Count == 0)
+        {
+            throw NgsiLdException.BadRequest("Empty batch", "A batch operation needs at least one entity.");
+        }
+        if (body.Count > max)
+        {
+            throw NgsiLdException.BadRequest("Batch too large", $"A batch may hold at most {max} entities (Agora:MaxBatchSize); this one holds {body.Count}.");
+        }
+    }
+
+    private static async Task<Outcome> RunAsync(SqliteTenantStore store, List<Item> items, Action<SqliteConnection, Item, Outcome> apply)
+    {
+        var outcome = new Outcome();
+        foreach (var item in items.Where(i => i.Error is not null))
+        {
+            outcome.Errors.Add((item.Id, item.Error!));
+        }
+        var valid = items.Where(i => i.Error is null).ToList();
+        if (valid.Count == 0)
+        {
+            return outcome;
+        }
+        return await store.WriteAsync(c =>
+        {
+            foreach (var item in valid)
+            {
+                SqliteTenantStore.Execute(c, "SAVEPOINT entity");
+                try
+                {
+                    apply(c, item, outcome);
+                    SqliteTenantStore.Execute(c, "RELEASE entity");
+                    outcome.Success.Add(item.Id!);
+                }
+                catch (NgsiLdException e)
+                {
+                    SqliteTenantStore.Execute(c, "ROLLBACK TO entity; RELEASE entity");
+                    outcome.Errors.Add((item.Id, e));
+                }
+            }
+            return outcome;
+        });
+    }
+
+    private static JsonObject Attributes(JsonObject doc)
+    {
+        var attrs = new JsonObject();
+        foreach (var (key, value) in doc)
+        {
+            if (key.Contains(':'))
+            {
+                attrs[key] = value!.DeepClone();
+            }
+        }
+        return attrs;
+    }
+
+    private static string Options(HttpContext http, params string[] allowed)
+    {
+        var options = RepresentationQuery.List(http.Request.Query, "options");
+        return options switch
+        {
+            [] => allowed[0],
+            [var one] when allowed.Contains(one) => one,
+            _ => throw NgsiLdException.BadRequest("Invalid options", $"options must be one of {string.Join(", ", allowed.Where(a => a.Length > 0))}."),
+        };
+    }
+
+    private static IResult MultiStatus(Outcome outcome) => TypedResults.Json(new JsonObject
+    {
+        ["success"] = new JsonArray([.. outcome.Success.Distinct().Select(id => (JsonNode?)JsonValue.Create(id))]),
+        ["errors"] = new JsonArray([.. outcome.Errors.Select(e => (JsonNode?)new JsonObject
+        {
+            ["entityId"] = e.Id,
+            ["error"] = e.Error.ToJson(),
+        })]),
+    }, statusCode: 207);
+
+    private static NgsiLdException NotFound(string id) => NgsiLdException.NotFound("Entity not found", $"No entity with id {id}.");
+}
