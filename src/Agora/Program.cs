@@ -1,3 +1,4 @@
+using Agora.Discovery;
 using Agora.Entities;
 using Agora.Hosting;
 using Agora.JsonLd;
@@ -16,6 +17,7 @@ app.UseAgora();
 var ngsiLd = app.MapGroup("/ngsi-ld/v1");
 ngsiLd.MapEntities();
 ngsiLd.MapBatchOperations();
+ngsiLd.MapDiscovery();
 ngsiLd.MapJsonLdContexts();
 
 await app.RunAsync();

@@ -32,6 +32,9 @@ internal static class BatchApi
         public List<string> Success { get; } = [];
         public List<string> Created { get; } = [];
         public List<(string? Id, NgsiLdException Error)> Errors { get; } = [];
+
+        /// Entities whose write succeeded only in part; moved to Errors once the batch has run.
+        public List<(string Id, NgsiLdException Error)> Partial { get; } = [];
     }
 
     private static async Task<IResult> Create(HttpContext http, TenantStores tenants)
@@ -103,11 +106,14 @@ internal static class BatchApi
                 EntityUpdates.AddTypes(stored, new EntityInput(item.Context!, now).Types(types));
             }
             var result = EntityUpdates.Append(stored, item.Doc!, noOverwrite, now);
-            if (result.NotUpdated.Count > 0 && result.Updated.Count == 0 && item.Doc!.Count > 0)
-            {
-                throw NgsiLdException.BadRequest("Nothing updated", $"None of the attributes of {item.Id} could be updated: {result.NotUpdated[0].Reason}");
-            }
             EntityRows.Update(c, stored);
+            if (result.NotUpdated.Count > 0)
+            {
+                // The new attributes are kept; the entity is reported because some of its attributes were not
+                // overwritten (clause 5.6.9 with noOverwrite: a 207 names them).
+                o.Partial.Add((item.Id!, NgsiLdException.BadRequest("Attributes not overwritten",
+                    $"{string.Join(", ", result.NotUpdated.Select(n => item.Context!.CompactIri(n.Attribute)))} already exist and noOverwrite was asked.")));
+            }
         });
         return outcome.Errors.Count == 0 ? TypedResults.NoContent() : MultiStatus(outcome);
     }
@@ -227,6 +233,11 @@ internal static class BatchApi
                     SqliteTenantStore.Execute(c, "ROLLBACK TO entity; RELEASE entity");
                     outcome.Errors.Add((item.Id, e));
                 }
+            }
+            foreach (var (id, error) in outcome.Partial)
+            {
+                outcome.Success.Remove(id);
+                outcome.Errors.Add((id, error));
             }
             return outcome;
         });

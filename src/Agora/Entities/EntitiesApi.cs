@@ -47,6 +47,7 @@ internal static class EntitiesApi
 
     private static async Task<IResult> Retrieve(HttpContext http, TenantStores tenants, string id)
     {
+        id = NgsiLdRequest.PathValue(id);
         var tenant = NgsiLdRequest.Tenant(http);
         var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: true);
         NgsiLdRequest.AllowParameters(http, RetrieveParameters);
@@ -68,6 +69,7 @@ internal static class EntitiesApi
 
     private static async Task<IResult> Replace(HttpContext http, TenantStores tenants, string id)
     {
+        id = NgsiLdRequest.PathValue(id);
         var tenant = NgsiLdRequest.Tenant(http);
         CheckId(id);
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
@@ -87,6 +89,7 @@ internal static class EntitiesApi
 
     private static async Task<IResult> Merge(HttpContext http, TenantStores tenants, string id)
     {
+        id = NgsiLdRequest.PathValue(id);
         var tenant = NgsiLdRequest.Tenant(http);
         CheckId(id);
         var (body, context) = await NgsiLdRequest.BodyAsync(http, allowMergePatch: true);
@@ -108,6 +111,7 @@ internal static class EntitiesApi
 
     private static async Task<IResult> Delete(HttpContext http, TenantStores tenants, string id)
     {
+        id = NgsiLdRequest.PathValue(id);
         var tenant = NgsiLdRequest.Tenant(http);
         CheckId(id);
         var deleted = await tenants.Existing(tenant).WriteAsync(c => EntityRows.Delete(c, id));
@@ -116,6 +120,7 @@ internal static class EntitiesApi
 
     private static async Task<IResult> Append(HttpContext http, TenantStores tenants, string id)
     {
+        id = NgsiLdRequest.PathValue(id);
         var tenant = NgsiLdRequest.Tenant(http);
         CheckId(id);
         var noOverwrite = RepresentationQuery.List(http.Request.Query, "options") switch
@@ -155,6 +160,7 @@ internal static class EntitiesApi
 
     private static async Task<IResult> UpdateAttributes(HttpContext http, TenantStores tenants, string id)
     {
+        id = NgsiLdRequest.PathValue(id);
         var tenant = NgsiLdRequest.Tenant(http);
         CheckId(id);
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
@@ -188,6 +194,7 @@ internal static class EntitiesApi
 
     private static async Task<IResult> PatchAttribute(HttpContext http, TenantStores tenants, string id, string attrId)
     {
+        (id, attrId) = (NgsiLdRequest.PathValue(id), NgsiLdRequest.PathValue(attrId));
         var tenant = NgsiLdRequest.Tenant(http);
         CheckId(id);
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
@@ -210,6 +217,7 @@ internal static class EntitiesApi
 
     private static async Task<IResult> ReplaceAttribute(HttpContext http, TenantStores tenants, string id, string attrId)
     {
+        (id, attrId) = (NgsiLdRequest.PathValue(id), NgsiLdRequest.PathValue(attrId));
         var tenant = NgsiLdRequest.Tenant(http);
         CheckId(id);
         if (attrId == "scope")
@@ -232,6 +240,7 @@ internal static class EntitiesApi
 
     private static async Task<IResult> DeleteAttribute(HttpContext http, TenantStores tenants, string id, string attrId)
     {
+        (id, attrId) = (NgsiLdRequest.PathValue(id), NgsiLdRequest.PathValue(attrId));
         var tenant = NgsiLdRequest.Tenant(http);
         CheckId(id);
         var context = await NgsiLdRequest.ContextAsync(http);

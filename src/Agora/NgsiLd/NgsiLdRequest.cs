@@ -29,6 +29,11 @@ internal static class NgsiLdRequest
         return tenant;
     }
 
+    /// A route value as the client meant it: ASP.NET decodes every escape in a path but %2F (so that a
+    /// segment cannot split), which leaves ids and IRIs holding '/' (https%3A%2F%2F…) half-encoded.
+    public static string PathValue(string value) =>
+        value.Contains('%') ? value.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase) : value;
+
     /// Rejects query parameters the operation does not define (clause 6.3.20: InvalidRequest).
     public static void AllowParameters(HttpContext http, params ReadOnlySpan<string> allowed)
     {

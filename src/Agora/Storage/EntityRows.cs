@@ -83,6 +83,7 @@ internal static class EntityRows
             DELETE FROM geo WHERE id IN (SELECT gid FROM geo_rids WHERE rid = $rid);
             DELETE FROM geo_rids WHERE rid = $rid;
             DELETE FROM scopes WHERE rid = $rid;
+            DELETE FROM entity_attrs WHERE rid = $rid;
             """;
         command.Parameters.AddWithValue("$rid", rid);
         command.ExecuteNonQuery();
@@ -124,6 +125,27 @@ internal static class EntityRows
             command.Parameters.AddWithValue("$rid", rid);
             command.Parameters.AddWithValue("$attr", g.Attribute);
             command.ExecuteNonQuery();
+        }
+
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "INSERT OR IGNORE INTO entity_attrs (attr, attr_type, rid) VALUES ($attr, $type, $rid)";
+            var attr = command.Parameters.Add("$attr", SqliteType.Text);
+            var type = command.Parameters.Add("$type", SqliteType.Text);
+            command.Parameters.AddWithValue("$rid", rid);
+            foreach (var (key, value) in doc)
+            {
+                if (!key.Contains(':') || value is not JsonArray instances)
+                {
+                    continue;
+                }
+                foreach (var instance in instances.OfType<JsonObject>())
+                {
+                    attr.Value = key;
+                    type.Value = (string?)instance["type"] ?? "Property";
+                    command.ExecuteNonQuery();
+                }
+            }
         }
 
         if (doc["scope"] is JsonArray scopes)

@@ -46,6 +46,16 @@ internal static class Schema
         ) WITHOUT ROWID;
         CREATE INDEX scopes_rid ON scopes(rid);
         """,
+        // 3: which attributes (and of which NGSI-LD attribute types) each entity has, for discovery.
+        """
+        CREATE TABLE entity_attrs (
+            attr TEXT NOT NULL,
+            attr_type TEXT NOT NULL,
+            rid INTEGER NOT NULL,
+            PRIMARY KEY (attr, attr_type, rid)
+        ) WITHOUT ROWID;
+        CREATE INDEX entity_attrs_rid ON entity_attrs(rid);
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

@@ -1,0 +1,145 @@
+using System.Text.Json.Nodes;
+using Agora.Entities;
+using Agora.Errors;
+using Agora.JsonLd;
+using Agora.NgsiLd;
+using Agora.Storage;
+
+namespace Agora.Discovery;
+
+/// Entity type and attribute discovery (clauses 5.7.5–5.7.8; HTTP binding 6.25–6.28), per tenant, with names
+/// compacted in the request's @context.
+internal static class DiscoveryApi
+{
+    public static RouteGroupBuilder MapDiscovery(this RouteGroupBuilder group)
+    {
+        group.MapGet("/types", Types);
+        group.MapGet("/types/{type}", TypeInfo);
+        group.MapGet("/attributes", Attributes);
+        group.MapGet("/attributes/{attrId}", AttributeInfo);
+        return group;
+    }
+
+    private static async Task<IResult> Types(HttpContext http, TenantStores tenants)
+    {
+        var (store, context, mediaType) = await PrepareAsync(http, tenants, "details", "local");
+        if (!Details(http))
+        {
+            var types = store.Read(DiscoveryRows.Types);
+            return new NgsiLdResult(new JsonObject
+            {
+                ["id"] = $"urn:ngsi-ld:EntityTypeList:{Guid.NewGuid()}",
+                ["type"] = "EntityTypeList",
+                ["typeList"] = Names(types, context),
+            }, context, mediaType);
+        }
+        var pairs = store.Read(DiscoveryRows.AttributesOfTypes);
+        var all = store.Read(DiscoveryRows.Types);
+        var details = new JsonArray([.. all.Select(type => (JsonNode?)new JsonObject
+        {
+            ["id"] = type,
+            ["type"] = "EntityType",
+            ["typeName"] = context.CompactIri(type),
+            ["attributeNames"] = Names(pairs.Where(p => p.Type == type).Select(p => p.Attribute), context),
+        })]);
+        return new NgsiLdResult(details, context, mediaType);
+    }
+
+    private static async Task<IResult> TypeInfo(HttpContext http, TenantStores tenants, string type)
+    {
+        var (store, context, mediaType) = await PrepareAsync(http, tenants, "local");
+        var iri = Expand(NgsiLdRequest.PathValue(type), context, "type");
+        var (count, attributes) = store.Read(c => (DiscoveryRows.EntityCount(c, iri), DiscoveryRows.AttributeDetails(c, iri)));
+        if (count == 0)
+        {
+            throw NgsiLdException.NotFound("Type not found", $"No entity has the type {type}.");
+        }
+        return new NgsiLdResult(new JsonObject
+        {
+            ["id"] = iri,
+            ["type"] = "EntityTypeInfo",
+            ["typeName"] = context.CompactIri(iri),
+            ["entityCount"] = count,
+            ["attributeDetails"] = new JsonArray([.. attributes.GroupBy(a => a.Attribute).Select(g => (JsonNode?)new JsonObject
+            {
+                ["id"] = g.Key,
+                ["type"] = "Attribute",
+                ["attributeName"] = context.CompactIri(g.Key),
+                ["attributeTypes"] = new JsonArray([.. g.Select(a => (JsonNode?)JsonValue.Create(a.AttributeType))]),
+            })]),
+        }, context, mediaType);
+    }
+
+    private static async Task<IResult> Attributes(HttpContext http, TenantStores tenants)
+    {
+        var (store, context, mediaType) = await PrepareAsync(http, tenants, "details", "local");
+        if (!Details(http))
+        {
+            return new NgsiLdResult(new JsonObject
+            {
+                ["id"] = $"urn:ngsi-ld:AttributeList:{Guid.NewGuid()}",
+                ["type"] = "AttributeList",
+                ["attributeList"] = Names(store.Read(DiscoveryRows.Attributes), context),
+            }, context, mediaType);
+        }
+        var pairs = store.Read(DiscoveryRows.TypesOfAttributes);
+        var details = new JsonArray([.. pairs.GroupBy(p => p.Attribute).Select(g => (JsonNode?)new JsonObject
+        {
+            ["id"] = g.Key,
+            ["type"] = "Attribute",
+            ["attributeName"] = context.CompactIri(g.Key),
+            ["typeNames"] = Names(g.Select(p => p.Type), context),
+        })]);
+        return new NgsiLdResult(details, context, mediaType);
+    }
+
+    private static async Task<IResult> AttributeInfo(HttpContext http, TenantStores tenants, string attrId)
+    {
+        var (store, context, mediaType) = await PrepareAsync(http, tenants, "local");
+        var iri = Expand(NgsiLdRequest.PathValue(attrId), context, "attribute");
+        var (count, attributeTypes, typeNames) = store.Read(c =>
+            (DiscoveryRows.AttributeCount(c, iri), DiscoveryRows.AttributeTypes(c, iri), DiscoveryRows.TypesHaving(c, iri)));
+        if (count == 0)
+        {
+            throw NgsiLdException.NotFound("Attribute not found", $"No entity has the attribute {attrId}.");
+        }
+        return new NgsiLdResult(new JsonObject
+        {
+            ["id"] = iri,
+            ["type"] = "Attribute",
+            ["attributeName"] = context.CompactIri(iri),
+            ["attributeCount"] = count,
+            ["attributeTypes"] = new JsonArray([.. attributeTypes.Select(t => (JsonNode?)JsonValue.Create(t))]),
+            ["typeNames"] = Names(typeNames, context),
+        }, context, mediaType);
+    }
+
+    private static async Task<(SqliteTenantStore Store, JsonLdContext Context, string MediaType)> PrepareAsync(
+        HttpContext http, TenantStores tenants, params string[] parameters)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: false);
+        NgsiLdRequest.AllowParameters(http, parameters);
+        var context = await NgsiLdRequest.ContextAsync(http);
+        return (tenants.Existing(tenant), context, mediaType);
+    }
+
+    private static bool Details(HttpContext http) => http.Request.Query["details"].ToString() switch
+    {
+        "" or "false" => false,
+        "true" => true,
+        var other => throw NgsiLdException.BadRequest("Invalid details", $"details must be true or false, not '{Entities.Names.Shorten(other)}'."),
+    };
+
+    private static string Expand(string name, JsonLdContext context, string what)
+    {
+        if (!Entities.Names.IsName(name) && !Entities.Names.IsUri(name))
+        {
+            throw NgsiLdException.BadRequest($"Invalid {what}", $"'{Entities.Names.Shorten(name)}' is not a valid {what} name.");
+        }
+        return context.ExpandTerm(name);
+    }
+
+    private static JsonArray Names(IEnumerable<string> iris, JsonLdContext context) =>
+        new([.. iris.Select(i => (JsonNode?)JsonValue.Create(context.CompactIri(i)))]);
+}

@@ -1,0 +1,83 @@
+using Microsoft.Data.Sqlite;
+
+namespace Agora.Storage;
+
+/// The SQL behind type and attribute discovery (clause 5.7.5–5.7.8): read from the type and attribute
+/// tables, never from the entity documents.
+internal static class DiscoveryRows
+{
+    public static List<string> Types(SqliteConnection c) =>
+        Strings(c, "SELECT DISTINCT type FROM entity_types ORDER BY type");
+
+    public static List<string> Attributes(SqliteConnection c) =>
+        Strings(c, "SELECT DISTINCT attr FROM entity_attrs ORDER BY attr");
+
+    /// Attribute names per type, in the order first seen.
+    public static List<(string Type, string Attribute)> AttributesOfTypes(SqliteConnection c) =>
+        Pairs(c, """
+            SELECT t.type, a.attr FROM entity_types t JOIN entity_attrs a ON a.rid = t.rid
+            GROUP BY t.type, a.attr ORDER BY t.type, MIN(a.rid), a.attr
+            """);
+
+    public static List<(string Attribute, string Type)> TypesOfAttributes(SqliteConnection c) =>
+        Pairs(c, "SELECT a.attr, t.type FROM entity_attrs a JOIN entity_types t ON a.rid = t.rid GROUP BY a.attr, t.type ORDER BY a.attr, t.type");
+
+    public static long EntityCount(SqliteConnection c, string type) =>
+        Count(c, "SELECT COUNT(*) FROM entity_types WHERE type = $p", type);
+
+    public static List<(string Attribute, string AttributeType)> AttributeDetails(SqliteConnection c, string type) =>
+        Pairs(c, """
+            SELECT a.attr, a.attr_type FROM entity_types t JOIN entity_attrs a ON a.rid = t.rid
+            WHERE t.type = $p GROUP BY a.attr, a.attr_type ORDER BY MIN(a.rid), a.attr
+            """, type);
+
+    public static long AttributeCount(SqliteConnection c, string attr) =>
+        Count(c, "SELECT COUNT(*) FROM entity_attrs WHERE attr = $p", attr);
+
+    public static List<string> AttributeTypes(SqliteConnection c, string attr) =>
+        Strings(c, "SELECT DISTINCT attr_type FROM entity_attrs WHERE attr = $p ORDER BY attr_type", attr);
+
+    public static List<string> TypesHaving(SqliteConnection c, string attr) =>
+        Strings(c, "SELECT DISTINCT t.type FROM entity_attrs a JOIN entity_types t ON a.rid = t.rid WHERE a.attr = $p ORDER BY t.type", attr);
+
+    private static List<string> Strings(SqliteConnection c, string sql, string? p = null)
+    {
+        using var command = Command(c, sql, p);
+        using var reader = command.ExecuteReader();
+        var list = new List<string>();
+        while (reader.Read())
+        {
+            list.Add(reader.GetString(0));
+        }
+        return list;
+    }
+
+    private static List<(string, string)> Pairs(SqliteConnection c, string sql, string? p = null)
+    {
+        using var command = Command(c, sql, p);
+        using var reader = command.ExecuteReader();
+        var list = new List<(string, string)>();
+        while (reader.Read())
+        {
+            list.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        return list;
+    }
+
+    private static long Count(SqliteConnection c, string sql, string p)
+    {
+        using var command = Command(c, sql, p);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static SqliteCommand Command(SqliteConnection c, string sql, string? p)
+    {
+        var command = c.CreateCommand();
+        command.CommandText = sql;
+        if (p is not null)
+        {
+            command.Parameters.AddWithValue("$p", p);
+        }
+        return command;
+    }
+}
