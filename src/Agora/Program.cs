@@ -15,6 +15,7 @@ var app = builder.Build();
 app.UseAgora();
 
 var ngsiLd = app.MapGroup("/ngsi-ld/v1");
+ngsiLd.MapQueries();
 ngsiLd.MapEntities();
 ngsiLd.MapBatchOperations();
 ngsiLd.MapDiscovery();

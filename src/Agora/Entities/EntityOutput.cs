@@ -17,8 +17,12 @@ internal sealed record Representation(
     IReadOnlySet<string>? Omit = null,
     LanguagePreference? Lang = null,
     Join Join = Join.None,
-    int JoinLevel = 1)
+    int JoinLevel = 1,
+    IReadOnlySet<string>? DatasetIds = null)
 {
+    /// The datasetId of the default instance in a datasetId filter.
+    public const string DefaultInstance = "@none";
+
     public IReadOnlyDictionary<string, Representation> Linked { get; init; } = new Dictionary<string, Representation>();
 
     /// How the entity linked through a relationship is shown, one level down.
@@ -128,7 +132,16 @@ internal static class EntityOutput
                     }
                     break;
                 default:
-                    entity[context.CompactIri(key)] = Attribute(key, value!.AsArray(), r, context, link);
+                    var instances = value!.AsArray();
+                    if (r.DatasetIds is { } wanted)
+                    {
+                        instances = [.. instances.Where(i => wanted.Contains((string?)i!["datasetId"] ?? Representation.DefaultInstance)).Select(i => i!.DeepClone())];
+                        if (instances.Count == 0)
+                        {
+                            break;
+                        }
+                    }
+                    entity[context.CompactIri(key)] = Attribute(key, instances, r, context, link);
                     break;
             }
         }

@@ -5,6 +5,7 @@ namespace Agora.Entities;
 internal static class Members
 {
     public const string Null = "urn:ngsi-ld:null";
+    public const string LocationIri = "https://uri.etsi.org/ngsi-ld/location";
 
     public static readonly HashSet<string> EntityReserved = new(StringComparer.Ordinal)
     {

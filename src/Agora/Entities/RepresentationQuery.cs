@@ -42,7 +42,13 @@ internal static class RepresentationQuery
         var joinLevel = query["joinLevel"].ToString() is { Length: > 0 } level
             ? int.TryParse(level, out var l) && l is >= 1 and <= 16 ? l : throw NgsiLdException.BadRequest("Invalid joinLevel", "joinLevel is a whole number from 1 to 16.")
             : 1;
-        var baseline = new Representation(format, sysAttrs, Lang: LanguagePreference.Parse(query["lang"]), Join: join, JoinLevel: joinLevel);
+        var datasetIds = List(query, "datasetId");
+        foreach (var d in datasetIds.Where(d => d != Representation.DefaultInstance))
+        {
+            Names.CheckUri(d, "datasetId");
+        }
+        var baseline = new Representation(format, sysAttrs, Lang: LanguagePreference.Parse(query["lang"]), Join: join, JoinLevel: joinLevel,
+            DatasetIds: datasetIds.Count > 0 ? datasetIds.ToHashSet(StringComparer.Ordinal) : null);
         if (attrs.Count > 0)
         {
             return baseline with { Pick = new HashSet<string>([.. EntityMembers, .. attrs.Select(a => Expand(a, context))]) };
@@ -77,6 +83,10 @@ internal static class RepresentationQuery
 
     public static string Expand(string name, JsonLdContext context)
     {
+        if (name is "id" or "type" or "scope" or "@id" or "@type")
+        {
+            throw NgsiLdException.BadRequest("Invalid attribute name", $"'{name}' is an entity member, not an attribute.");
+        }
         Names.CheckAttributeName(name);
         return context.ExpandTerm(name);
     }

@@ -70,6 +70,10 @@ internal static class NgsiLdRequest
     public static async ValueTask<(JsonArray Body, bool LdJson)> ArrayBodyAsync(HttpContext http)
     {
         var ldJson = IsLdJson(http.Request, allowMergePatch: false);
+        if (ldJson && http.Request.Headers.Link.Count > 0 && LinkedContext(http.Request) is not null)
+        {
+            throw NgsiLdException.BadRequest("Conflicting @context", "Entities sent as application/ld+json carry their own @context; a JSON-LD Link header must not be sent with them.");
+        }
         var body = await ParseAsync(http) as JsonArray
             ?? throw NgsiLdException.Invalid("Invalid payload", "The body of a batch operation must be a JSON array.");
         return (body, ldJson);

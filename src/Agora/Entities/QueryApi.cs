@@ -1,0 +1,358 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Agora.Errors;
+using Agora.Geo;
+using Agora.JsonLd;
+using Agora.NgsiLd;
+using Agora.Query;
+using Agora.Storage;
+
+namespace Agora.Entities;
+
+/// Query Entities (clause 5.7.2; HTTP binding 6.4.3.2 and 6.23): by id, idPattern, type selection, attrs, q,
+/// scopeQ and geo-query, paged with limit/offset (count in NGSILD-Results-Count), in any representation.
+internal static class QueryApi
+{
+    public const int DefaultLimit = 20;
+    public const int MaxLimit = 1000;
+    public const string CountHeader = "NGSILD-Results-Count";
+    private static readonly TimeSpan PatternTimeout = TimeSpan.FromMilliseconds(50);
+
+    private static readonly string[] GetParameters =
+    [
+        "id", "idPattern", "type", "attrs", "pick", "omit", "q", "scopeQ", "georel", "geometry", "coordinates",
+        "geoproperty", "geometryProperty", "lang", "limit", "offset", "count", "options", "format", "local", "csf",
+        "join", "joinLevel", "datasetId", "containedBy", "via", "orderBy",
+    ];
+
+    private static readonly string[] PostParameters =
+        ["limit", "offset", "count", "options", "format", "local", "lang", "join", "joinLevel", "datasetId", "geometryProperty", "pick", "omit", "orderBy"];
+
+    // Members of a POST Query object that shape the answer like the GET parameters of the same names.
+    private static readonly string[] BodyParameters = ["join", "joinLevel", "geometryProperty", "lang", "pick", "omit", "datasetId", "orderBy", "options"];
+
+    public static RouteGroupBuilder MapQueries(this RouteGroupBuilder group)
+    {
+        group.MapGet("/entities", Get);
+        group.MapPost("/entityOperations/query", Post);
+        return group;
+    }
+
+    /// What a query asks, however it was asked (GET parameters or a POST Query object).
+    private sealed record Selection(
+        IReadOnlyList<EntitySelector> Entities,
+        IReadOnlyList<string> Attrs,
+        QExpression? Q,
+        ScopeQuery? ScopeQ,
+        GeoQuery? Geo);
+
+    private sealed record EntitySelector(IReadOnlyList<string>? Ids, Regex? IdPattern, TypeSelection? Type);
+
+    private static async Task<IResult> Get(HttpContext http, TenantStores tenants)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: true);
+        NgsiLdRequest.AllowParameters(http, GetParameters);
+        var query = http.Request.Query;
+        var context = await NgsiLdRequest.ContextAsync(http);
+        var ids = query["id"] is { Count: > 0 } id ? RepresentationQuery.List(query, "id") : null;
+        ids?.ForEach(i => Names.CheckUri(i, "id"));
+        var selector = new EntitySelector(
+            ids,
+            query["idPattern"] is { Count: > 0 } p ? Pattern(p.ToString()) : null,
+            query["type"] is { Count: > 0 } t ? TypeSelection.Parse(t.ToString()) : null);
+        var selection = new Selection(
+            selector.Ids is null && selector.IdPattern is null && selector.Type is null ? [] : [selector],
+            RepresentationQuery.List(query, "attrs"),
+            query["q"] is { Count: > 0 } q ? QExpression.Parse(q.ToString()) : null,
+            query["scopeQ"] is { Count: > 0 } s ? ScopeQuery.Parse(s.ToString()) : null,
+            GeoQuery.Parse(Text(query, "georel"), Text(query, "geometry"), Text(query, "coordinates"), Text(query, "geoproperty")));
+        return Run(http, http.Request.Query, tenants, tenant, selection, context, mediaType);
+    }
+
+    private static async Task<IResult> Post(HttpContext http, TenantStores tenants)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: true);
+        NgsiLdRequest.AllowParameters(http, PostParameters);
+        var (body, context) = await NgsiLdRequest.BodyAsync(http);
+        if (body["type"] is not JsonValue type || (string?)type != "Query")
+        {
+            throw NgsiLdException.BadRequest("Invalid query", "The body of a query must be a Query object: {\"type\": \"Query\", ...}.");
+        }
+        var selectors = new List<EntitySelector>();
+        if (body["entities"] is { } entities)
+        {
+            foreach (var e in entities as JsonArray ?? throw NgsiLdException.BadRequest("Invalid query", "entities must be an array of entity selectors."))
+            {
+                if (e is not JsonObject selector)
+                {
+                    throw NgsiLdException.BadRequest("Invalid query", "Each entity selector must be an object.");
+                }
+                var id = (string?)selector["id"];
+                if (id is not null)
+                {
+                    Names.CheckUri(id, "id");
+                }
+                selectors.Add(new EntitySelector(
+                    id is null ? null : [id],
+                    selector["idPattern"] is JsonValue ip ? Pattern((string)ip!) : null,
+                    selector["type"] is JsonValue st ? TypeSelection.Parse((string)st!) : null));
+            }
+        }
+        var attrs = body["attrs"] switch
+        {
+            null => [],
+            JsonArray a => a.Select(x => (string?)x ?? throw NgsiLdException.BadRequest("Invalid query", "attrs must be an array of names.")).ToList(),
+            _ => throw NgsiLdException.BadRequest("Invalid query", "attrs must be an array of names."),
+        };
+        var selection = new Selection(
+            selectors,
+            attrs,
+            body["q"] is JsonValue qv ? QExpression.Parse((string)qv!) : null,
+            body["scopeQ"] is JsonValue sq ? ScopeQuery.Parse((string)sq!) : null,
+            body["geoQ"] switch
+            {
+                null => null,
+                JsonObject g => GeoQuery.FromJson(g),
+                _ => throw NgsiLdException.BadRequest("Invalid query", "geoQ must be an object."),
+            });
+        return Run(http, WithBodyParameters(http.Request.Query, body), tenants, tenant, selection, context, mediaType);
+    }
+
+    private static IQueryCollection WithBodyParameters(IQueryCollection query, JsonObject body)
+    {
+        var merged = query.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        foreach (var name in BodyParameters)
+        {
+            switch (body[name])
+            {
+                case null:
+                    break;
+                case JsonArray list:
+                    merged[name] = string.Join(",", list.Select(i => i is JsonValue v && v.TryGetValue<string>(out var s) ? s : i?.ToJsonString()));
+                    break;
+                case JsonValue v when v.TryGetValue<string>(out var s):
+                    merged[name] = s;
+                    break;
+                case var other:
+                    merged[name] = other.ToJsonString();
+                    break;
+            }
+        }
+        return new QueryCollection(merged);
+    }
+
+    private static IResult Run(HttpContext http, IQueryCollection query, TenantStores tenants, string tenant, Selection selection, JsonLdContext context, string mediaType)
+    {
+        var local = query["local"].ToString() == "true";
+        // An id or idPattern alone does not make a query (the ETSI suite's 019_03_05): a type, attrs, q,
+        // scopeQ or geo-query must bound it, unless the client asks for everything local.
+        var bounded = selection.Entities.Any(s => s.Type is not null) || selection.Attrs.Count > 0 || selection.Q is not null
+            || selection.Geo is not null || selection.ScopeQ is not null;
+        if (!bounded && !local)
+        {
+            throw NgsiLdException.BadRequest("Query too wide", "A query needs at least one of type, attrs, q, scopeQ or a geo-query (or local=true).");
+        }
+        var (offset, limit, count) = Paging(query);
+        var representation = RepresentationQuery.Parse(query, context);
+        var geometryIri = query["geometryProperty"] is { Count: > 0 } g ? RepresentationQuery.Expand(g.ToString(), context) : Members.LocationIri;
+        var plan = Plan(selection, context);
+        if (query["orderBy"] is { Count: > 0 } orderBy)
+        {
+            plan.Order = OrderBy.Parse(orderBy.ToString(), context);
+        }
+
+        var store = tenants.Existing(tenant);
+        var (page, total) = store.Read(c =>
+        {
+            var (docs, n) = plan.Run(c, offset, limit, count);
+            var rendered = new JsonArray();
+            foreach (var doc in docs)
+            {
+                JsonNode entity = mediaType == MediaTypes.GeoJson
+                    ? EntityOutput.Feature(doc, representation, context, geometryIri)
+                    : EntityOutput.RenderJoined(doc, representation, context, id => EntityRows.Find(c, id));
+                // A projection that leaves nothing of an entity leaves it out of the answer.
+                if (entity is not JsonObject { Count: 0 })
+                {
+                    rendered.Add(entity);
+                }
+            }
+            return (rendered, n);
+        });
+        if (total is { } t)
+        {
+            http.Response.Headers[CountHeader] = t.ToString(CultureInfo.InvariantCulture);
+        }
+        JsonNode body = mediaType == MediaTypes.GeoJson
+            ? new JsonObject { ["type"] = "FeatureCollection", ["features"] = page }
+            : Flatten(page, representation);
+        return new NgsiLdResult(body, context, mediaType);
+    }
+
+    // A flat join renders each entity as an array of it and its linked entities; a query answers one array.
+    private static JsonArray Flatten(JsonArray page, Representation representation)
+    {
+        if (representation.Join != Join.Flat)
+        {
+            return page;
+        }
+        var flat = new JsonArray();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in page.ToList())
+        {
+            foreach (var entity in item is JsonArray many ? many.ToList() : [item])
+            {
+                if (entity is JsonObject o && seen.Add((string?)o["id"] ?? ""))
+                {
+                    flat.Add(entity!.DeepClone());
+                }
+            }
+        }
+        return flat;
+    }
+
+    private static EntityQuery Plan(Selection selection, JsonLdContext context)
+    {
+        var plan = new EntityQuery();
+        var checks = new List<Func<JsonObject, bool>>();
+
+        if (selection.Entities.Count == 1)
+        {
+            var s = selection.Entities[0];
+            if (s.Ids is { } ids)
+            {
+                plan.Ids(ids);
+            }
+            if (s.Type is { } type)
+            {
+                if (type.SimpleTypes(context) is { } simple)
+                {
+                    plan.Types(simple);
+                }
+                else
+                {
+                    plan.Inexact();
+                    checks.Add(doc => type.Matches(Types(doc), context));
+                }
+            }
+            if (s.IdPattern is { } pattern)
+            {
+                plan.Inexact();
+                checks.Add(doc => IsMatch(pattern, (string)doc["id"]!));
+            }
+        }
+        else if (selection.Entities.Count > 1)
+        {
+            // Several selectors: any of them may match. The index narrows by the union of plain types.
+            var simple = selection.Entities.Select(s => s.Type?.SimpleTypes(context)).ToList();
+            if (simple.All(t => t is not null))
+            {
+                plan.Types([.. simple.SelectMany(t => t!).Distinct()]);
+            }
+            plan.Inexact();
+            var selectors = selection.Entities;
+            checks.Add(doc => selectors.Any(s =>
+                (s.Ids is null || s.Ids.Contains((string)doc["id"]!))
+                && (s.IdPattern is null || IsMatch(s.IdPattern, (string)doc["id"]!))
+                && (s.Type is null || s.Type.Matches(Types(doc), context))));
+        }
+
+        if (selection.Attrs.Count > 0)
+        {
+            plan.AnyAttribute([.. selection.Attrs.Select(a => RepresentationQuery.Expand(a, context))]);
+        }
+        if (selection.Q is { } q)
+        {
+            plan.Q(q.Root, context);
+            checks.Add(doc => q.Matches(doc, context));
+        }
+        if (selection.ScopeQ is { } scopeQ)
+        {
+            plan.Inexact();
+            checks.Add(doc => doc["scope"] is JsonArray scopes && scopeQ.Matches(scopes.Select(x => (string)x!)));
+        }
+        if (selection.Geo is { } geo)
+        {
+            var geoIri = RepresentationQuery.Expand(geo.GeoProperty, context);
+            if (geo.SearchBox is { } box)
+            {
+                plan.GeoBox(geoIri, box.MinLon, box.MaxLon, box.MinLat, box.MaxLat);
+            }
+            else
+            {
+                plan.Inexact();
+            }
+            checks.Add(doc => doc[geoIri] is JsonArray instances
+                && instances.OfType<JsonObject>().Any(i => (string?)i["type"] == "GeoProperty" && i["value"] is JsonObject geometry && geo.Matches(geometry)));
+        }
+        if (checks.Count > 0)
+        {
+            plan.Exact = doc => checks.All(check => check(doc));
+        }
+        return plan;
+    }
+
+    private static IEnumerable<string> Types(JsonObject doc) => doc["type"]!.AsArray().Select(t => (string)t!);
+
+    private static (int Offset, int Limit, bool Count) Paging(IQueryCollection query)
+    {
+        var limit = Number(query, "limit", DefaultLimit);
+        var offset = Number(query, "offset", 0);
+        var count = query["count"].ToString() switch
+        {
+            "" or "false" => false,
+            "true" => true,
+            var other => throw NgsiLdException.BadRequest("Invalid count", $"count must be true or false, not '{Names.Shorten(other)}'."),
+        };
+        if (limit > MaxLimit)
+        {
+            throw new NgsiLdException(ErrorTypes.TooManyResults, "Page too large", $"limit may be at most {MaxLimit}; page through larger results with offset.");
+        }
+        if (limit == 0 && !count)
+        {
+            throw NgsiLdException.BadRequest("Invalid limit", "limit=0 asks for no entities; it is only meaningful with count=true.");
+        }
+        return (offset, limit, count);
+    }
+
+    private static int Number(IQueryCollection query, string name, int fallback)
+    {
+        var text = query[name].ToString();
+        if (text.Length == 0)
+        {
+            return fallback;
+        }
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 0
+            ? n
+            : throw NgsiLdException.BadRequest($"Invalid {name}", $"{name} must be a whole number of at least 0, not '{Names.Shorten(text)}'.");
+    }
+
+    private static Regex Pattern(string pattern)
+    {
+        try
+        {
+            return new Regex(pattern, RegexOptions.CultureInvariant, PatternTimeout);
+        }
+        catch (ArgumentException e)
+        {
+            throw NgsiLdException.BadRequest("Invalid idPattern", $"'{Names.Shorten(pattern)}' is not a regular expression: {e.Message}");
+        }
+    }
+
+    private static bool IsMatch(Regex pattern, string id)
+    {
+        try
+        {
+            return pattern.IsMatch(id);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            throw NgsiLdException.BadRequest("idPattern too costly", "The idPattern took too long to evaluate; simplify it.");
+        }
+    }
+
+    private static string? Text(IQueryCollection query, string name) => query[name] is { Count: > 0 } v ? v.ToString() : null;
+}
