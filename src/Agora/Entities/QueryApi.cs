@@ -29,8 +29,9 @@ internal static class QueryApi
     private static readonly string[] PostParameters =
         ["limit", "offset", "count", "options", "format", "local", "lang", "join", "joinLevel", "datasetId", "geometryProperty", "pick", "omit", "orderBy"];
 
-    // Members of a POST Query object that shape the answer like the GET parameters of the same names.
-    private static readonly string[] BodyParameters = ["join", "joinLevel", "geometryProperty", "lang", "pick", "omit", "datasetId", "orderBy", "options"];
+    // Members of a POST Query object that shape the answer like the GET parameters of the same names (attrs both
+    // selects and projects, as it does in a GET).
+    private static readonly string[] BodyParameters = ["attrs", "join", "joinLevel", "geometryProperty", "lang", "pick", "omit", "datasetId", "orderBy", "options"];
 
     public static RouteGroupBuilder MapQueries(this RouteGroupBuilder group)
     {
