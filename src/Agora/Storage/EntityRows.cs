@@ -47,10 +47,13 @@ internal static class EntityRows
         }
         WriteTypes(connection, rid, doc, replace: false);
         WriteIndexes(connection, rid, doc);
+        EntityChanges.Of(connection)?.Record(null, doc);
     }
 
     public static void Update(SqliteConnection connection, JsonObject doc)
     {
+        var changes = EntityChanges.Of(connection);
+        var before = changes is null ? null : Find(connection, (string)doc["id"]!);
         using var command = connection.CreateCommand();
         command.CommandText = "UPDATE entities SET doc = $doc, modified_at = $m WHERE id = $id RETURNING rid";
         command.Parameters.AddWithValue("$id", (string)doc["id"]!);
@@ -60,10 +63,13 @@ internal static class EntityRows
         WriteTypes(connection, rid, doc, replace: true);
         ClearIndexes(connection, rid);
         WriteIndexes(connection, rid, doc);
+        changes?.Record(before, doc);
     }
 
     public static bool Delete(SqliteConnection connection, string id)
     {
+        var changes = EntityChanges.Of(connection);
+        var before = changes is null ? null : Find(connection, id);
         using var command = connection.CreateCommand();
         command.CommandText = "DELETE FROM entities WHERE id = $id RETURNING rid";
         command.Parameters.AddWithValue("$id", id);
@@ -72,6 +78,10 @@ internal static class EntityRows
             return false;
         }
         ClearIndexes(connection, rid);
+        if (before is not null)
+        {
+            changes!.Record(before, null);
+        }
         return true;
     }
 

@@ -56,6 +56,39 @@ internal static class Schema
         ) WITHOUT ROWID;
         CREATE INDEX entity_attrs_rid ON entity_attrs(rid);
         """,
+        // 4: subscriptions, their delivery status, and the notification outbox. A notification is written in
+        // the transaction of the change that causes it and deleted once delivered, so none is lost or
+        // invented by a crash between the two.
+        """
+        CREATE TABLE subscriptions (
+            id TEXT PRIMARY KEY,
+            doc TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            modified_at TEXT NOT NULL
+        );
+        CREATE TABLE subscription_status (
+            subscription_id TEXT PRIMARY KEY,
+            times_sent INTEGER NOT NULL DEFAULT 0,
+            times_failed INTEGER NOT NULL DEFAULT 0,
+            last_notification TEXT,
+            last_success TEXT,
+            last_failure TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE outbox (
+            nid INTEGER PRIMARY KEY,
+            subscription_id TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            content_type TEXT NOT NULL,
+            link TEXT,
+            body TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt REAL NOT NULL
+        );
+        CREATE INDEX outbox_due ON outbox(next_attempt);
+        CREATE INDEX outbox_subscription ON outbox(subscription_id, nid);
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

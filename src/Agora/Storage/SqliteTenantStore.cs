@@ -17,12 +17,23 @@ internal sealed class SqliteTenantStore : IAsyncDisposable
 
     public string Tenant { get; }
 
+    /// The entity changes of the write being run; enable it to have ChangesMade called.
+    public EntityChanges Changes { get; }
+
+    /// Called on the writer, inside the transaction of each write that changed entities, after the write
+    /// and before it is released: what it writes commits or rolls back with the change. Throwing fails the write.
+    public Action<SqliteConnection, IReadOnlyList<EntityChange>>? ChangesMade { get; set; }
+
+    /// Raised after every commit, off the writer, for those who deliver what a commit made durable.
+    public event Action? Committed;
+
     private SqliteTenantStore(string tenant, string path, string synchronous)
     {
         Tenant = tenant;
         var builder = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true };
         _writer = new SqliteConnection(builder.ToString());
         _writer.Open();
+        Changes = EntityChanges.Attach(_writer);
         // Savepoints (one per request of a group) keep their undo pages in the temp store: in memory, not a
         // file written page by page. A 64 MB cache keeps a large group's dirty pages from spilling to the WAL
         // before its commit.
@@ -88,8 +99,9 @@ internal sealed class SqliteTenantStore : IAsyncDisposable
         try
         {
             using var tx = _writer.BeginTransaction();
-            if (!write.Run(_writer))
+            if (!write.Run(_writer) || !Observe(write))
             {
+                Changes.Clear();
                 tx.Rollback();
                 write.Publish();
                 return;
@@ -102,6 +114,29 @@ internal sealed class SqliteTenantStore : IAsyncDisposable
             return;
         }
         write.Publish();
+        Committed?.Invoke();
+    }
+
+    // Hands the write's entity changes to the observer; an observer failure fails the write.
+    private bool Observe(PendingWrite write)
+    {
+        try
+        {
+            if (Changes.Changes.Count > 0 && ChangesMade is { } observer)
+            {
+                observer(_writer, Changes.Changes);
+            }
+            return true;
+        }
+        catch (Exception e)
+        {
+            write.Reject(e);
+            return false;
+        }
+        finally
+        {
+            Changes.Clear();
+        }
     }
 
     private void CommitGroup(List<PendingWrite> group)
@@ -116,12 +151,13 @@ internal sealed class SqliteTenantStore : IAsyncDisposable
             foreach (var write in group)
             {
                 Execute(_writer, "SAVEPOINT w");
-                if (write.Run(_writer))
+                if (write.Run(_writer) && Observe(write))
                 {
                     Execute(_writer, "RELEASE w");
                 }
                 else
                 {
+                    Changes.Clear();
                     Execute(_writer, "ROLLBACK TO w; RELEASE w");
                 }
             }
@@ -140,6 +176,7 @@ internal sealed class SqliteTenantStore : IAsyncDisposable
         {
             write.Publish();
         }
+        Committed?.Invoke();
     }
 
     internal static void Execute(SqliteConnection connection, string sql)
@@ -164,6 +201,9 @@ internal sealed class SqliteTenantStore : IAsyncDisposable
         public abstract bool Run(SqliteConnection connection);
         public abstract void Publish();
         public abstract void Fail(Exception e);
+
+        /// Marks a write that ran but must not commit (its changes are rolled back); Publish reports the error.
+        public abstract void Reject(Exception e);
     }
 
     private sealed class PendingWrite<T>(Func<SqliteConnection, T> write, bool alone) : PendingWrite(alone)
@@ -200,5 +240,7 @@ internal sealed class SqliteTenantStore : IAsyncDisposable
         }
 
         public override void Fail(Exception e) => Completion.TrySetException(e);
+
+        public override void Reject(Exception e) => _error = e;
     }
 }

@@ -14,6 +14,12 @@ internal sealed class TenantStores(IOptions<AgoraOptions> options) : IHostedServ
     private readonly ConcurrentDictionary<string, Lazy<SqliteTenantStore>> _open = new(StringComparer.Ordinal);
     private readonly AgoraOptions _options = options.Value;
 
+    /// Raised once for every tenant store as it opens (on the thread that opened it).
+    public event Action<SqliteTenantStore>? Opened;
+
+    /// The stores open now.
+    public IEnumerable<SqliteTenantStore> Open => _open.Values.Where(s => s.IsValueCreated).Select(s => s.Value);
+
     /// The store of a tenant that exists, or NonexistentTenant.
     public SqliteTenantStore Existing(string tenant)
     {
@@ -37,7 +43,10 @@ internal sealed class TenantStores(IOptions<AgoraOptions> options) : IHostedServ
         {
             var path = PathOf(t);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            return SqliteTenantStore.Open(t, path, _options.Synchronous);
+            var store = SqliteTenantStore.Open(t, path, _options.Synchronous);
+            // Inside the Lazy, so exactly once per store; handlers must not open stores themselves.
+            Opened?.Invoke(store);
+            return store;
         })).Value;
     }
 
@@ -60,10 +69,39 @@ internal sealed class TenantStores(IOptions<AgoraOptions> options) : IHostedServ
         }
     }
 
+    // Every tenant found on disk is opened at start, so that what it left pending (notifications, periodic
+    // subscriptions) resumes without waiting for a request to that tenant.
     public Task StartAsync(CancellationToken cancellationToken)
     {
         GetOrCreate(DefaultTenant);
+        var folder = Path.Combine(_options.Data, "tenants");
+        if (Directory.Exists(folder))
+        {
+            foreach (var file in Directory.EnumerateFiles(folder, "*.sqlite"))
+            {
+                if (TenantOf(Path.GetFileNameWithoutExtension(file)) is { } tenant)
+                {
+                    GetOrCreate(tenant);
+                }
+            }
+        }
         return Task.CompletedTask;
+    }
+
+    private static string? TenantOf(string fileName)
+    {
+        if (fileName.StartsWith("t-", StringComparison.Ordinal))
+        {
+            return fileName[2..];
+        }
+        try
+        {
+            return fileName.StartsWith("x-", StringComparison.Ordinal) ? Encoding.UTF8.GetString(Convert.FromHexString(fileName[2..])) : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

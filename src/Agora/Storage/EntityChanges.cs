@@ -1,0 +1,33 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+
+namespace Agora.Storage;
+
+/// One entity changed by a write: its stored form before (null when created) and after (null when deleted).
+internal sealed record EntityChange(JsonObject? Before, JsonObject? After, string At);
+
+/// The entity changes of the write the writer is running. EntityRows records into it; the store hands the
+/// list to its observer inside the same transaction (so that whatever the observer writes, such as
+/// notifications, commits or rolls back with the change itself) and clears it.
+internal sealed class EntityChanges
+{
+    private static readonly ConditionalWeakTable<SqliteConnection, EntityChanges> Logs = new();
+    private readonly List<EntityChange> _changes = [];
+
+    /// Whether anyone listens: when no one does, writes skip reading the entity's previous state.
+    public bool Enabled { get; set; }
+
+    public IReadOnlyList<EntityChange> Changes => _changes;
+
+    public static EntityChanges Attach(SqliteConnection writer) => Logs.GetValue(writer, _ => new EntityChanges());
+
+    /// The log of a writer connection that is listened to, or null.
+    public static EntityChanges? Of(SqliteConnection connection) =>
+        Logs.TryGetValue(connection, out var log) && log.Enabled ? log : null;
+
+    public void Record(JsonObject? before, JsonObject? after) =>
+        _changes.Add(new EntityChange(before, after, (string?)after?["modifiedAt"] ?? DateTimeOffset.UtcNow.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture)));
+
+    public void Clear() => _changes.Clear();
+}
