@@ -37,6 +37,7 @@ internal static class QueryApi
     {
         group.MapGet("/entities", Get);
         group.MapPost("/entityOperations/query", Post);
+        group.MapDelete("/entities", Purge);
         return group;
     }
 
@@ -55,21 +56,72 @@ internal static class QueryApi
         var tenant = NgsiLdRequest.Tenant(http);
         var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: true);
         NgsiLdRequest.AllowParameters(http, GetParameters);
+        var context = await NgsiLdRequest.ContextAsync(http);
+        return Run(http, http.Request.Query, tenants, tenant, Selected(http.Request.Query), context, mediaType);
+    }
+
+    /// Purge Entities (V1.9.1 clause 5.6.21): every entity the selection matches is deleted, or, with keep
+    /// or drop, loses attributes. The selection and the change are one transaction.
+    private static async Task<IResult> Purge(HttpContext http, TenantStores tenants)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        NgsiLdRequest.AllowParameters(http, "id", "idPattern", "type", "q", "scopeQ", "georel", "geometry", "coordinates", "geoproperty", "local", "keep", "drop");
         var query = http.Request.Query;
         var context = await NgsiLdRequest.ContextAsync(http);
+        var selection = Selected(query);
+        var local = query["local"].ToString() == "true";
+        if (selection.Entities.Count == 0 && selection.Q is null && selection.Geo is null && selection.ScopeQ is null && !local)
+        {
+            throw NgsiLdException.BadRequest("Purge too wide", "Purging needs at least one of id, idPattern, type, q, scopeQ or a geo-query (or local=true to purge everything).");
+        }
+        var keep = RepresentationQuery.List(query, "keep");
+        var drop = RepresentationQuery.List(query, "drop");
+        if (keep.Count > 0 && drop.Count > 0)
+        {
+            throw NgsiLdException.BadRequest("Conflicting parameters", "keep and drop cannot be used together.");
+        }
+        var keptIris = keep.Select(a => RepresentationQuery.Expand(a, context)).ToHashSet(StringComparer.Ordinal);
+        var droppedIris = drop.Select(a => RepresentationQuery.Expand(a, context)).ToHashSet(StringComparer.Ordinal);
+        var plan = Plan(selection, context);
+        var now = EntityInput.Timestamp(DateTimeOffset.UtcNow);
+        await tenants.Existing(tenant).WriteAloneAsync(c =>
+        {
+            var (matches, _) = plan.Run(c, 0, int.MaxValue, count: false);
+            foreach (var doc in matches)
+            {
+                if (keep.Count == 0 && drop.Count == 0)
+                {
+                    EntityRows.Delete(c, (string)doc["id"]!);
+                    continue;
+                }
+                var attributes = doc.Select(p => p.Key).Where(k => k.Contains(':')).ToList();
+                var removed = attributes.Where(a => keep.Count > 0 ? !keptIris.Contains(a) : droppedIris.Contains(a)).ToList();
+                if (removed.Count > 0)
+                {
+                    removed.ForEach(a => doc.Remove(a));
+                    doc["modifiedAt"] = now;
+                    EntityRows.Update(c, doc);
+                }
+            }
+            return matches.Count;
+        });
+        return TypedResults.NoContent();
+    }
+
+    private static Selection Selected(IQueryCollection query)
+    {
         var ids = query["id"] is { Count: > 0 } id ? RepresentationQuery.List(query, "id") : null;
         ids?.ForEach(i => Names.CheckUri(i, "id"));
         var selector = new EntitySelector(
             ids,
             query["idPattern"] is { Count: > 0 } p ? Pattern(p.ToString()) : null,
             query["type"] is { Count: > 0 } t ? TypeSelection.Parse(t.ToString()) : null);
-        var selection = new Selection(
+        return new Selection(
             selector.Ids is null && selector.IdPattern is null && selector.Type is null ? [] : [selector],
             RepresentationQuery.List(query, "attrs"),
             query["q"] is { Count: > 0 } q ? QExpression.Parse(q.ToString()) : null,
             query["scopeQ"] is { Count: > 0 } s ? ScopeQuery.Parse(s.ToString()) : null,
             GeoQuery.Parse(Text(query, "georel"), Text(query, "geometry"), Text(query, "coordinates"), Text(query, "geoproperty")));
-        return Run(http, http.Request.Query, tenants, tenant, selection, context, mediaType);
     }
 
     private static async Task<IResult> Post(HttpContext http, TenantStores tenants)
