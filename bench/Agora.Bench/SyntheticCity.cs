@@ -15,13 +15,15 @@ internal sealed class SyntheticCity(int seed)
         (MinLon + _random.NextDouble() * (MaxLon - MinLon), MinLat + _random.NextDouble() * (MaxLat - MinLat));
 
     /// Entity number i as normalized NGSI-LD JSON (core @context: no network needed).
-    public string Entity(int i)
+    public string Entity(int i) => Entity(Types[i % Types.Length], i.ToString("D7", CultureInfo.InvariantCulture));
+
+    /// An entity of the given type whose id ends in `suffix` (a load generator's "{n}" template, say).
+    public string Entity(string type, string suffix)
     {
-        var type = Types[i % Types.Length];
         var (lon, lat) = RandomPoint();
         var observed = new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc).AddSeconds(_random.Next(0, 30 * 86400)).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         var b = new StringBuilder(600);
-        b.Append(CultureInfo.InvariantCulture, $$"""{"id":"urn:ngsi-ld:{{type}}:{{i:D7}}","type":"{{type}}","location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[{{lon:F6}},{{lat:F6}}]""").Append("}}");
+        b.Append(CultureInfo.InvariantCulture, $$"""{"id":"urn:ngsi-ld:{{type}}:{{suffix}}","type":"{{type}}","location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[{{lon:F6}},{{lat:F6}}]""").Append("}}");
         switch (type)
         {
             case "AirQualityObserved":

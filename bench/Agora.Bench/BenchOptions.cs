@@ -1,0 +1,36 @@
+using System.Globalization;
+
+namespace Agora.Bench;
+
+/// The benchmark's settings: `--entities N` (default 100,000), `--seconds S` per path (5), `--connections C`
+/// (32), `--generator wrk|http` (wrk when installed), `--json FILE`, `--agora PATH/Agora.dll` (found in the
+/// repository's build output by default).
+internal sealed record BenchOptions(int Entities, double Seconds, int Connections, string Generator, string? Json, string? Agora)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        var options = new BenchOptions(100_000, 5, 32, Wrk.Available ? "wrk" : "http", null, null);
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            options = args[i] switch
+            {
+                "--entities" => options with { Entities = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--seconds" => options with { Seconds = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--connections" => options with { Connections = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--generator" => options with { Generator = GeneratorName(Next()) },
+                "--json" => options with { Json = Next() },
+                "--agora" => options with { Agora = Next() },
+                var other => throw new ArgumentException($"Unknown option {other}."),
+            };
+        }
+        if (options.Generator == "wrk" && !Wrk.Available)
+        {
+            throw new ArgumentException("wrk is not installed (apt-get install wrk); use --generator http.");
+        }
+        return options;
+    }
+
+    private static string GeneratorName(string name) =>
+        name is "wrk" or "http" ? name : throw new ArgumentException("--generator is wrk or http.");
+}
