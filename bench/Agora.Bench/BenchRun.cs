@@ -117,7 +117,7 @@ internal static class BenchRun
         }
     }
 
-    private static Task<Measurement> MeasureAsync(BenchOptions options, string url, Workload workload)
+    private static async Task<Measurement> MeasureAsync(BenchOptions options, string url, Workload workload)
     {
         var connections = Math.Min(workload.Connections ?? options.Connections, options.Connections);
         // A batch takes long enough that a short window would end before the first answer.
@@ -125,7 +125,8 @@ internal static class BenchRun
         // Each path first runs unmeasured until the JIT has compiled its code at full optimization: without it,
         // a 2-second window measured 1,045 creates/s where the warm server does 6,600.
         var warmUp = Math.Min(seconds, 3);
-        return Run(warmUp).ContinueWith(_ => Run(seconds), TaskScheduler.Default).Unwrap();
+        await Run(warmUp);
+        return await Run(seconds);
 
         Task<Measurement> Run(double duration) => options.Generator == "wrk"
             ? Wrk.RunAsync(url, workload, connections, duration)
