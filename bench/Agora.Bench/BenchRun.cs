@@ -128,9 +128,15 @@ internal static class BenchRun
         await Run(warmUp);
         return await Run(seconds);
 
-        Task<Measurement> Run(double duration) => options.Generator == "wrk"
-            ? Wrk.RunAsync(url, workload, connections, duration)
-            : HttpLoad.RunAsync(url, workload, connections, duration);
+        // Each run numbers its bodies afresh, so its ids carry a nonce of their own: the warm-up's entities
+        // must not collide with the measured ones.
+        Task<Measurement> Run(double duration)
+        {
+            var fresh = workload with { BodyTemplate = workload.BodyTemplate?.Replace("{n}", Guid.NewGuid().ToString("N")[..8] + "-{n}", StringComparison.Ordinal) };
+            return options.Generator == "wrk"
+                ? Wrk.RunAsync(url, fresh, connections, duration)
+                : HttpLoad.RunAsync(url, fresh, connections, duration);
+        }
     }
 
     private static void Print(TextWriter o, BenchOptions options, List<Row> rows, double loadRate, long memoryAfterLoad, long memoryAfterRun)

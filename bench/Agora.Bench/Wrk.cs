@@ -19,7 +19,8 @@ internal static class Wrk
         {
             var threads = Math.Min(2, connections);
             var start = new ProcessStartInfo("wrk",
-                string.Create(CultureInfo.InvariantCulture, $"-t{threads} -c{connections} -d{seconds:0.###}s --timeout 10s -s {script} {baseUrl}"))
+                // wrk takes whole seconds only.
+                string.Create(CultureInfo.InvariantCulture, $"-t{threads} -c{connections} -d{Math.Max(1, (int)Math.Round(seconds))}s --timeout 10s -s {script} {baseUrl}"))
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,

@@ -2,6 +2,7 @@ using Agora.Discovery;
 using Agora.Entities;
 using Agora.Hosting;
 using Agora.JsonLd;
+using Agora.Subscriptions;
 
 if (!AgoraCommandLine.TryParse(args, out var hostArgs))
 {
@@ -10,6 +11,7 @@ if (!AgoraCommandLine.TryParse(args, out var hostArgs))
 
 var builder = WebApplication.CreateBuilder(hostArgs);
 builder.AddAgora();
+builder.AddSubscriptions();
 
 var app = builder.Build();
 app.UseAgora();
@@ -20,6 +22,7 @@ ngsiLd.MapEntities();
 ngsiLd.MapBatchOperations();
 ngsiLd.MapDiscovery();
 ngsiLd.MapJsonLdContexts();
+ngsiLd.MapSubscriptions();
 
 await app.RunAsync();
 return 0;

@@ -2,6 +2,7 @@ using System.Net;
 using Agora.Entities;
 using Agora.Errors;
 using Agora.JsonLd;
+using Agora.Notifications;
 using Agora.Storage;
 using Microsoft.Extensions.Options;
 
@@ -36,6 +37,7 @@ internal static class AgoraHosting
         builder.Services.AddSingleton<ContextResolver>();
         builder.Services.AddSingleton<TenantStores>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TenantStores>());
+        builder.AddNotifications();
         return builder;
     }
 

@@ -1,0 +1,19 @@
+namespace Agora.Notifications;
+
+/// How notifications are delivered, bound from "Agora:Notifications". Defaults live here.
+internal sealed class NotificationOptions
+{
+    public const string Section = "Agora:Notifications";
+
+    /// How long one delivery attempt (an HTTP POST, an MQTT connect and publish) may take before it counts as failed.
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// Most deliveries in flight at once, across all subscriptions and tenants.
+    public int MaxConcurrency { get; set; } = 64;
+
+    /// Wait before the first retry of a failed notification; each further failure doubles it.
+    public TimeSpan MinBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// Longest wait between two attempts of a failing notification.
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(60);
+}

@@ -1,0 +1,313 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Agora.JsonLd;
+using Agora.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Agora.Subscriptions;
+
+/// Matches every entity change against the tenant's subscriptions and writes the notifications they cause into
+/// the outbox, inside the change's own transaction (so none is lost, none is invented); runs the periodic
+/// (timeInterval) subscriptions. It never sends anything: delivery reads the outbox.
+internal sealed class SubscriptionEngine : IHostedService, IDisposable
+{
+    private readonly TenantStores _stores;
+    private readonly ContextResolver _resolver;
+    private readonly ILogger<SubscriptionEngine> _logger;
+    private readonly ConcurrentDictionary<string, TenantSubscriptions> _tenants = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Tenant, string Id), DateTimeOffset> _lastNotified = new();
+    private readonly ConcurrentDictionary<(string Tenant, string Id), CancellationTokenSource> _timers = new();
+    private readonly Lock _lock = new();
+
+    public SubscriptionEngine(TenantStores stores, ContextResolver resolver, ILogger<SubscriptionEngine> logger)
+    {
+        _stores = stores;
+        _resolver = resolver;
+        _logger = logger;
+        // Subscribed before TenantStores starts (hosted services are all built before any starts), so every
+        // store it opens at start, and every store opened later, is attached.
+        stores.Opened += Attach;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var store in _stores.Open)
+        {
+            Attach(store);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        foreach (var timer in _timers.Values)
+        {
+            timer.Cancel();
+        }
+        return Task.CompletedTask;
+    }
+
+    // The container disposes the engine once as the singleton and once as the hosted service.
+    public void Dispose()
+    {
+        _stores.Opened -= Attach;
+        foreach (var key in _timers.Keys.ToList())
+        {
+            if (_timers.TryRemove(key, out var timer))
+            {
+                timer.Cancel();
+                timer.Dispose();
+            }
+        }
+    }
+
+    /// The parsed subscriptions of a tenant (empty when it has none).
+    public IReadOnlyDictionary<string, Subscription> Of(string tenant) =>
+        _tenants.TryGetValue(tenant, out var t) ? t.ById : new Dictionary<string, Subscription>();
+
+    private void Attach(SqliteTenantStore store)
+    {
+        if (_tenants.ContainsKey(store.Tenant))
+        {
+            return;
+        }
+        var subscriptions = new List<Subscription>();
+        foreach (var doc in store.Read(SubscriptionRows.All))
+        {
+            try
+            {
+                subscriptions.Add(Load(doc));
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "Subscription {Id} of tenant '{Tenant}' could not be loaded; it will not notify.", (string?)doc["id"], store.Tenant);
+            }
+        }
+        store.ChangesMade = (connection, changes) => OnChanges(store, connection, changes);
+        lock (_lock)
+        {
+            Publish(store, TenantSubscriptions.Of(subscriptions));
+        }
+        foreach (var s in subscriptions)
+        {
+            Schedule(store, s);
+        }
+    }
+
+    // Contexts are resolved from Agora's context store, which keeps every context a subscription was made with;
+    // only a context missing from it is fetched, and if that fails the core context renders meanwhile.
+    private Subscription Load(JsonObject doc) =>
+        Subscription.Of(doc, Resolve((string?)doc["jsonldContext"]), Resolve((string?)doc[SubscriptionsApi.RequestContext]));
+
+    private JsonLdContext Resolve(string? url)
+    {
+        if (url is null)
+        {
+            return JsonLdContext.Core;
+        }
+        try
+        {
+            return _resolver.ResolveAsync(JsonValue.Create(url), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning(e, "The @context {Url} of a subscription is not available; its notifications use the core context until it is.", url);
+            return JsonLdContext.Core;
+        }
+    }
+
+    /// Makes a created or updated subscription take effect.
+    public void Put(SqliteTenantStore store, Subscription subscription)
+    {
+        lock (_lock)
+        {
+            IEnumerable<Subscription> current = _tenants.TryGetValue(store.Tenant, out var known) ? known.ById.Values : [];
+            Publish(store, TenantSubscriptions.Of([.. current.Where(s => s.Id != subscription.Id), subscription]));
+        }
+        _lastNotified.TryRemove((store.Tenant, subscription.Id), out _);
+        Schedule(store, subscription);
+    }
+
+    public void Remove(SqliteTenantStore store, string id)
+    {
+        lock (_lock)
+        {
+            IEnumerable<Subscription> current = _tenants.TryGetValue(store.Tenant, out var known) ? known.ById.Values : [];
+            Publish(store, TenantSubscriptions.Of([.. current.Where(s => s.Id != id)]));
+        }
+        _lastNotified.TryRemove((store.Tenant, id), out _);
+        Unschedule(store.Tenant, id);
+    }
+
+    private void Publish(SqliteTenantStore store, TenantSubscriptions subscriptions)
+    {
+        _tenants[store.Tenant] = subscriptions;
+        // Writes record the entity's previous state only while someone may need it.
+        store.Changes.Enabled = subscriptions.ById.Values.Any(s => s.TimeInterval is null);
+    }
+
+    private void OnChanges(SqliteTenantStore store, SqliteConnection connection, IReadOnlyList<EntityChange> changes)
+    {
+        if (!_tenants.TryGetValue(store.Tenant, out var subscriptions) || subscriptions.ById.Count == 0)
+        {
+            return;
+        }
+        var now = DateTimeOffset.UtcNow;
+        foreach (var change in changes)
+        {
+            var entity = change.After ?? change.Before;
+            if (entity is null)
+            {
+                continue;
+            }
+            AttributeChanges? attributes = null;
+            foreach (var s in subscriptions.Candidates(entity))
+            {
+                if (s.TimeInterval is not null || !s.LiveAt(now))
+                {
+                    continue;
+                }
+                var key = (store.Tenant, s.Id);
+                if (s.Throttling is { } throttling && _lastNotified.TryGetValue(key, out var last) && (now - last).TotalSeconds < throttling)
+                {
+                    continue;
+                }
+                attributes ??= AttributeChanges.Of(change);
+                if (Notifications.Data(s, change, attributes) is { } data)
+                {
+                    SubscriptionRows.Enqueue(connection, Notifications.Row(s, [data], now));
+                    _lastNotified[key] = now;
+                }
+            }
+        }
+    }
+
+    private void Schedule(SqliteTenantStore store, Subscription s)
+    {
+        Unschedule(store.Tenant, s.Id);
+        if (s.TimeInterval is not { } seconds)
+        {
+            return;
+        }
+        var cancel = new CancellationTokenSource();
+        _timers[(store.Tenant, s.Id)] = cancel;
+        _ = RunPeriodicAsync(store, s, TimeSpan.FromSeconds(seconds), cancel.Token);
+    }
+
+    private void Unschedule(string tenant, string id)
+    {
+        if (_timers.TryRemove((tenant, id), out var previous))
+        {
+            previous.Cancel();
+            previous.Dispose();
+        }
+    }
+
+    // One notification per interval with every entity the subscription selects, written through the store so it
+    // is as durable as any other. TODO(multi-node): a lease, so that one node fires per interval.
+    private async Task RunPeriodicAsync(SqliteTenantStore store, Subscription s, TimeSpan interval, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                var now = DateTimeOffset.UtcNow;
+                if (!s.LiveAt(now))
+                {
+                    continue;
+                }
+                var entities = store.Read(c => Periodic.Matching(c, s));
+                if (entities.Count == 0)
+                {
+                    continue;
+                }
+                var data = entities.Select(e => Notifications.Render(s, e)).ToList();
+                await store.WriteAsync(c =>
+                {
+                    SubscriptionRows.Enqueue(c, Notifications.Row(s, data, now));
+                    return true;
+                });
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+            // The store closed (shutdown): nothing left to notify.
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Periodic subscription {Id} of tenant '{Tenant}' stopped.", s.Id, store.Tenant);
+        }
+    }
+
+    /// A tenant's subscriptions, indexed by the entity types they select so that a change reaches only those that
+    /// may match it. Immutable: replaced whole when a subscription changes.
+    private sealed class TenantSubscriptions
+    {
+        private readonly Dictionary<string, List<Subscription>> _byType = new(StringComparer.Ordinal);
+        private readonly List<Subscription> _anyType = [];
+
+        public Dictionary<string, Subscription> ById { get; } = new(StringComparer.Ordinal);
+
+        public static TenantSubscriptions Of(IEnumerable<Subscription> subscriptions)
+        {
+            var result = new TenantSubscriptions();
+            foreach (var s in subscriptions)
+            {
+                result.ById[s.Id] = s;
+                if (s.IndexTypes is null)
+                {
+                    result._anyType.Add(s);
+                    continue;
+                }
+                foreach (var type in s.IndexTypes)
+                {
+                    if (!result._byType.TryGetValue(type, out var list))
+                    {
+                        result._byType[type] = list = [];
+                    }
+                    list.Add(s);
+                }
+            }
+            return result;
+        }
+
+        public IEnumerable<Subscription> Candidates(JsonObject entity)
+        {
+            IEnumerable<Subscription> candidates = _anyType;
+            var types = entity["type"] as JsonArray;
+            if (types is not null)
+            {
+                foreach (var type in types)
+                {
+                    if (_byType.TryGetValue((string)type!, out var list))
+                    {
+                        candidates = candidates.Concat(list);
+                    }
+                }
+            }
+            return types is { Count: > 1 } ? candidates.Distinct() : candidates;
+        }
+    }
+}
+
+/// The entities a periodic subscription reports.
+internal static class Periodic
+{
+    private const int MaxEntities = 1000;
+
+    public static List<JsonObject> Matching(SqliteConnection c, Subscription s)
+    {
+        var plan = new EntityQuery();
+        if (s.IndexTypes is { } types)
+        {
+            plan.Types(types);
+        }
+        plan.Inexact();
+        plan.Exact = s.Selects;
+        return plan.Run(c, 0, MaxEntities, false).Page;
+    }
+}

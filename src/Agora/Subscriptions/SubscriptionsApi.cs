@@ -1,0 +1,206 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Agora.Entities;
+using Agora.Errors;
+using Agora.JsonLd;
+using Agora.NgsiLd;
+using Agora.Storage;
+
+namespace Agora.Subscriptions;
+
+/// The NGSI-LD subscription operations (clause 5.8; HTTP binding 6.10 and 6.11).
+internal static class SubscriptionsApi
+{
+    /// A stored member (never shown): the context the client wrote the subscription in, which expands q.
+    public const string RequestContext = "agora:requestContext";
+    private const string Path = "/ngsi-ld/v1/subscriptions/";
+    private const int DefaultLimit = 20;
+    private const int MaxLimit = 1000;
+
+    public static WebApplicationBuilder AddSubscriptions(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<SubscriptionEngine>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SubscriptionEngine>());
+        return builder;
+    }
+
+    public static RouteGroupBuilder MapSubscriptions(this RouteGroupBuilder group)
+    {
+        group.MapPost("/subscriptions", Create);
+        group.MapGet("/subscriptions", List);
+        group.MapGet("/subscriptions/{id}", Retrieve);
+        group.MapPatch("/subscriptions/{id}", Update);
+        group.MapDelete("/subscriptions/{id}", Delete);
+        return group;
+    }
+
+    private static async Task<IResult> Create(HttpContext http, TenantStores tenants, SubscriptionEngine engine, ContextResolver resolver)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        NgsiLdRequest.AllowParameters(http);
+        var (body, context) = await NgsiLdRequest.BodyAsync(http);
+        var now = DateTimeOffset.UtcNow;
+        var doc = new SubscriptionInput(context).Subscription(body, now);
+        doc["id"] ??= $"urn:ngsi-ld:Subscription:{Guid.NewGuid()}";
+        var requestContext = ContextUrls.Absolute(context.LinkUrl, http.Request);
+        doc[RequestContext] = requestContext;
+        doc["jsonldContext"] ??= requestContext;
+        var notificationContext = await NotificationContextAsync(doc, context, requestContext, resolver, http.RequestAborted);
+        var subscription = Subscription.Of(doc, notificationContext, context);
+        var stamp = EntityInput.Timestamp(now);
+        doc["createdAt"] = stamp;
+        doc["modifiedAt"] = stamp;
+        var store = tenants.GetOrCreate(tenant);
+        var created = await store.WriteAsync(c => SubscriptionRows.Insert(c, doc, stamp));
+        if (!created)
+        {
+            throw new NgsiLdException(ErrorTypes.AlreadyExists, "Subscription exists", $"A subscription with id {doc["id"]} exists already.");
+        }
+        engine.Put(store, subscription);
+        return TypedResults.Created(Path + EntitiesApi.PathSegment((string)doc["id"]!));
+    }
+
+    private static async Task<IResult> List(HttpContext http, TenantStores tenants)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: false);
+        NgsiLdRequest.AllowParameters(http, "limit", "offset", "count", "options");
+        var context = await NgsiLdRequest.ContextAsync(http);
+        var sysAttrs = SysAttrs(http);
+        var limit = Number(http, "limit", DefaultLimit);
+        var offset = Number(http, "offset", 0);
+        var count = http.Request.Query["count"].ToString() switch
+        {
+            "" or "false" => false,
+            "true" => true,
+            var other => throw NgsiLdException.BadRequest("Invalid count", $"count must be true or false, not '{Names.Shorten(other)}'."),
+        };
+        if (limit > MaxLimit)
+        {
+            throw new NgsiLdException(ErrorTypes.TooManyResults, "Page too large", $"limit may be at most {MaxLimit}.");
+        }
+        if (limit == 0 && !count)
+        {
+            throw NgsiLdException.BadRequest("Invalid limit", "limit=0 is only meaningful with count=true.");
+        }
+        var (page, statuses, total) = tenants.Existing(tenant).Read(c =>
+        {
+            var (docs, n) = SubscriptionRows.Page(c, offset, limit);
+            return (docs, SubscriptionRows.Statuses(c, docs.Select(d => (string)d["id"]!)), n);
+        });
+        if (count)
+        {
+            http.Response.Headers["NGSILD-Results-Count"] = total.ToString(CultureInfo.InvariantCulture);
+        }
+        var now = DateTimeOffset.UtcNow;
+        var body = new JsonArray([.. page.Select(d => (JsonNode?)SubscriptionOutput.Render(d, statuses.GetValueOrDefault((string)d["id"]!), context, sysAttrs, now))]);
+        return new NgsiLdResult(body, context, mediaType);
+    }
+
+    private static async Task<IResult> Retrieve(HttpContext http, TenantStores tenants, string id)
+    {
+        id = CheckId(NgsiLdRequest.PathValue(id));
+        var tenant = NgsiLdRequest.Tenant(http);
+        var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: false);
+        NgsiLdRequest.AllowParameters(http, "options");
+        var context = await NgsiLdRequest.ContextAsync(http);
+        var sysAttrs = SysAttrs(http);
+        var (doc, status) = tenants.Existing(tenant).Read(c =>
+            (SubscriptionRows.Find(c, id) ?? throw NotFound(id), SubscriptionRows.Statuses(c, [id]).GetValueOrDefault(id)));
+        return new NgsiLdResult(SubscriptionOutput.Render(doc, status, context, sysAttrs, DateTimeOffset.UtcNow), context, mediaType);
+    }
+
+    private static async Task<IResult> Update(HttpContext http, TenantStores tenants, SubscriptionEngine engine, ContextResolver resolver, string id)
+    {
+        id = CheckId(NgsiLdRequest.PathValue(id));
+        var tenant = NgsiLdRequest.Tenant(http);
+        NgsiLdRequest.AllowParameters(http);
+        var (fragment, context) = await NgsiLdRequest.BodyAsync(http, allowMergePatch: true);
+        if (fragment.Count == 0)
+        {
+            throw NgsiLdException.BadRequest("Empty fragment", "The fragment names no member of the subscription to change.");
+        }
+        var store = tenants.Existing(tenant);
+        var now = DateTimeOffset.UtcNow;
+        var doc = store.Read(c => SubscriptionRows.Find(c, id)) ?? throw NotFound(id);
+        new SubscriptionInput(context).Merge(doc, fragment, now);
+        // A fragment's names are in its own context; q, written in it, is then evaluated in it.
+        var requestContext = ContextUrls.Absolute(context.LinkUrl, http.Request);
+        if (fragment.ContainsKey("q"))
+        {
+            doc[RequestContext] = requestContext;
+        }
+        var queryContext = doc[RequestContext] is JsonValue stored && (string?)stored != requestContext
+            ? await resolver.ResolveAsync(stored.DeepClone(), http.RequestAborted)
+            : context;
+        doc["jsonldContext"] ??= requestContext;
+        var notificationContext = await NotificationContextAsync(doc, context, requestContext, resolver, http.RequestAborted);
+        var subscription = Subscription.Of(doc, notificationContext, queryContext);
+        doc["modifiedAt"] = EntityInput.Timestamp(now);
+        var updated = await store.WriteAsync(c =>
+        {
+            if (SubscriptionRows.Find(c, id) is null)
+            {
+                return false;
+            }
+            SubscriptionRows.Update(c, doc, EntityInput.Timestamp(now));
+            return true;
+        });
+        if (!updated)
+        {
+            throw NotFound(id);
+        }
+        engine.Put(store, subscription);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> Delete(HttpContext http, TenantStores tenants, SubscriptionEngine engine, string id)
+    {
+        id = CheckId(NgsiLdRequest.PathValue(id));
+        var tenant = NgsiLdRequest.Tenant(http);
+        NgsiLdRequest.AllowParameters(http);
+        var store = tenants.Existing(tenant);
+        var deleted = await store.WriteAsync(c => SubscriptionRows.Delete(c, id));
+        if (!deleted)
+        {
+            throw NotFound(id);
+        }
+        engine.Remove(store, id);
+        return TypedResults.NoContent();
+    }
+
+    private static async ValueTask<JsonLdContext> NotificationContextAsync(JsonObject doc, JsonLdContext requestContext, string requestUrl, ContextResolver resolver, CancellationToken ct)
+    {
+        var url = (string)doc["jsonldContext"]!;
+        return url == requestUrl ? requestContext : await resolver.ResolveAsync(JsonValue.Create(url), ct);
+    }
+
+    private static bool SysAttrs(HttpContext http)
+    {
+        var sysAttrs = false;
+        foreach (var option in RepresentationQuery.List(http.Request.Query, "options"))
+        {
+            sysAttrs = option == "sysAttrs"
+                ? true
+                : throw NgsiLdException.Invalid("Invalid options", $"'{Names.Shorten(option)}' is not an option of this operation; only sysAttrs is.");
+        }
+        return sysAttrs;
+    }
+
+    private static int Number(HttpContext http, string name, int fallback)
+    {
+        var text = http.Request.Query[name].ToString();
+        if (text.Length == 0)
+        {
+            return fallback;
+        }
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw NgsiLdException.BadRequest($"Invalid {name}", $"{name} must be a whole number of at least 0, not '{Names.Shorten(text)}'.");
+    }
+
+    private static string CheckId(string id) =>
+        Names.IsUri(id) ? id : throw NgsiLdException.BadRequest("Invalid subscription id", $"'{Names.Shorten(id)}' is not a URI.");
+
+    private static NgsiLdException NotFound(string id) => NgsiLdException.NotFound("Subscription not found", $"No subscription has the id {id}.");
+}
