@@ -197,7 +197,7 @@ internal static class EntitiesApi
         (id, attrId) = (NgsiLdRequest.PathValue(id), NgsiLdRequest.PathValue(attrId));
         var tenant = NgsiLdRequest.Tenant(http);
         CheckId(id);
-        var (body, context) = await NgsiLdRequest.BodyAsync(http);
+        var (body, context) = await NgsiLdRequest.BodyAsync(http, allowMergePatch: true);
         var input = Input(context);
         var iri = input.ExpandName(attrId);
         if (body is JsonObject { Count: 0 })

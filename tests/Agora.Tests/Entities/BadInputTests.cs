@@ -81,7 +81,7 @@ public sealed class BadInputTests
     }
 
     [Fact]
-    public async Task MergePatchIsOnlyAcceptedByMerge()
+    public async Task MergePatchIsOnlyAcceptedByPatches()
     {
         await using var app = new AgoraApplication();
         using var client = app.CreateClient();

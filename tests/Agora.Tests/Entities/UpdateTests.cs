@@ -93,6 +93,18 @@ public sealed class UpdateTests
         Assert.Equal(41, (int)(await app.RetrieveAsync(Id))["humidity"]!["value"]!);
     }
 
+    [Fact]
+    public async Task PartialAttributeUpdateAcceptsTheMergePatchMediaType()
+    {
+        await using var app = await WithBuildingAsync();
+        using var client = app.CreateClient();
+
+        using var response = await client.PatchAsync(AttrPath(Id, "humidity"), Json("""{"value": 42}""", "application/merge-patch+json"));
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(42, (int)(await app.RetrieveAsync(Id))["humidity"]!["value"]!);
+    }
+
     [Theory]
     [InlineData("\"urn:ngsi-ld:null\"")]
     [InlineData("""{"value": "urn:ngsi-ld:null"}""")]
