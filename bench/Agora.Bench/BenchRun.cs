@@ -76,6 +76,10 @@ internal static class BenchRun
                     rows.Add(new Row(await HttpLoad.RunAsync(url, workload, options.Connections, options.Seconds), null, null, "cross-check of wrk"));
                 }
             }
+            // Notification latency: after the request paths, so that its subscriptions touch no other path.
+            await NotificationLatency.RunAsync(agoraUrl, FreePort(), 1000, Math.Min(options.Seconds, 3));
+            var latency = await NotificationLatency.RunAsync(agoraUrl, FreePort(), 1000, options.Seconds);
+            rows.Add(new Row(latency, null, null, "write to receipt p99 < 50 ms"));
             var memoryAfterRun = ResidentMegabytes(agora.Id);
 
             Print(output, options, rows, loadRate, memoryAfterLoad, memoryAfterRun);
