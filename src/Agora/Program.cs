@@ -9,7 +9,8 @@ if (!AgoraCommandLine.TryParse(args, out var hostArgs))
     return 2;
 }
 
-var builder = WebApplication.CreateBuilder(hostArgs);
+// The binary's folder is the content root, so its appsettings.json applies wherever Agora is started from.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = hostArgs, ContentRootPath = AppContext.BaseDirectory });
 builder.AddAgora();
 builder.AddSubscriptions();
 
