@@ -22,6 +22,7 @@ internal sealed class NgsiLdResult(JsonNode body, JsonLdContext context, string 
         var response = http.Response;
         response.StatusCode = status;
         response.ContentType = mediaType;
+        // Links are appended, not set: a paginated answer already carries its prev/next links.
         if (mediaType == MediaTypes.JsonLd)
         {
             AttachContext(body, context);
@@ -31,11 +32,11 @@ internal sealed class NgsiLdResult(JsonNode body, JsonLdContext context, string 
             // GeoJSON has no room for a Link-only context convention: a Feature or FeatureCollection carries
             // its @context at the top (clause 6.3.15), and the Link header is given as well.
             geo["@context"] = context.ResponseContext.DeepClone();
-            response.Headers.Link = $"<{context.LinkUrl}>; rel=\"{NgsiLdRequest.ContextRel}\"; type=\"{MediaTypes.JsonLd}\"";
+            response.Headers.Append("Link", $"<{context.LinkUrl}>; rel=\"{NgsiLdRequest.ContextRel}\"; type=\"{MediaTypes.JsonLd}\"");
         }
         else
         {
-            response.Headers.Link = $"<{context.LinkUrl}>; rel=\"{NgsiLdRequest.ContextRel}\"; type=\"{MediaTypes.JsonLd}\"";
+            response.Headers.Append("Link", $"<{context.LinkUrl}>; rel=\"{NgsiLdRequest.ContextRel}\"; type=\"{MediaTypes.JsonLd}\"");
         }
         await using var writer = new Utf8JsonWriter(response.BodyWriter, WriterOptions);
         body.WriteTo(writer);

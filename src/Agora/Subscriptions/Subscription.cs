@@ -31,7 +31,7 @@ internal sealed class Subscription
         Watched = doc["watchedAttributes"] is JsonArray watched ? watched.Select(w => (string)w!).ToHashSet(StringComparer.Ordinal) : null;
         Triggers = (doc["notificationTrigger"] as JsonArray)?.Select(t => (string)t!).ToHashSet(StringComparer.Ordinal)
             ?? SubscriptionInput.DefaultTriggers.ToHashSet(StringComparer.Ordinal);
-        Q = doc["q"] is { } q ? QExpression.Parse((string)q!) : null;
+        Q = doc["q"] is { } q ? SubscriptionInput.ParseQ((string)q!) : null;
         ScopeQ = doc["scopeQ"] is { } s ? ScopeQuery.Parse((string)s!) : null;
         Geo = doc["geoQ"] is JsonObject g ? GeoQuery.FromJson(g) : null;
         IsActive = doc["isActive"] is not JsonValue active || active.GetValue<bool>();
@@ -42,7 +42,7 @@ internal sealed class Subscription
         Endpoint = notification["endpoint"]!.AsObject();
         ShowChanges = notification["showChanges"] is JsonValue sc && sc.GetValue<bool>();
         Accept = (string?)Endpoint["accept"] ?? "application/json";
-        Representation = RepresentationOf(notification, doc["lang"] is { } lang ? (string?)lang : null);
+        Representation = RepresentationOf(notification, doc["lang"] is { } lang ? (string?)lang : null, doc["datasetId"] as JsonArray);
         // The type index: the expanded types a change must have for this subscription to care, or null when a
         // selector is not a plain disjunction of types (or there are no selectors: watchedAttributes alone).
         var simple = Selectors.Select(x => x.Type.SimpleTypes(JsonLdContext.Core)).ToList();
@@ -69,7 +69,11 @@ internal sealed class Subscription
     public Representation Representation { get; }
     public IReadOnlyList<string>? IndexTypes { get; }
 
-    public string JsonLdContextUrl => (string?)Doc["jsonldContext"] ?? JsonLdContext.CoreUrl;
+    /// The @context notifications are in: the client's jsonldContext, else the one the subscription was made in.
+    public string JsonLdContextUrl => ContextUrlOf(Doc);
+
+    public static string ContextUrlOf(JsonObject doc) =>
+        (string?)doc["jsonldContext"] ?? (string?)doc[SubscriptionsApi.DefaultContext] ?? JsonLdContext.CoreUrl;
 
     public static Subscription Of(JsonObject doc, JsonLdContext context, JsonLdContext queryContext) => new(doc, context, queryContext);
 
@@ -116,11 +120,11 @@ internal sealed class Subscription
         }
     }
 
-    private static Representation RepresentationOf(JsonObject notification, string? lang)
+    private static Representation RepresentationOf(JsonObject notification, string? lang, JsonArray? datasetIds)
     {
         var format = (string?)notification["format"] switch
         {
-            "keyValues" => Format.KeyValues,
+            "keyValues" or "simplified" => Format.KeyValues,
             "concise" => Format.Concise,
             _ => Format.Normalized,
         };
@@ -136,6 +140,15 @@ internal sealed class Subscription
             pick = notification["pick"] is JsonArray p ? [.. p.Select(a => (string)a!)] : null;
             omit = notification["omit"] is JsonArray o ? [.. o.Select(a => (string)a!)] : null;
         }
-        return new Representation(format, sysAttrs, pick, omit, lang is null ? null : LanguagePreference.Parse(lang));
+        var join = (string?)notification["join"] switch
+        {
+            "flat" => Join.Flat,
+            "inline" => Join.Inline,
+            _ => Join.None,
+        };
+        var joinLevel = notification["joinLevel"] is JsonValue level ? level.GetValue<int>() : 1;
+        return new Representation(
+            format, sysAttrs, pick, omit, lang is null ? null : LanguagePreference.Parse(lang), join, joinLevel,
+            datasetIds is null ? null : datasetIds.Select(d => (string)d!).ToHashSet(StringComparer.Ordinal));
     }
 }

@@ -97,7 +97,7 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
     // Contexts are resolved from Agora's context store, which keeps every context a subscription was made with;
     // only a context missing from it is fetched, and if that fails the core context renders meanwhile.
     private Subscription Load(JsonObject doc) =>
-        Subscription.Of(doc, Resolve((string?)doc["jsonldContext"]), Resolve((string?)doc[SubscriptionsApi.RequestContext]));
+        Subscription.Of(doc, Resolve((string?)doc["jsonldContext"] ?? (string?)doc[SubscriptionsApi.DefaultContext]), Resolve((string?)doc[SubscriptionsApi.RequestContext]));
 
     private JsonLdContext Resolve(string? url)
     {
@@ -173,9 +173,10 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
                     continue;
                 }
                 attributes ??= AttributeChanges.Of(change);
-                if (Notifications.Data(s, change, attributes) is { } data)
+                var data = Notifications.Data(s, change, attributes, id => EntityRows.Find(connection, id));
+                if (data.Count > 0)
                 {
-                    SubscriptionRows.Enqueue(connection, Notifications.Row(s, [data], now));
+                    SubscriptionRows.Enqueue(connection, Notifications.Row(s, data, now));
                     _lastNotified[key] = now;
                 }
             }
@@ -217,12 +218,11 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
                 {
                     continue;
                 }
-                var entities = store.Read(c => Periodic.Matching(c, s));
-                if (entities.Count == 0)
+                var data = store.Read(c => Periodic.Matching(c, s).SelectMany(e => Notifications.Render(s, e, id => EntityRows.Find(c, id))).ToList());
+                if (data.Count == 0)
                 {
                     continue;
                 }
-                var data = entities.Select(e => Notifications.Render(s, e)).ToList();
                 await store.WriteAsync(c =>
                 {
                     SubscriptionRows.Enqueue(c, Notifications.Row(s, data, now));

@@ -77,27 +77,8 @@ internal sealed class SubscriptionInput(JsonLdContext context)
                 doc.Remove(name);
                 continue;
             }
-            if (name == "notification" && value is JsonObject patch && doc["notification"] is JsonObject current)
-            {
-                var merged = (JsonObject)current.DeepClone();
-                foreach (var (member, v) in patch)
-                {
-                    if (v is null)
-                    {
-                        if (member == "endpoint")
-                        {
-                            throw Bad("notification.endpoint", "it is mandatory and cannot be removed.");
-                        }
-                        merged.Remove(member);
-                    }
-                    else
-                    {
-                        merged[member] = NotificationMember(member, v);
-                    }
-                }
-                doc["notification"] = merged;
-                continue;
-            }
+            // A fragment's notification replaces the whole member, as every other term of the fragment does
+            // (clause 5.8.2), so it must be complete: an endpoint-less one is BadRequestData (ETSI 029_03).
             doc[name] = Member(name, value, now);
         }
         Check(doc);
@@ -135,7 +116,7 @@ internal sealed class SubscriptionInput(JsonLdContext context)
                 return new JsonArray([.. triggers.Distinct().Select(t => (JsonNode?)t)]);
             case "q":
                 var q = Text(value, "q");
-                Guard("q", () => QExpression.Parse(q));
+                Guard("q", () => ParseQ(q));
                 return q;
             case "scopeQ":
                 var scopeQ = Text(value, "scopeQ");
@@ -246,7 +227,9 @@ internal sealed class SubscriptionInput(JsonLdContext context)
                 return value is JsonValue b && b.TryGetValue<bool>(out var flag) ? flag : throw Bad(field, "it must be true or false.");
             case "format":
                 var format = Text(value, field);
-                return format is "normalized" or "keyValues" or "concise" ? format : throw Bad(field, $"'{EntityNames.Shorten(format)}' is not normalized, keyValues or concise.");
+                return format is "normalized" or "keyValues" or "simplified" or "concise"
+                    ? format
+                    : throw Bad(field, $"'{EntityNames.Shorten(format)}' is not normalized, keyValues (simplified) or concise.");
             case "endpoint":
                 return Endpoint(value as JsonObject ?? throw Bad(field, "it must be an object."));
             case "join":
@@ -374,6 +357,10 @@ internal sealed class SubscriptionInput(JsonLdContext context)
             throw Bad(field, e.Detail ?? e.Title);
         }
     }
+
+    /// q as a query would take it: a client writes it as it would in a URL, percent-encoding included
+    /// (name=="Eiffel%20Tower"), and a URL's query reaches the parser decoded.
+    public static QExpression ParseQ(string q) => QExpression.Parse(Uri.UnescapeDataString(q));
 
     public static NgsiLdException Bad(string field, string why) => NgsiLdException.BadRequest($"Invalid {field}", $"{field}: {why}");
 }

@@ -16,7 +16,7 @@ internal static class SubscriptionOutput
         {
             switch (name)
             {
-                case SubscriptionsApi.RequestContext:
+                case SubscriptionsApi.RequestContext or SubscriptionsApi.DefaultContext:
                     break;
                 case "createdAt" or "modifiedAt":
                     if (sysAttrs)

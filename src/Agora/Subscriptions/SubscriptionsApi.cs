@@ -13,6 +13,10 @@ internal static class SubscriptionsApi
 {
     /// A stored member (never shown): the context the client wrote the subscription in, which expands q.
     public const string RequestContext = "agora:requestContext";
+    /// A stored member (never shown): the context notifications use when the client gave no jsonldContext, the
+    /// one the subscription was created in. Kept apart from jsonldContext so that a read shows only what the
+    /// client set (ETSI 028_06), and apart from requestContext so that a later update's context does not move it.
+    public const string DefaultContext = "agora:defaultContext";
     private const string Path = "/ngsi-ld/v1/subscriptions/";
     private const int DefaultLimit = 20;
     private const int MaxLimit = 1000;
@@ -44,7 +48,7 @@ internal static class SubscriptionsApi
         doc["id"] ??= $"urn:ngsi-ld:Subscription:{Guid.NewGuid()}";
         var requestContext = ContextUrls.Absolute(context.LinkUrl, http.Request);
         doc[RequestContext] = requestContext;
-        doc["jsonldContext"] ??= requestContext;
+        doc[DefaultContext] = requestContext;
         var notificationContext = await NotificationContextAsync(doc, context, requestContext, resolver, http.RequestAborted);
         var subscription = Subscription.Of(doc, notificationContext, context);
         var stamp = EntityInput.Timestamp(now);
@@ -92,9 +96,38 @@ internal static class SubscriptionsApi
         {
             http.Response.Headers["NGSILD-Results-Count"] = total.ToString(CultureInfo.InvariantCulture);
         }
+        foreach (var link in PageLinks(http.Request, offset, limit, total, mediaType))
+        {
+            http.Response.Headers.Append("Link", link);
+        }
         var now = DateTimeOffset.UtcNow;
         var body = new JsonArray([.. page.Select(d => (JsonNode?)SubscriptionOutput.Render(d, statuses.GetValueOrDefault((string)d["id"]!), context, sysAttrs, now))]);
         return new NgsiLdResult(body, context, mediaType);
+    }
+
+    /// The Link headers to the previous and next pages (NGSI-LD pagination: rel="prev" and rel="next"), each the
+    /// same request with another offset.
+    internal static IEnumerable<string> PageLinks(HttpRequest request, int offset, int limit, long total, string mediaType)
+    {
+        if (limit == 0)
+        {
+            yield break;
+        }
+        var others = string.Concat(request.Query
+            .Where(p => p.Key is not ("limit" or "offset"))
+            .SelectMany(p => p.Value.Select(v => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(v ?? "")}&")));
+        // The collection's path without the trailing slash a client may have written (/subscriptions/).
+        var path = $"{request.PathBase}{request.Path}".TrimEnd('/');
+        string Link(int to, string rel) =>
+            $"<{path}?{others}limit={limit}&offset={to}>;rel=\"{rel}\";type=\"{mediaType}\"";
+        if (offset > 0)
+        {
+            yield return Link(Math.Max(0, offset - limit), "prev");
+        }
+        if (offset + limit < total)
+        {
+            yield return Link(offset + limit, "next");
+        }
     }
 
     private static async Task<IResult> Retrieve(HttpContext http, TenantStores tenants, string id)
@@ -133,7 +166,7 @@ internal static class SubscriptionsApi
         var queryContext = doc[RequestContext] is JsonValue stored && (string?)stored != requestContext
             ? await resolver.ResolveAsync(stored.DeepClone(), http.RequestAborted)
             : context;
-        doc["jsonldContext"] ??= requestContext;
+        doc[DefaultContext] ??= requestContext;
         var notificationContext = await NotificationContextAsync(doc, context, requestContext, resolver, http.RequestAborted);
         var subscription = Subscription.Of(doc, notificationContext, queryContext);
         doc["modifiedAt"] = EntityInput.Timestamp(now);
@@ -171,7 +204,7 @@ internal static class SubscriptionsApi
 
     private static async ValueTask<JsonLdContext> NotificationContextAsync(JsonObject doc, JsonLdContext requestContext, string requestUrl, ContextResolver resolver, CancellationToken ct)
     {
-        var url = (string)doc["jsonldContext"]!;
+        var url = Subscription.ContextUrlOf(doc);
         return url == requestUrl ? requestContext : await resolver.ResolveAsync(JsonValue.Create(url), ct);
     }
 

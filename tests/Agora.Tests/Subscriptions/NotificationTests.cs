@@ -301,4 +301,165 @@ public sealed class NotificationTests
         Assert.True(rows.Count >= 2, $"{rows.Count} periodic notifications after 10 s");
         Assert.All(rows, r => Assert.Equal(2, r.Body["data"]!.AsArray().Count));
     }
+
+    [Fact]
+    public async Task LdJsonNotificationsGiveEachEntityItsContext()
+    {
+        await using var app = new AgoraApplication();
+        await SubscribeAsync(app, Subscription(Sub).Replace("\"application/json\"", "\"application/ld+json\""));
+
+        await app.CreateEntityAsync(Building);
+
+        Assert.Equal("https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld", (string?)SingleData(app)["@context"]);
+    }
+
+    [Fact]
+    public async Task JsonNotificationsLeaveTheContextToTheLinkHeader()
+    {
+        await using var app = new AgoraApplication();
+        await SubscribeAsync(app, Subscription(Sub));
+
+        await app.CreateEntityAsync(Building);
+
+        Assert.False(SingleData(app).ContainsKey("@context"));
+    }
+
+    [Fact]
+    public async Task PercentEncodingInQIsDecoded()
+    {
+        await using var app = new AgoraApplication();
+        await SubscribeAsync(app, Subscription(Sub, """, "q": "name==\"Eiffel%20Tower\"" """));
+
+        await app.CreateEntityAsync("""{"id": "urn:ngsi-ld:Building:1", "type": "Building", "name": "Eiffel Tower"}""");
+        await app.CreateEntityAsync("""{"id": "urn:ngsi-ld:Building:2", "type": "Building", "name": "Eiffel%20Tower"}""");
+
+        Assert.Equal(Entity, (string?)SingleData(app)["id"]);
+    }
+
+    [Fact]
+    public async Task SysAttrsInKeyValuesKeepTheEntitysSystemAttributes()
+    {
+        await using var app = new AgoraApplication();
+        await SubscribeAsync(app, Subscription(Sub, notification: """, "format": "keyValues", "sysAttrs": true"""));
+
+        await app.CreateEntityAsync(Building);
+
+        var data = SingleData(app);
+        Assert.NotNull(data["createdAt"]);
+        Assert.NotNull(data["modifiedAt"]);
+        Assert.Equal(30, (int?)data["height"]);
+    }
+
+    [Fact]
+    public async Task SimplifiedIsKeyValues()
+    {
+        await using var app = new AgoraApplication();
+        await SubscribeAsync(app, Subscription(Sub, notification: """, "format": "simplified", "attributes": ["height"]"""));
+
+        await app.CreateEntityAsync(Building);
+
+        JsonEqual("""{"id": "urn:ngsi-ld:Building:1", "type": "Building", "height": 30}""", SingleData(app));
+    }
+
+    [Fact]
+    public async Task ADeletedLanguagePropertyIsANullLanguageMap()
+    {
+        await using var app = new AgoraApplication();
+        await app.CreateEntityAsync("""
+            {"id": "urn:ngsi-ld:Building:1", "type": "Building", "street": {"type": "LanguageProperty", "languageMap": {"fr": "Grand Place", "nl": "Grote Markt"}}}
+            """);
+        await SubscribeAsync(app, Subscription(Sub, """, "notificationTrigger": ["attributeDeleted"]""", """, "showChanges": true"""));
+
+        await SendAsync(app, HttpMethod.Delete, AttrPath(Entity, "street"));
+
+        JsonEqual("""
+            {"type": "LanguageProperty", "languageMap": {"@none": "urn:ngsi-ld:null"}, "previousLanguageMap": {"fr": "Grand Place", "nl": "Grote Markt"}}
+            """, SingleData(app)["street"]);
+    }
+
+    [Fact]
+    public async Task DeletingOneInstanceIsAnAttributeDeletion()
+    {
+        await using var app = new AgoraApplication();
+        await app.CreateEntityAsync("""
+            {"id": "urn:ngsi-ld:Building:1", "type": "Building", "name": [
+              {"type": "Property", "value": "Eiffel Tower"},
+              {"type": "Property", "value": "Tour Eiffel", "datasetId": "urn:ngsi-ld:Dataset:fr"}]}
+            """);
+        await SubscribeAsync(app, Subscription(Sub, """, "watchedAttributes": ["name"], "notificationTrigger": ["attributeDeleted"]"""));
+
+        await SendAsync(app, HttpMethod.Delete, AttrPath(Entity, "name") + "?datasetId=urn:ngsi-ld:Dataset:fr");
+
+        JsonEqual("""
+            [{"type": "Property", "value": "Eiffel Tower"},
+             {"type": "Property", "value": "urn:ngsi-ld:null", "datasetId": "urn:ngsi-ld:Dataset:fr"}]
+            """, SingleData(app)["name"]);
+    }
+
+    [Fact]
+    public async Task DeletingOneInstanceIsNotAnUpdate()
+    {
+        await using var app = new AgoraApplication();
+        await app.CreateEntityAsync("""
+            {"id": "urn:ngsi-ld:Building:1", "type": "Building", "name": [
+              {"type": "Property", "value": "Eiffel Tower"},
+              {"type": "Property", "value": "Tour Eiffel", "datasetId": "urn:ngsi-ld:Dataset:fr"}]}
+            """);
+        await SubscribeAsync(app, Subscription(Sub, """, "notificationTrigger": ["attributeUpdated"]"""));
+
+        await SendAsync(app, HttpMethod.Delete, AttrPath(Entity, "name") + "?datasetId=urn:ngsi-ld:Dataset:fr");
+
+        Assert.Empty(Outbox(app));
+    }
+
+    [Fact]
+    public async Task ADatasetIdShowsOnlyThoseInstances()
+    {
+        await using var app = new AgoraApplication();
+        await SubscribeAsync(app, Subscription(Sub, """, "datasetId": ["urn:ngsi-ld:Dataset:fr"]"""));
+
+        await app.CreateEntityAsync("""
+            {"id": "urn:ngsi-ld:Building:1", "type": "Building", "height": 30, "name": [
+              {"type": "Property", "value": "Eiffel Tower"},
+              {"type": "Property", "value": "Tour Eiffel", "datasetId": "urn:ngsi-ld:Dataset:fr"}]}
+            """);
+
+        JsonEqual("""
+            {"id": "urn:ngsi-ld:Building:1", "type": "Building", "name": {"type": "Property", "value": "Tour Eiffel", "datasetId": "urn:ngsi-ld:Dataset:fr"}}
+            """, SingleData(app));
+    }
+
+    private const string Linking = """
+        {"id": "urn:ngsi-ld:Building:1", "type": "Building", "locatedAt": {"type": "Relationship", "object": "urn:ngsi-ld:City:Paris"}}
+        """;
+
+    [Fact]
+    public async Task AFlatJoinAddsTheLinkedEntitiesAfterTheEntity()
+    {
+        await using var app = new AgoraApplication();
+        await app.CreateEntityAsync("""{"id": "urn:ngsi-ld:City:Paris", "type": "City", "name": "Paris"}""");
+        await SubscribeAsync(app, Subscription(Sub, notification: """, "join": "flat", "joinLevel": 1, "format": "keyValues" """));
+
+        await app.CreateEntityAsync(Linking);
+
+        JsonEqual("""
+            [{"id": "urn:ngsi-ld:Building:1", "type": "Building", "locatedAt": "urn:ngsi-ld:City:Paris"},
+             {"id": "urn:ngsi-ld:City:Paris", "type": "City", "name": "Paris"}]
+            """, Assert.Single(Outbox(app)).Body["data"]);
+    }
+
+    [Fact]
+    public async Task AnInlineJoinPutsTheLinkedEntityInTheRelationship()
+    {
+        await using var app = new AgoraApplication();
+        await app.CreateEntityAsync("""{"id": "urn:ngsi-ld:City:Paris", "type": "City", "name": "Paris"}""");
+        await SubscribeAsync(app, Subscription(Sub, notification: """, "join": "inline", "attributes": ["locatedAt"]"""));
+
+        await app.CreateEntityAsync(Linking);
+
+        JsonEqual("""
+            {"type": "Relationship", "object": "urn:ngsi-ld:City:Paris",
+             "entity": {"id": "urn:ngsi-ld:City:Paris", "type": "City", "name": {"type": "Property", "value": "Paris"}}}
+            """, SingleData(app)["locatedAt"]);
+    }
 }

@@ -26,7 +26,7 @@ public sealed class SubscriptionApiTests
         JsonEqual("""["attributeCreated", "attributeUpdated"]""", subscription["notificationTrigger"]);
         JsonEqual("""[{"type": "Building"}]""", subscription["entities"]);
         Assert.Equal("keyValues", (string?)subscription["notification"]!["format"]);
-        Assert.Equal("https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld", (string?)subscription["jsonldContext"]);
+        Assert.False(subscription.ContainsKey("jsonldContext"));
         Assert.False(subscription.ContainsKey("isActive"));
         Assert.False(subscription.ContainsKey("createdAt"));
         Assert.True((await RetrieveAsync(app, Id, "?options=sysAttrs")).ContainsKey("createdAt"));
@@ -120,26 +120,65 @@ public sealed class SubscriptionApiTests
         JsonEqual("""[{"type": "https://example.org/Building"}]""", read["entities"]);
         JsonEqual("""["https://example.org/temperature"]""", read["watchedAttributes"]);
         JsonEqual("""["https://example.org/temperature"]""", read["notification"]!["attributes"]);
-        Assert.StartsWith("http://localhost/ngsi-ld/v1/jsonldContexts/", (string?)read["jsonldContext"]);
+        Assert.False(read.ContainsKey("jsonldContext"));
     }
 
     [Fact]
-    public async Task PatchMergesAndRevalidates()
+    public async Task AJsonldContextTheClientGaveReadsBack()
+    {
+        await using var app = new AgoraApplication();
+        await SubscribeAsync(app, Subscription(Id, """, "jsonldContext": "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld" """));
+
+        var read = await RetrieveAsync(app, Id);
+
+        Assert.Equal("https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld", (string?)read["jsonldContext"]);
+    }
+
+    [Fact]
+    public async Task PagesLinkToThePreviousAndNextPages()
+    {
+        await using var app = new AgoraApplication();
+        foreach (var n in new[] { 1, 2, 3 })
+        {
+            await SubscribeAsync(app, Subscription($"urn:ngsi-ld:Subscription:{n}"));
+        }
+        using var client = app.CreateClient();
+
+        using var middle = await client.GetAsync(SubscriptionsPath + "?limit=1&offset=1");
+        using var last = await client.GetAsync(SubscriptionsPath + "?limit=1&offset=2");
+        using var all = await client.GetAsync(SubscriptionsPath + "?limit=15");
+
+        var links = middle.Headers.GetValues("Link").ToList();
+        Assert.Contains("</ngsi-ld/v1/subscriptions?limit=1&offset=0>;rel=\"prev\";type=\"application/json\"", links);
+        Assert.Contains("</ngsi-ld/v1/subscriptions?limit=1&offset=2>;rel=\"next\";type=\"application/json\"", links);
+        Assert.Contains(links, l => l.Contains("rel=\"http://www.w3.org/ns/json-ld#context\""));
+        Assert.Contains("</ngsi-ld/v1/subscriptions?limit=1&offset=1>;rel=\"prev\";type=\"application/json\"", last.Headers.GetValues("Link"));
+        Assert.DoesNotContain(last.Headers.GetValues("Link"), l => l.Contains("rel=\"next\""));
+        Assert.DoesNotContain(all.Headers.GetValues("Link"), l => l.Contains("rel=\"prev\"") || l.Contains("rel=\"next\""));
+    }
+
+    [Fact]
+    public async Task PatchReplacesEachMemberAndRevalidates()
     {
         await using var app = new AgoraApplication();
         await SubscribeAsync(app, Subscription(Id));
 
-        using var paused = await PatchAsync(app, Id, """{"isActive": false, "notification": {"format": "keyValues"}}""");
+        using var paused = await PatchAsync(app, Id, """
+            {"isActive": false, "notification": {"format": "keyValues", "endpoint": {"uri": "http://localhost:4321/n"}}}
+            """);
         var read = await RetrieveAsync(app, Id);
         using var invalid = await PatchAsync(app, Id, """{"throttling": 0}""");
         using var removed = await PatchAsync(app, Id, """{"notification": null}""");
+        using var partial = await PatchAsync(app, Id, """{"notification": {"format": "normalized"}}""");
 
         Assert.Equal(HttpStatusCode.NoContent, paused.StatusCode);
         Assert.Equal("paused", (string?)read["status"]);
         Assert.Equal("keyValues", (string?)read["notification"]!["format"]);
-        Assert.Equal("http://localhost:1234/notify", (string?)read["notification"]!["endpoint"]!["uri"]);
+        Assert.Equal("http://localhost:4321/n", (string?)read["notification"]!["endpoint"]!["uri"]);
         Assert.StartsWith("throttling:", (string?)(await ProblemAsync(invalid, HttpStatusCode.BadRequest, "BadRequestData"))["detail"]);
         await ProblemAsync(removed, HttpStatusCode.BadRequest, "BadRequestData");
+        // A notification member replaces the stored one whole: without an endpoint it is incomplete.
+        await ProblemAsync(partial, HttpStatusCode.BadRequest, "BadRequestData");
     }
 
     [Fact]
