@@ -175,6 +175,16 @@ internal static class EntityOutput
         {
             return Instance(iri, instances[0]!.AsObject(), r, context, link);
         }
+        if (r.Format == Format.KeyValues)
+        {
+            // The simplified form of a multi-attribute keys each value by its datasetId (clause 4.5.4).
+            var dataset = new JsonObject();
+            foreach (var instance in instances.Select(i => i!.AsObject()))
+            {
+                dataset[(string?)instance["datasetId"] ?? Representation.DefaultInstance] = Instance(iri, instance, r, context, link);
+            }
+            return new JsonObject { ["dataset"] = dataset };
+        }
         return new JsonArray([.. instances.Select(i => Instance(iri, i!.AsObject(), r, context, link))]);
     }
 

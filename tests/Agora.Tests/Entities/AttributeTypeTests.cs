@@ -108,8 +108,12 @@ public sealed class AttributeTypeTests
         await app.CreateEntityAsync($$$"""{"id": "{{{Id}}}", "type": "Building", "temperature": {{{temperature}}}}""");
 
         var entity = await app.RetrieveAsync(Id);
+        var simplified = await app.RetrieveAsync(Id, "?options=keyValues");
 
         JsonEqual(temperature, entity["temperature"]);
+        JsonEqual("""
+            {"dataset": {"@none": 20, "urn:ngsi-ld:Dataset:north": 21, "urn:ngsi-ld:Dataset:south": 22}}
+            """, simplified["temperature"]);
     }
 
     [Fact]
