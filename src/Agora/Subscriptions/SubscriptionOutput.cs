@@ -16,7 +16,17 @@ internal static class SubscriptionOutput
         {
             switch (name)
             {
-                case SubscriptionsApi.RequestContext or SubscriptionsApi.DefaultContext:
+                case SubscriptionsApi.RequestContext:
+                    break;
+                case SubscriptionsApi.DefaultContext:
+                    // jsonldContext shows what the client set; when it set none but the subscription was made in
+                    // a context Agora itself created (an inline or multi-part @context, ImplicitlyCreated), that
+                    // context's URL is shown too, since the client has no other way to learn it (ETSI 052_06).
+                    if (!doc.ContainsKey("jsonldContext") && value is JsonValue v && v.TryGetValue<string>(out var url)
+                        && url.Contains(ContextUrls.BasePath, StringComparison.Ordinal))
+                    {
+                        result["jsonldContext"] = url;
+                    }
                     break;
                 case "createdAt" or "modifiedAt":
                     if (sysAttrs)

@@ -120,7 +120,8 @@ public sealed class SubscriptionApiTests
         JsonEqual("""[{"type": "https://example.org/Building"}]""", read["entities"]);
         JsonEqual("""["https://example.org/temperature"]""", read["watchedAttributes"]);
         JsonEqual("""["https://example.org/temperature"]""", read["notification"]!["attributes"]);
-        Assert.False(read.ContainsKey("jsonldContext"));
+        // An inline @context becomes an ImplicitlyCreated context, the one notifications use, and is shown.
+        Assert.Contains("/ngsi-ld/v1/jsonldContexts/", (string?)read["jsonldContext"], StringComparison.Ordinal);
     }
 
     [Fact]
