@@ -73,7 +73,6 @@ internal static class OutboxRows
 
     /// Records the outcomes of deliveries: a delivered row is deleted, a failed one waits for its retry, and the
     /// subscription's status counts either. A row that is gone (its subscription was deleted) leaves no status.
-    /// timesSent and lastNotification were already counted by Attempt, before the notification went out.
     public static void Record(SqliteConnection connection, IEnumerable<DeliveryResult> results)
     {
         using var delete = connection.CreateCommand();
@@ -87,18 +86,19 @@ internal static class OutboxRows
 
         using var sent = connection.CreateCommand();
         sent.CommandText = """
-            INSERT INTO subscription_status (subscription_id, last_success, consecutive_failures)
-            VALUES ($s, $at, 0)
-            ON CONFLICT (subscription_id) DO UPDATE SET last_success = $at, consecutive_failures = 0
+            INSERT INTO subscription_status (subscription_id, times_sent, last_notification, last_success, consecutive_failures)
+            VALUES ($s, 1, $at, $at, 0)
+            ON CONFLICT (subscription_id) DO UPDATE SET times_sent = times_sent + 1, last_notification = $at,
+                last_success = $at, consecutive_failures = 0
             """;
         var sentSubscription = sent.Parameters.Add("$s", SqliteType.Text);
         var sentAt = sent.Parameters.Add("$at", SqliteType.Text);
 
         using var failed = connection.CreateCommand();
         failed.CommandText = """
-            INSERT INTO subscription_status (subscription_id, times_failed, last_failure, consecutive_failures)
-            VALUES ($s, 1, $at, 1)
-            ON CONFLICT (subscription_id) DO UPDATE SET times_failed = times_failed + 1,
+            INSERT INTO subscription_status (subscription_id, times_failed, last_notification, last_failure, consecutive_failures)
+            VALUES ($s, 1, $at, $at, 1)
+            ON CONFLICT (subscription_id) DO UPDATE SET times_failed = times_failed + 1, last_notification = $at,
                 last_failure = $at, consecutive_failures = consecutive_failures + 1
             """;
         var failedSubscription = failed.Parameters.Add("$s", SqliteType.Text);
@@ -130,24 +130,6 @@ internal static class OutboxRows
                 }
             }
         }
-    }
-
-    /// Counts a notification as sent (timesSent, lastNotification) as it goes out, before its outcome is known,
-    /// as Orion-LD does: every attempt is a sending, and a failed one is also counted in timesFailed. A client
-    /// that reads the subscription right after answering the notification sees it counted.
-    public static void Attempt(SqliteConnection connection, OutboxRow row, DateTimeOffset at)
-    {
-        // Only while the row exists: a subscription deleted meanwhile takes its rows with it and keeps no status.
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO subscription_status (subscription_id, times_sent, last_notification)
-            SELECT $s, 1, $at WHERE EXISTS (SELECT 1 FROM outbox WHERE nid = $nid)
-            ON CONFLICT (subscription_id) DO UPDATE SET times_sent = times_sent + 1, last_notification = $at
-            """;
-        command.Parameters.AddWithValue("$s", row.SubscriptionId);
-        command.Parameters.AddWithValue("$nid", row.Nid);
-        command.Parameters.AddWithValue("$at", Timestamp(at));
-        command.ExecuteNonQuery();
     }
 
     public static string Timestamp(DateTimeOffset at) =>

@@ -159,11 +159,6 @@ internal sealed class TenantOutbox
                     });
                     return;
                 }
-                await _store.WriteAsync(c =>
-                {
-                    OutboxRows.Attempt(c, row, DateTimeOffset.UtcNow);
-                    return 0;
-                });
                 var result = await _dispatcher.SendAsync(_store.Tenant, row, _stopping);
                 var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 if (!_results.Writer.TryWrite((result, recorded)))
