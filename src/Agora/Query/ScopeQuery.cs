@@ -59,12 +59,7 @@ internal sealed record ScopeQuery(ScopeNode Root)
     {
         ArgumentNullException.ThrowIfNull(text);
         QuerySyntax.CheckSize(Language, text);
-        var parser = new Parser(text);
-        var root = parser.Or();
-        if (parser.Pos < text.Length)
-        {
-            throw QuerySyntax.Error(Language, text, parser.Pos, "',', ';', '|' or the end of the expression");
-        }
+        var root = new Parser(text).ParseAll();
         return new ScopeQuery(root);
     }
 
@@ -85,58 +80,20 @@ internal sealed record ScopeQuery(ScopeNode Root)
         _ => false,
     };
 
-    private sealed class Parser(string text)
+    private sealed class Parser(string text) : BooleanParser<ScopeNode>(ScopeQuery.Language, text)
     {
-        private int depth;
+        protected override ScopeNode AnyOf(List<ScopeNode> operands) => new ScopeOr(operands);
 
-        public int Pos { get; private set; }
+        protected override ScopeNode AllOf(List<ScopeNode> operands) => new ScopeAnd(operands);
 
-        public ScopeNode Or()
+        protected override ScopeNode Leaf()
         {
-            var operands = new List<ScopeNode> { And() };
-            while (Pos < text.Length && text[Pos] is ',' or '|')
+            if (Pos >= Text.Length || Text[Pos] != '/')
             {
-                Pos++;
-                operands.Add(And());
-            }
-            return operands.Count == 1 ? operands[0] : new ScopeOr(operands);
-        }
-
-        private ScopeNode And()
-        {
-            var operands = new List<ScopeNode> { Primary() };
-            while (Pos < text.Length && text[Pos] == ';')
-            {
-                Pos++;
-                operands.Add(Primary());
-            }
-            return operands.Count == 1 ? operands[0] : new ScopeAnd(operands);
-        }
-
-        private ScopeNode Primary()
-        {
-            if (Pos < text.Length && text[Pos] == '(')
-            {
-                if (++depth > QuerySyntax.MaxDepth)
-                {
-                    throw QuerySyntax.TooDeep(Language, Pos);
-                }
-                Pos++;
-                var inner = Or();
-                if (Pos >= text.Length || text[Pos] != ')')
-                {
-                    throw QuerySyntax.Error(Language, text, Pos, "')' to close the '(' group");
-                }
-                Pos++;
-                depth--;
-                return inner;
-            }
-            if (Pos >= text.Length || text[Pos] != '/')
-            {
-                throw QuerySyntax.Error(Language, text, Pos, "a scope starting with '/' or '('");
+                throw QuerySyntax.Error(Language, Text, Pos, "a scope starting with '/' or '('");
             }
             var levels = new List<string>();
-            while (Pos < text.Length && text[Pos] == '/')
+            while (Pos < Text.Length && Text[Pos] == '/')
             {
                 if (levels.Count > 0 && levels[^1] == "#")
                 {
@@ -151,18 +108,18 @@ internal sealed record ScopeQuery(ScopeNode Root)
         private string Level()
         {
             var start = Pos;
-            while (Pos < text.Length && text[Pos] is not ('/' or ',' or ';' or '|' or '(' or ')'))
+            while (Pos < Text.Length && Text[Pos] is not ('/' or ',' or ';' or '|' or '(' or ')'))
             {
                 Pos++;
             }
-            var level = text[start..Pos];
+            var level = Text[start..Pos];
             if (level is "+" or "#")
             {
                 return level;
             }
             if (level.Length == 0)
             {
-                throw QuerySyntax.Error(Language, text, Pos, "a scope level, '+' or '#' after '/'");
+                throw QuerySyntax.Error(Language, Text, Pos, "a scope level, '+' or '#' after '/'");
             }
             if (!Names.IsName(level) || level.Contains('+', StringComparison.Ordinal))
             {

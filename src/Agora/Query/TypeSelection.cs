@@ -36,12 +36,7 @@ internal sealed record TypeSelection(TypeNode Root)
     {
         ArgumentNullException.ThrowIfNull(text);
         QuerySyntax.CheckSize(Language, text);
-        var parser = new Parser(text);
-        var root = parser.Or();
-        if (parser.Pos < text.Length)
-        {
-            throw QuerySyntax.Error(Language, text, parser.Pos, "',', ';', '|' or the end of the expression");
-        }
+        var root = new Parser(text).ParseAll();
         return new TypeSelection(root);
     }
 
@@ -84,61 +79,23 @@ internal sealed record TypeSelection(TypeNode Root)
         _ => false,
     };
 
-    private sealed class Parser(string text)
+    private sealed class Parser(string text) : BooleanParser<TypeNode>(TypeSelection.Language, text)
     {
-        private int depth;
+        protected override TypeNode AnyOf(List<TypeNode> operands) => new TypeOr(operands);
 
-        public int Pos { get; private set; }
+        protected override TypeNode AllOf(List<TypeNode> operands) => new TypeAnd(operands);
 
-        public TypeNode Or()
+        protected override TypeNode Leaf()
         {
-            var operands = new List<TypeNode> { And() };
-            while (Pos < text.Length && text[Pos] is ',' or '|')
-            {
-                Pos++;
-                operands.Add(And());
-            }
-            return operands.Count == 1 ? operands[0] : new TypeOr(operands);
-        }
-
-        private TypeNode And()
-        {
-            var operands = new List<TypeNode> { Primary() };
-            while (Pos < text.Length && text[Pos] == ';')
-            {
-                Pos++;
-                operands.Add(Primary());
-            }
-            return operands.Count == 1 ? operands[0] : new TypeAnd(operands);
-        }
-
-        private TypeNode Primary()
-        {
-            if (Pos < text.Length && text[Pos] == '(')
-            {
-                if (++depth > QuerySyntax.MaxDepth)
-                {
-                    throw QuerySyntax.TooDeep(Language, Pos);
-                }
-                Pos++;
-                var inner = Or();
-                if (Pos >= text.Length || text[Pos] != ')')
-                {
-                    throw QuerySyntax.Error(Language, text, Pos, "')' to close the '(' group");
-                }
-                Pos++;
-                depth--;
-                return inner;
-            }
             var start = Pos;
-            while (Pos < text.Length && text[Pos] is not (',' or ';' or '|' or '(' or ')'))
+            while (Pos < Text.Length && Text[Pos] is not (',' or ';' or '|' or '(' or ')'))
             {
                 Pos++;
             }
-            var name = text[start..Pos];
+            var name = Text[start..Pos];
             if (name.Length == 0)
             {
-                throw QuerySyntax.Error(Language, text, Pos, "a type name or '('");
+                throw QuerySyntax.Error(Language, Text, Pos, "a type name or '('");
             }
             // Full IRIs are allowed as type names, so the name is checked as a whole rather than char by char.
             if (!Names.IsName(name) && !Names.IsUri(name))
