@@ -99,13 +99,7 @@ internal static class EntitiesApi
         var fragment = input.Fragment(obj, allowNull: true);
         var types = obj["type"] is { } t ? input.Types(t) : null;
         var scope = obj["scope"] is { } s ? EntityInput.Scope(s) : null;
-        await tenants.Existing(tenant).WriteAsync(c =>
-        {
-            var doc = Load(c, id);
-            EntityUpdates.Merge(doc, fragment, types, scope, input.Now);
-            EntityRows.Update(c, doc);
-            return true;
-        });
+        await ChangeAsync(tenants.Existing(tenant), id, doc => EntityUpdates.Merge(doc, fragment, types, scope, input.Now));
         return TypedResults.NoContent();
     }
 
@@ -140,9 +134,8 @@ internal static class EntitiesApi
         {
             throw NgsiLdException.BadRequest("Nothing to append", "The body names no attribute to append.");
         }
-        var result = await tenants.Existing(tenant).WriteAsync(c =>
+        var result = await ChangeAsync(tenants.Existing(tenant), id, doc =>
         {
-            var doc = Load(c, id);
             if (types is not null)
             {
                 EntityUpdates.AddTypes(doc, types);
@@ -152,7 +145,6 @@ internal static class EntitiesApi
             {
                 EntityUpdates.AppendScope(doc, scope, noOverwrite, outcome);
             }
-            EntityRows.Update(c, doc);
             return outcome;
         });
         return UpdateOutcome(result, context);
@@ -174,9 +166,8 @@ internal static class EntitiesApi
         {
             throw NgsiLdException.BadRequest("No attributes", "The body names no attribute to update.");
         }
-        var result = await tenants.Existing(tenant).WriteAsync(c =>
+        var result = await ChangeAsync(tenants.Existing(tenant), id, doc =>
         {
-            var doc = Load(c, id);
             var outcome = EntityUpdates.Update(doc, fragment, input.Now);
             if (types is not null)
             {
@@ -186,7 +177,6 @@ internal static class EntitiesApi
             {
                 EntityUpdates.UpdateScope(doc, scope, outcome);
             }
-            EntityRows.Update(c, doc);
             return outcome;
         });
         return UpdateOutcome(result, context);
@@ -205,13 +195,7 @@ internal static class EntitiesApi
             throw NgsiLdException.BadRequest("Empty fragment", "A partial attribute update needs at least one member to change.");
         }
         var instances = input.Attribute(attrId, body, partial: true);
-        await tenants.Existing(tenant).WriteAsync(c =>
-        {
-            var doc = Load(c, id);
-            EntityUpdates.PatchAttribute(doc, iri, attrId, instances, input.Now);
-            EntityRows.Update(c, doc);
-            return true;
-        });
+        await ChangeAsync(tenants.Existing(tenant), id, doc => EntityUpdates.PatchAttribute(doc, iri, attrId, instances, input.Now));
         return TypedResults.NoContent();
     }
 
@@ -228,13 +212,7 @@ internal static class EntitiesApi
         var input = Input(context);
         var iri = input.ExpandName(attrId);
         var instances = input.Attribute(attrId, body);
-        await tenants.Existing(tenant).WriteAsync(c =>
-        {
-            var doc = Load(c, id);
-            EntityUpdates.ReplaceAttribute(doc, iri, attrId, instances, input.Now);
-            EntityRows.Update(c, doc);
-            return true;
-        });
+        await ChangeAsync(tenants.Existing(tenant), id, doc => EntityUpdates.ReplaceAttribute(doc, iri, attrId, instances, input.Now));
         return TypedResults.NoContent();
     }
 
@@ -257,13 +235,7 @@ internal static class EntitiesApi
             var other => throw NgsiLdException.BadRequest("Invalid deleteAll", $"deleteAll must be true or false, not '{other}'."),
         };
         var now = EntityInput.Timestamp(DateTimeOffset.UtcNow);
-        await tenants.Existing(tenant).WriteAsync(c =>
-        {
-            var doc = Load(c, id);
-            EntityUpdates.DeleteAttribute(doc, iri, attrId, datasetId, deleteAll, now);
-            EntityRows.Update(c, doc);
-            return true;
-        });
+        await ChangeAsync(tenants.Existing(tenant), id, doc => EntityUpdates.DeleteAttribute(doc, iri, attrId, datasetId, deleteAll, now));
         return TypedResults.NoContent();
     }
 
@@ -274,6 +246,23 @@ internal static class EntitiesApi
     private static EntityInput Input(JsonLdContext context) => new(context, EntityInput.Timestamp(DateTimeOffset.UtcNow));
 
     private static JsonObject Load(SqliteConnection c, string id) => EntityRows.Find(c, id) ?? throw EntityNotFound(id);
+
+    // Most operations load the entity, change it in place and store it back, as one write.
+    private static Task<T> ChangeAsync<T>(SqliteTenantStore store, string id, Func<JsonObject, T> change) =>
+        store.WriteAsync(c =>
+        {
+            var doc = Load(c, id);
+            var result = change(doc);
+            EntityRows.Update(c, doc);
+            return result;
+        });
+
+    private static Task ChangeAsync(SqliteTenantStore store, string id, Action<JsonObject> change) =>
+        ChangeAsync(store, id, doc =>
+        {
+            change(doc);
+            return true;
+        });
 
     private static IResult UpdateOutcome(UpdateResult result, JsonLdContext context)
     {

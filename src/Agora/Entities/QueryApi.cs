@@ -14,9 +14,6 @@ namespace Agora.Entities;
 /// scopeQ and geo-query, paged with limit/offset (count in NGSILD-Results-Count), in any representation.
 internal static class QueryApi
 {
-    public const int DefaultLimit = 20;
-    public const int MaxLimit = 1000;
-    public const string CountHeader = "NGSILD-Results-Count";
     private static readonly TimeSpan PatternTimeout = TimeSpan.FromMilliseconds(50);
 
     private static readonly string[] GetParameters =
@@ -208,7 +205,7 @@ internal static class QueryApi
         {
             throw NgsiLdException.BadRequest("Query too wide", "A query needs at least one of type, attrs, q, scopeQ or a geo-query (or local=true).");
         }
-        var (offset, limit, count) = Paging(query);
+        var paging = Paging.Parse(query);
         var representation = RepresentationQuery.Parse(query, context);
         var geometryIri = query["geometryProperty"] is { Count: > 0 } g ? RepresentationQuery.Expand(g.ToString(), context) : Members.LocationIri;
         var plan = Plan(selection, context);
@@ -220,7 +217,7 @@ internal static class QueryApi
         var store = tenants.Existing(tenant);
         var (page, total) = store.Read(c =>
         {
-            var (docs, n) = plan.Run(c, offset, limit, count);
+            var (docs, n) = plan.Run(c, paging.Offset, paging.Limit, paging.Count);
             var rendered = new JsonArray();
             foreach (var doc in docs)
             {
@@ -235,10 +232,7 @@ internal static class QueryApi
             }
             return (rendered, n);
         });
-        if (total is { } t)
-        {
-            http.Response.Headers[CountHeader] = t.ToString(CultureInfo.InvariantCulture);
-        }
+        paging.WriteCount(http.Response, total);
         JsonNode body = mediaType == MediaTypes.GeoJson
             ? new JsonObject { ["type"] = "FeatureCollection", ["features"] = page }
             : Flatten(page, representation);
@@ -349,39 +343,6 @@ internal static class QueryApi
     }
 
     private static IEnumerable<string> Types(JsonObject doc) => doc["type"]!.AsArray().Select(t => (string)t!);
-
-    private static (int Offset, int Limit, bool Count) Paging(IQueryCollection query)
-    {
-        var limit = Number(query, "limit", DefaultLimit);
-        var offset = Number(query, "offset", 0);
-        var count = query["count"].ToString() switch
-        {
-            "" or "false" => false,
-            "true" => true,
-            var other => throw NgsiLdException.BadRequest("Invalid count", $"count must be true or false, not '{Names.Shorten(other)}'."),
-        };
-        if (limit > MaxLimit)
-        {
-            throw new NgsiLdException(ErrorTypes.TooManyResults, "Page too large", $"limit may be at most {MaxLimit}; page through larger results with offset.");
-        }
-        if (limit == 0 && !count)
-        {
-            throw NgsiLdException.BadRequest("Invalid limit", "limit=0 asks for no entities; it is only meaningful with count=true.");
-        }
-        return (offset, limit, count);
-    }
-
-    private static int Number(IQueryCollection query, string name, int fallback)
-    {
-        var text = query[name].ToString();
-        if (text.Length == 0)
-        {
-            return fallback;
-        }
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 0
-            ? n
-            : throw NgsiLdException.BadRequest($"Invalid {name}", $"{name} must be a whole number of at least 0, not '{Names.Shorten(text)}'.");
-    }
 
     private static Regex Pattern(string pattern)
     {

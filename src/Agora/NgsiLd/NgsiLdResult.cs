@@ -31,7 +31,7 @@ internal sealed class NgsiLdResult(JsonNode body, JsonLdContext context, string 
         {
             // GeoJSON has no room for a Link-only context convention: a Feature or FeatureCollection carries
             // its @context at the top (clause 6.3.15), and the Link header is given as well.
-            geo["@context"] = context.ResponseContext.DeepClone();
+            geo["@context"] = context.ResponseContext;
             response.Headers.Append("Link", $"<{context.LinkUrl}>; rel=\"{NgsiLdRequest.ContextRel}\"; type=\"{MediaTypes.JsonLd}\"");
         }
         else
@@ -43,19 +43,20 @@ internal sealed class NgsiLdResult(JsonNode body, JsonLdContext context, string 
         await writer.FlushAsync(http.RequestAborted);
     }
 
+    // ResponseContext hands out a fresh node each time, so each element gets its own without cloning here.
     private static void AttachContext(JsonNode body, JsonLdContext context)
     {
         switch (body)
         {
             case JsonObject o:
-                o["@context"] = context.ResponseContext.DeepClone();
+                o["@context"] = context.ResponseContext;
                 break;
             case JsonArray a:
                 foreach (var item in a)
                 {
                     if (item is JsonObject element)
                     {
-                        element["@context"] = context.ResponseContext.DeepClone();
+                        element["@context"] = context.ResponseContext;
                     }
                 }
                 break;

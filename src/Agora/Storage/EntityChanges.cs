@@ -27,7 +27,7 @@ internal sealed class EntityChanges
         Logs.TryGetValue(connection, out var log) && log.Enabled ? log : null;
 
     public void Record(JsonObject? before, JsonObject? after) =>
-        _changes.Add(new EntityChange(before, after, (string?)after?["modifiedAt"] ?? DateTimeOffset.UtcNow.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture)));
+        _changes.Add(new EntityChange(before, after, (string?)after?["modifiedAt"] ?? Entities.EntityInput.Timestamp(DateTimeOffset.UtcNow)));
 
     public void Clear() => _changes.Clear();
 }

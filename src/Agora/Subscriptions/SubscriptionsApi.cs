@@ -18,8 +18,6 @@ internal static class SubscriptionsApi
     /// client set (ETSI 028_06), and apart from requestContext so that a later update's context does not move it.
     public const string DefaultContext = "agora:defaultContext";
     private const string Path = "/ngsi-ld/v1/subscriptions/";
-    private const int DefaultLimit = 20;
-    private const int MaxLimit = 1000;
 
     public static WebApplicationBuilder AddSubscriptions(this WebApplicationBuilder builder)
     {
@@ -71,32 +69,14 @@ internal static class SubscriptionsApi
         NgsiLdRequest.AllowParameters(http, "limit", "offset", "count", "options");
         var context = await NgsiLdRequest.ContextAsync(http);
         var sysAttrs = SysAttrs(http);
-        var limit = Number(http, "limit", DefaultLimit);
-        var offset = Number(http, "offset", 0);
-        var count = http.Request.Query["count"].ToString() switch
-        {
-            "" or "false" => false,
-            "true" => true,
-            var other => throw NgsiLdException.BadRequest("Invalid count", $"count must be true or false, not '{Names.Shorten(other)}'."),
-        };
-        if (limit > MaxLimit)
-        {
-            throw new NgsiLdException(ErrorTypes.TooManyResults, "Page too large", $"limit may be at most {MaxLimit}.");
-        }
-        if (limit == 0 && !count)
-        {
-            throw NgsiLdException.BadRequest("Invalid limit", "limit=0 is only meaningful with count=true.");
-        }
+        var paging = Paging.Parse(http.Request.Query);
         var (page, statuses, total) = tenants.Existing(tenant).Read(c =>
         {
-            var (docs, n) = SubscriptionRows.Page(c, offset, limit);
+            var (docs, n) = SubscriptionRows.Page(c, paging.Offset, paging.Limit);
             return (docs, SubscriptionRows.Statuses(c, docs.Select(d => (string)d["id"]!)), n);
         });
-        if (count)
-        {
-            http.Response.Headers["NGSILD-Results-Count"] = total.ToString(CultureInfo.InvariantCulture);
-        }
-        foreach (var link in PageLinks(http.Request, offset, limit, total, mediaType))
+        paging.WriteCount(http.Response, total);
+        foreach (var link in PageLinks(http.Request, paging.Offset, paging.Limit, total, mediaType))
         {
             http.Response.Headers.Append("Link", link);
         }
@@ -218,18 +198,6 @@ internal static class SubscriptionsApi
                 : throw NgsiLdException.Invalid("Invalid options", $"'{Names.Shorten(option)}' is not an option of this operation; only sysAttrs is.");
         }
         return sysAttrs;
-    }
-
-    private static int Number(HttpContext http, string name, int fallback)
-    {
-        var text = http.Request.Query[name].ToString();
-        if (text.Length == 0)
-        {
-            return fallback;
-        }
-        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
-            ? n
-            : throw NgsiLdException.BadRequest($"Invalid {name}", $"{name} must be a whole number of at least 0, not '{Names.Shorten(text)}'.");
     }
 
     private static string CheckId(string id) =>
