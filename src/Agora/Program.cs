@@ -3,6 +3,7 @@ using Agora.Entities;
 using Agora.Hosting;
 using Agora.JsonLd;
 using Agora.Subscriptions;
+using Agora.Temporal;
 
 if (!AgoraCommandLine.TryParse(args, out var hostArgs))
 {
@@ -13,6 +14,7 @@ if (!AgoraCommandLine.TryParse(args, out var hostArgs))
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = hostArgs, ContentRootPath = AppContext.BaseDirectory });
 builder.AddAgora();
 builder.AddSubscriptions();
+builder.AddTemporal();
 
 var app = builder.Build();
 app.UseAgora();
@@ -24,6 +26,7 @@ ngsiLd.MapBatchOperations();
 ngsiLd.MapDiscovery();
 ngsiLd.MapJsonLdContexts();
 ngsiLd.MapSubscriptions();
+ngsiLd.MapTemporal();
 
 await app.RunAsync();
 return 0;

@@ -188,7 +188,7 @@ internal static class EntityOutput
         return new JsonArray([.. instances.Select(i => Instance(iri, i!.AsObject(), r, context, link))]);
     }
 
-    private static JsonNode? Instance(string iri, JsonObject stored, Representation r, JsonLdContext context, Func<string, string, JsonNode?>? link = null)
+    internal static JsonNode? Instance(string iri, JsonObject stored, Representation r, JsonLdContext context, Func<string, string, JsonNode?>? link = null)
     {
         var type = (string)stored["type"]!;
         var valueMember = Members.ValueMember(type);
@@ -266,7 +266,7 @@ internal static class EntityOutput
         return result;
     }
 
-    private static JsonNode OutputValue(string iri, string type, JsonNode value, JsonLdContext context)
+    internal static JsonNode OutputValue(string iri, string type, JsonNode value, JsonLdContext context)
     {
         switch (type)
         {

@@ -39,14 +39,14 @@ internal static class QueryApi
     }
 
     /// What a query asks, however it was asked (GET parameters or a POST Query object).
-    private sealed record Selection(
+    internal sealed record Selection(
         IReadOnlyList<EntitySelector> Entities,
         IReadOnlyList<string> Attrs,
         QExpression? Q,
         ScopeQuery? ScopeQ,
         GeoQuery? Geo);
 
-    private sealed record EntitySelector(IReadOnlyList<string>? Ids, Regex? IdPattern, TypeSelection? Type);
+    internal sealed record EntitySelector(IReadOnlyList<string>? Ids, Regex? IdPattern, TypeSelection? Type);
 
     private static async Task<IResult> Get(HttpContext http, TenantStores tenants)
     {
@@ -105,7 +105,7 @@ internal static class QueryApi
         return TypedResults.NoContent();
     }
 
-    private static Selection Selected(IQueryCollection query)
+    internal static Selection Selected(IQueryCollection query)
     {
         var ids = query["id"] is { Count: > 0 } id ? RepresentationQuery.List(query, "id") : null;
         ids?.ForEach(i => Names.CheckUri(i, "id"));
@@ -131,6 +131,13 @@ internal static class QueryApi
         {
             throw NgsiLdException.BadRequest("Invalid query", "The body of a query must be a Query object: {\"type\": \"Query\", ...}.");
         }
+        var selection = SelectionOf(body);
+        return Run(http, new QueryCollection(WithBodyParameters(http.Request.Query, body, BodyParameters)), tenants, tenant, selection, context, mediaType);
+    }
+
+    /// The selection of a POST Query object (clause 5.2.23): entities, attrs, q, scopeQ, geoQ.
+    internal static Selection SelectionOf(JsonObject body)
+    {
         var selectors = new List<EntitySelector>();
         if (body["entities"] is { } entities)
         {
@@ -157,7 +164,7 @@ internal static class QueryApi
             JsonArray a => a.Select(x => (string?)x ?? throw NgsiLdException.BadRequest("Invalid query", "attrs must be an array of names.")).ToList(),
             _ => throw NgsiLdException.BadRequest("Invalid query", "attrs must be an array of names."),
         };
-        var selection = new Selection(
+        return new Selection(
             selectors,
             attrs,
             body["q"] is JsonValue qv ? QExpression.Parse((string)qv!) : null,
@@ -168,13 +175,13 @@ internal static class QueryApi
                 JsonObject g => GeoQuery.FromJson(g),
                 _ => throw NgsiLdException.BadRequest("Invalid query", "geoQ must be an object."),
             });
-        return Run(http, WithBodyParameters(http.Request.Query, body), tenants, tenant, selection, context, mediaType);
     }
 
-    private static IQueryCollection WithBodyParameters(IQueryCollection query, JsonObject body)
+    /// The query string with the members of a POST Query object that shape the answer merged in as parameters.
+    internal static Dictionary<string, Microsoft.Extensions.Primitives.StringValues> WithBodyParameters(IQueryCollection query, JsonObject body, IEnumerable<string> names)
     {
         var merged = query.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        foreach (var name in BodyParameters)
+        foreach (var name in names)
         {
             switch (body[name])
             {
@@ -191,7 +198,7 @@ internal static class QueryApi
                     break;
             }
         }
-        return new QueryCollection(merged);
+        return merged;
     }
 
     private static IResult Run(HttpContext http, IQueryCollection query, TenantStores tenants, string tenant, Selection selection, JsonLdContext context, string mediaType)
@@ -261,7 +268,7 @@ internal static class QueryApi
         return flat;
     }
 
-    private static EntityQuery Plan(Selection selection, JsonLdContext context)
+    internal static EntityQuery Plan(Selection selection, JsonLdContext context)
     {
         var plan = new EntityQuery();
         var checks = new List<Func<JsonObject, bool>>();

@@ -8,15 +8,33 @@ namespace Agora.Storage;
 internal sealed record EntityChange(JsonObject? Before, JsonObject? After, string At);
 
 /// The entity changes of the write the writer is running. EntityRows records into it; the store hands the
-/// list to its observer inside the same transaction (so that whatever the observer writes, such as
+/// list to its observers inside the same transaction (so that whatever the observer writes, such as
 /// notifications, commits or rolls back with the change itself) and clears it.
 internal sealed class EntityChanges
 {
     private static readonly ConditionalWeakTable<SqliteConnection, EntityChanges> Logs = new();
     private readonly List<EntityChange> _changes = [];
 
+    public const int Subscriptions = 1;
+    public const int History = 2;
+    private int _listeners;
+
     /// Whether anyone listens: when no one does, writes skip reading the entity's previous state.
-    public bool Enabled { get; set; }
+    public bool Enabled => Volatile.Read(ref _listeners) != 0;
+
+    public bool Has(int listener) => (Volatile.Read(ref _listeners) & listener) != 0;
+
+    /// Says whether a listener (a bit of its own: subscriptions, history) needs the changes now.
+    public void Listen(int listener, bool on)
+    {
+        int current, next;
+        do
+        {
+            current = Volatile.Read(ref _listeners);
+            next = on ? current | listener : current & ~listener;
+        }
+        while (Interlocked.CompareExchange(ref _listeners, next, current) != current);
+    }
 
     public IReadOnlyList<EntityChange> Changes => _changes;
 

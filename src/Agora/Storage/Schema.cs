@@ -89,6 +89,44 @@ internal static class Schema
         CREATE INDEX outbox_due ON outbox(next_attempt);
         CREATE INDEX outbox_subscription ON outbox(subscription_id, nid);
         """,
+        // 5: temporal history (Temporal/). An entity's history outlives the entity: temporal_entities keeps
+        // what the history needs of it (types, scope, its own timestamps). attr_instances is append-only
+        // apart from the temporal API's instance edits; times are epoch milliseconds so that ranges and
+        // aggregation periods compare numbers, and (eid, attr, observed, num) covers an aggregation of
+        // numbers over observedAt without reading the table.
+        """
+        CREATE TABLE temporal_entities (
+            eid INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            types TEXT NOT NULL,
+            scope TEXT,
+            created_at TEXT NOT NULL,
+            modified_at TEXT NOT NULL,
+            deleted_at TEXT
+        );
+        CREATE TABLE temporal_types (
+            type TEXT NOT NULL,
+            eid INTEGER NOT NULL REFERENCES temporal_entities(eid) ON DELETE CASCADE,
+            PRIMARY KEY (type, eid)
+        ) WITHOUT ROWID;
+        CREATE INDEX temporal_types_eid ON temporal_types(eid);
+        CREATE TABLE attr_instances (
+            iid INTEGER PRIMARY KEY AUTOINCREMENT,
+            eid INTEGER NOT NULL REFERENCES temporal_entities(eid) ON DELETE CASCADE,
+            attr TEXT NOT NULL,
+            dataset TEXT NOT NULL DEFAULT '',
+            observed REAL,
+            created REAL NOT NULL,
+            modified REAL NOT NULL,
+            deleted REAL,
+            num REAL,
+            val TEXT,
+            doc TEXT NOT NULL
+        );
+        CREATE INDEX attr_instances_observed ON attr_instances(eid, attr, observed, num);
+        CREATE INDEX attr_instances_created ON attr_instances(eid, attr, created);
+        CREATE INDEX attr_instances_age ON attr_instances(coalesce(observed, created));
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

@@ -22,7 +22,7 @@ internal sealed class SqliteTenantStore : IAsyncDisposable
 
     /// Called on the writer, inside the transaction of each write that changed entities, after the write
     /// and before it is released: what it writes commits or rolls back with the change. Throwing fails the write.
-    public Action<SqliteConnection, IReadOnlyList<EntityChange>>? ChangesMade { get; set; }
+    public event Action<SqliteConnection, IReadOnlyList<EntityChange>>? ChangesMade;
 
     /// Raised after every commit, off the writer, for those who deliver what a commit made durable.
     public event Action? Committed;

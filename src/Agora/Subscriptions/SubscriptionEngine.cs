@@ -83,7 +83,7 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
                 _logger.LogError(e, "Subscription {Id} of tenant '{Tenant}' could not be loaded; it will not notify.", (string?)doc["id"], store.Tenant);
             }
         }
-        store.ChangesMade = (connection, changes) => OnChanges(store, connection, changes);
+        store.ChangesMade += (connection, changes) => OnChanges(store, connection, changes);
         lock (_lock)
         {
             Publish(store, TenantSubscriptions.Of(subscriptions));
@@ -143,7 +143,7 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
     {
         _tenants[store.Tenant] = subscriptions;
         // Writes record the entity's previous state only while someone may need it.
-        store.Changes.Enabled = subscriptions.ById.Values.Any(s => s.TimeInterval is null);
+        store.Changes.Listen(EntityChanges.Subscriptions, subscriptions.ById.Values.Any(s => s.TimeInterval is null));
     }
 
     private void OnChanges(SqliteTenantStore store, SqliteConnection connection, IReadOnlyList<EntityChange> changes)
