@@ -80,9 +80,12 @@ internal static class BenchRun
             await NotificationLatency.RunAsync(agoraUrl, FreePort(), 1000, Math.Min(options.Seconds, 3));
             var latency = await NotificationLatency.RunAsync(agoraUrl, FreePort(), 1000, options.Seconds);
             rows.Add(new Row(latency, null, null, "write to receipt p99 < 50 ms"));
+            var historyLoadRate = await TemporalAggregation.LoadAsync(agoraUrl, options.Instances);
+            rows.Add(new Row(await TemporalAggregation.RunAsync(agoraUrl, 20), null, null, $"median < 100 ms ({options.Instances:N0} instances)"));
             var memoryAfterRun = ResidentMegabytes(agora.Id);
 
             Print(output, options, rows, loadRate, memoryAfterLoad, memoryAfterRun);
+            output.WriteLine(FormattableString.Invariant($"History: {options.Instances:N0} instances of one attribute loaded at {historyLoadRate:N0} instances/s."));
             if (options.Json is { } json)
             {
                 await File.WriteAllTextAsync(json, JsonSerializer.Serialize(new
@@ -94,6 +97,8 @@ internal static class BenchRun
                     options.Connections,
                     generator = options.Generator,
                     loadEntitiesPerSecond = loadRate,
+                    historyInstances = options.Instances,
+                    historyLoadInstancesPerSecond = historyLoadRate,
                     residentMegabytesAfterLoad = memoryAfterLoad,
                     residentMegabytesAfterRun = memoryAfterRun,
                     paths = rows.Select(r => new

@@ -93,7 +93,9 @@ internal static class Schema
         // what the history needs of it (types, scope, its own timestamps). attr_instances is append-only
         // apart from the temporal API's instance edits; times are epoch milliseconds so that ranges and
         // aggregation periods compare numbers, and (eid, attr, observed, num) covers an aggregation of
-        // numbers over observedAt without reading the table.
+        // numbers over observedAt without reading the table. attr_hours rolls the instances of each hour (by
+        // observedAt) up into count, sum, sum of squares, min and max, so that a long aggregation adds up
+        // hours instead of instances; it is kept in step by every write of attr_instances.
         """
         CREATE TABLE temporal_entities (
             eid INTEGER PRIMARY KEY,
@@ -126,6 +128,18 @@ internal static class Schema
         CREATE INDEX attr_instances_observed ON attr_instances(eid, attr, observed, num);
         CREATE INDEX attr_instances_created ON attr_instances(eid, attr, created);
         CREATE INDEX attr_instances_age ON attr_instances(coalesce(observed, created));
+        CREATE TABLE attr_hours (
+            eid INTEGER NOT NULL,
+            attr TEXT NOT NULL,
+            hour INTEGER NOT NULL,
+            cnt INTEGER NOT NULL,
+            n INTEGER NOT NULL,
+            total REAL NOT NULL,
+            sumsq REAL NOT NULL,
+            lo REAL,
+            hi REAL,
+            PRIMARY KEY (eid, attr, hour)
+        ) WITHOUT ROWID;
         """,
     ];
 

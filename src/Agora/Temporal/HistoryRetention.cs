@@ -34,6 +34,30 @@ internal sealed class HistoryRetention(TenantStores stores, IOptions<TemporalOpt
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
+    // Hours wholly before the cutoff are gone; the hour the cutoff falls in is added up again.
+    private static bool RollUpFrom(Microsoft.Data.Sqlite.SqliteConnection c, double cutoff)
+    {
+        var hour = TemporalRows.Hour(cutoff);
+        using var command = c.CreateCommand();
+        command.CommandText = "DELETE FROM attr_hours WHERE hour < $hour";
+        command.Parameters.AddWithValue("$hour", hour);
+        command.ExecuteNonQuery();
+        command.CommandText = "SELECT DISTINCT eid, attr FROM attr_hours WHERE hour = $hour";
+        var touched = new List<(long, string)>();
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                touched.Add((reader.GetInt64(0), reader.GetString(1)));
+            }
+        }
+        foreach (var (eid, attr) in touched)
+        {
+            TemporalRows.RebuildHours(c, eid, attr, hour, hour);
+        }
+        return true;
+    }
+
     /// Deletes the instances older than the given number of days; returns how many went.
     public static async Task<long> PurgeAsync(SqliteTenantStore store, int days, CancellationToken cancellationToken)
     {
@@ -56,6 +80,10 @@ internal sealed class HistoryRetention(TenantStores stores, IOptions<TemporalOpt
                 command.Parameters.AddWithValue("$slice", Slice);
                 return command.ExecuteNonQuery();
             });
+            if (purged > 0)
+            {
+                await store.WriteAsync(c => RollUpFrom(c, cutoff));
+            }
             total += purged;
             if (purged < Slice)
             {

@@ -164,6 +164,7 @@ internal static class TemporalApi
             {
                 throw NgsiLdException.NotFound("Attribute not found", $"The history of {id} has no attribute {Names.Shorten(NgsiLdRequest.PathValue(attrId))}{(deleteAll || datasetId.Length == 0 ? "" : $" with datasetId {datasetId}")}.");
             }
+            TemporalRows.RebuildHours(c, eid, attr);
             Touch(c, eid, EntityInput.Timestamp(DateTimeOffset.UtcNow));
             return true;
         });
@@ -200,6 +201,7 @@ internal static class TemporalApi
         {
             var eid = TemporalRows.EntityId(c, id) ?? throw NotFound(id);
             var stored = FindInstance(c, eid, attr, iid) ?? throw InstanceNotFound(id, name, instanceId);
+            var observedBefore = TemporalRows.Millis(stored["observedAt"]);
             foreach (var (key, value) in replacement)
             {
                 if (key is not ("createdAt" or "modifiedAt"))
@@ -222,6 +224,10 @@ internal static class TemporalApi
             command.Parameters.AddWithValue("$dataset", (string?)stored["datasetId"] ?? "");
             command.Parameters.AddWithValue("$iid", iid);
             command.ExecuteNonQuery();
+            foreach (var at in new[] { observedBefore, TemporalRows.Millis(stored["observedAt"]) }.OfType<double>().Distinct())
+            {
+                TemporalRows.RebuildHours(c, eid, attr, TemporalRows.Hour(at), TemporalRows.Hour(at));
+            }
             Touch(c, eid, input.Now);
             return true;
         });
@@ -245,13 +251,17 @@ internal static class TemporalApi
         {
             var eid = TemporalRows.EntityId(c, id) ?? throw NotFound(id);
             using var command = c.CreateCommand();
-            command.CommandText = "DELETE FROM attr_instances WHERE iid = $iid AND eid = $eid AND attr = $attr";
+            command.CommandText = "DELETE FROM attr_instances WHERE iid = $iid AND eid = $eid AND attr = $attr RETURNING observed";
             command.Parameters.AddWithValue("$iid", iid);
             command.Parameters.AddWithValue("$eid", eid);
             command.Parameters.AddWithValue("$attr", attr);
-            if (command.ExecuteNonQuery() == 0)
+            switch (command.ExecuteScalar())
             {
-                throw InstanceNotFound(id, name, instanceId);
+                case null:
+                    throw InstanceNotFound(id, name, instanceId);
+                case double observed:
+                    TemporalRows.RebuildHours(c, eid, attr, TemporalRows.Hour(observed), TemporalRows.Hour(observed));
+                    break;
             }
             Touch(c, eid, EntityInput.Timestamp(DateTimeOffset.UtcNow));
             return true;
@@ -296,6 +306,7 @@ internal static class TemporalApi
         var attrParameter = replace.Parameters.Add("$attr", SqliteType.Text);
         var dataset = replace.Parameters.Add("$dataset", SqliteType.Text);
         var observed = replace.Parameters.Add("$observed", SqliteType.Real);
+        var replaced = new HashSet<(string, long)>();
         foreach (var (attr, instance) in instances)
         {
             if (TemporalRows.Millis(instance["observedAt"]) is { } at)
@@ -303,9 +314,16 @@ internal static class TemporalApi
                 attrParameter.Value = attr;
                 dataset.Value = (string?)instance["datasetId"] ?? "";
                 observed.Value = at;
-                replace.ExecuteNonQuery();
+                if (replace.ExecuteNonQuery() > 0)
+                {
+                    replaced.Add((attr, TemporalRows.Hour(at)));
+                }
             }
             appender.Add(eid, attr, instance);
+        }
+        foreach (var (attr, hour) in replaced)
+        {
+            TemporalRows.RebuildHours(c, eid, attr, hour, hour);
         }
     }
 

@@ -49,7 +49,7 @@ internal static class TemporalQueryApi
             }
             var slice = Collect(c, e, request, context);
             var projected = query.ContainsKey("attrs") || query.ContainsKey("pick") || query.ContainsKey("omit");
-            if (projected && slice.Attrs.Count == 0)
+            if (projected && AsksForAttributes(request.Representation) && slice.Attrs.Count == 0)
             {
                 throw NgsiLdException.NotFound("No matching attributes", $"The history of {id} holds none of the attributes asked for.");
             }
@@ -131,7 +131,7 @@ internal static class TemporalQueryApi
                 // An entity without instances in the window is not part of the answer, even when the projection
                 // leaves none of its attributes (pick=id still lists it).
                 if (slice.Instances.Count == 0 && slice.Aggregated.Count == 0
-                    && (request.Representation.DatasetIds is not null || !TemporalReader.HasInstances(c, e.Eid, time)))
+                    && (AsksForAttributes(request.Representation) || request.Representation.DatasetIds is not null || !TemporalReader.HasInstances(c, e.Eid, time)))
                 {
                     continue;
                 }
@@ -152,6 +152,10 @@ internal static class TemporalQueryApi
         return Answer(http, page, context, mediaType, range, request);
     }
 
+    // Whether the projection can show attributes at all (pick=id,type cannot: the answer is the entity's
+    // members alone).
+    private static bool AsksForAttributes(Representation r) => r.Pick is null || r.Pick.Any(k => k.Contains(':'));
+
     /// What a query's q, scopeQ and geo-query are evaluated against: the entity with, as the instances of
     /// each attribute, every instance in the time window, so that q matches when any of them does.
     private static JsonObject Picture(SqliteConnection c, TemporalEntity e, TimeQuery time)
@@ -163,7 +167,8 @@ internal static class TemporalQueryApi
         }
         foreach (var attr in TemporalReader.Attributes(c, e.Eid))
         {
-            var instances = TemporalReader.Instances(c, e.Eid, attr, time, int.MaxValue - 1);
+            // Every instance of the window: q is matched before lastN keeps the latest.
+            var instances = TemporalReader.Instances(c, e.Eid, attr, time with { LastN = null }, int.MaxValue - 1);
             instances.RemoveAll(i => i.ContainsKey("deletedAt"));
             if (instances.Count > 0)
             {
@@ -231,7 +236,15 @@ internal static class TemporalQueryApi
         }
         var time = request.Time;
         var newestFirst = time.LastN is not null;
-        var kept = (newestFirst ? all.OrderByDescending(i => i.Time) : all.OrderBy(i => i.Time)).Take(request.MaxInstances).ToList();
+        var ordered = (newestFirst ? all.OrderByDescending(i => i.Time) : all.OrderBy(i => i.Time)).ToList();
+        var kept = ordered.Take(request.MaxInstances).ToList();
+        // The cut never splits an instant: when instances of the last instant kept are left beyond the cap,
+        // that instant goes to the next answer whole (unless it is all this answer holds).
+        var edge = kept[^1].Time;
+        if (ordered[request.MaxInstances].Time == edge && kept.Any(i => i.Time != edge))
+        {
+            kept.RemoveAll(i => i.Time == edge);
+        }
         var low = kept.Min(i => i.Time);
         var high = kept.Max(i => i.Time);
         var keep = kept.Select(i => i.Instance).ToHashSet(ReferenceEqualityComparer.Instance);

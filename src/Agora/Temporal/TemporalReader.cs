@@ -52,7 +52,14 @@ internal static class TemporalReader
     public static List<string> Attributes(SqliteConnection c, long eid)
     {
         using var command = c.CreateCommand();
-        command.CommandText = "SELECT DISTINCT attr FROM attr_instances WHERE eid = $eid ORDER BY attr";
+        // One index seek per attribute, however many instances each has (a DISTINCT would read them all).
+        command.CommandText = """
+            WITH RECURSIVE a(attr) AS (
+                SELECT min(attr) FROM attr_instances WHERE eid = $eid
+                UNION ALL
+                SELECT (SELECT min(attr) FROM attr_instances WHERE eid = $eid AND attr > a.attr) FROM a WHERE a.attr IS NOT NULL)
+            SELECT attr FROM a WHERE attr IS NOT NULL
+            """;
         command.Parameters.AddWithValue("$eid", eid);
         using var reader = command.ExecuteReader();
         var attrs = new List<string>();
@@ -68,11 +75,13 @@ internal static class TemporalReader
     public static List<JsonObject> Instances(SqliteConnection c, long eid, string attr, TimeQuery time, int max)
     {
         using var command = c.CreateCommand();
-        var order = time.Rel is null ? $"coalesce({time.Column}, created)" : time.Column;
         var latest = time.LastN is not null;
+        var direction = latest ? "DESC" : "ASC";
+        // In the order of the time property's index; without a time query, instances without observedAt
+        // (recorded from writes that gave none) come first, in the order they were recorded.
         command.CommandText = $"""
             SELECT iid, doc FROM attr_instances WHERE eid = $eid AND attr = $attr{Range(command, time)}
-            ORDER BY {order} {(latest ? "DESC" : "ASC")}, iid {(latest ? "DESC" : "ASC")} LIMIT $limit
+            ORDER BY {time.Column} {direction}, created {direction}, iid {direction} LIMIT $limit
             """;
         command.Parameters.AddWithValue("$eid", eid);
         command.Parameters.AddWithValue("$attr", attr);
@@ -95,8 +104,9 @@ internal static class TemporalReader
     }
 
     /// The aggregation of one attribute over the query's range, period by period (an empty period is left
-    /// out). Each period is one indexed range scan: periods follow the calendar (P1M is a month), and
-    /// numeric methods read nothing but the (eid, attr, observed, num) index.
+    /// out). Periods follow the calendar (P1M is a month). Numeric methods over observedAt add up the hourly
+    /// roll-up for the whole hours of a period and read instances only for its ragged ends; anything else
+    /// (distinctCount, texts, other time properties) is one indexed range scan of the instances per period.
     public static Dictionary<string, List<Aggregate>> Aggregate(SqliteConnection c, long eid, string attr, TimeQuery time, TemporalView view)
     {
         var results = view.AggrMethods.ToDictionary(m => m, _ => new List<Aggregate>(), StringComparer.Ordinal);
@@ -106,46 +116,122 @@ internal static class TemporalReader
             return results;
         }
         var start = time.Start ?? first.Value;
-        // Without a period the whole range is one period; it ends at the query's end, or just after the
-        // last instance, so that the last instance is inside it.
-        var end = time.To ?? Math.BitIncrement(last!.Value);
+        // Without a period the whole range is one period; it ends at the query's end, or at the whole second
+        // after the last instance, so that the last instance is inside it.
+        var end = time.To ?? (Math.Floor(last!.Value / 1000) + 1) * 1000;
 
-        using var command = c.CreateCommand();
         // Text values (and thus a read of the table, not only the index) are needed by distinctCount, and by
         // min and max of an attribute without numbers.
         var texts = view.AggrMethods.Contains("distinctCount") || view.AggrMethods.Any(m => m is "min" or "max") && !HasNumbers(c, eid, attr);
+        var hours = time.Column == "observed" && !texts ? Hours(c, eid, attr, start, end) : null;
+        using var command = c.CreateCommand();
         command.CommandText = $"""
-            SELECT count(*), sum(num), min(num), max(num), sum(num * num), count(num){(texts ? ", count(DISTINCT val), min(val), max(val)" : "")}
+            SELECT count(*), count(num), sum(num), sum(num * num), min(num), max(num){(texts ? ", count(DISTINCT val), min(val), max(val)" : "")}
             FROM attr_instances WHERE eid = $eid AND attr = $attr AND {time.Column} >= $from AND {time.Column} < $to
             """;
         command.Parameters.AddWithValue("$eid", eid);
         command.Parameters.AddWithValue("$attr", attr);
         var from = command.Parameters.Add("$from", SqliteType.Real);
         var to = command.Parameters.Add("$to", SqliteType.Real);
-        var periodStart = start;
-        while (periodStart < end)
+        Sums Scan(double a, double b)
         {
-            var periodEnd = view.Period is { } p ? Math.Min(Next(p, periodStart), end) : end;
-            if (view.Period is not null && time.To is null)
+            if (a >= b)
             {
-                // The last period keeps its full length; its end is where it would end, not the last instance.
-                periodEnd = Next(view.Period, periodStart);
+                return default;
             }
-            from.Value = periodStart;
-            to.Value = periodEnd;
+            from.Value = a;
+            to.Value = b;
             using var reader = command.ExecuteReader();
             reader.Read();
-            var total = reader.GetInt64(0);
-            if (total > 0)
+            return new Sums(reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? 0 : reader.GetDouble(2), reader.IsDBNull(3) ? 0 : reader.GetDouble(3),
+                reader.IsDBNull(4) ? null : reader.GetDouble(4), reader.IsDBNull(5) ? null : reader.GetDouble(5),
+                texts ? reader.GetInt64(6) : 0, texts && !reader.IsDBNull(7) ? reader.GetString(7) : null, texts && !reader.IsDBNull(8) ? reader.GetString(8) : null);
+        }
+
+        var periodStart = start;
+        var next = 0;
+        while (periodStart < end)
+        {
+            // The last period keeps its full length when the query gives no end.
+            var periodEnd = view.Period is { } p ? (time.To is null ? Next(p, periodStart) : Math.Min(Next(p, periodStart), end)) : end;
+            Sums sums;
+            var firstHour = (long)Math.Ceiling(periodStart / TemporalRows.HourMillis);
+            var endHour = TemporalRows.Hour(periodEnd);
+            if (hours is not null && firstHour < endHour)
+            {
+                sums = Scan(periodStart, firstHour * TemporalRows.HourMillis) + Scan(endHour * TemporalRows.HourMillis, periodEnd);
+                while (next < hours.Count && hours[next].Hour < firstHour)
+                {
+                    next++;
+                }
+                for (; next < hours.Count && hours[next].Hour < endHour; next++)
+                {
+                    sums += hours[next].Sums;
+                }
+            }
+            else
+            {
+                sums = Scan(periodStart, periodEnd);
+            }
+            if (sums.Count > 0)
             {
                 foreach (var method in view.AggrMethods)
                 {
-                    results[method].Add(new Aggregate(Compute(method, reader, texts), periodStart, periodEnd));
+                    results[method].Add(new Aggregate(sums.Compute(method), periodStart, periodEnd));
                 }
             }
             periodStart = periodEnd;
         }
         return results;
+    }
+
+    private static List<(long Hour, Sums Sums)> Hours(SqliteConnection c, long eid, string attr, double start, double end)
+    {
+        using var command = c.CreateCommand();
+        command.CommandText = "SELECT hour, cnt, n, total, sumsq, lo, hi FROM attr_hours WHERE eid = $eid AND attr = $attr AND hour BETWEEN $from AND $to ORDER BY hour";
+        command.Parameters.AddWithValue("$eid", eid);
+        command.Parameters.AddWithValue("$attr", attr);
+        command.Parameters.AddWithValue("$from", TemporalRows.Hour(start));
+        command.Parameters.AddWithValue("$to", TemporalRows.Hour(end));
+        using var reader = command.ExecuteReader();
+        var hours = new List<(long, Sums)>();
+        while (reader.Read())
+        {
+            hours.Add((reader.GetInt64(0), new Sums(reader.GetInt64(1), reader.GetInt64(2), reader.GetDouble(3), reader.GetDouble(4),
+                reader.IsDBNull(5) ? null : reader.GetDouble(5), reader.IsDBNull(6) ? null : reader.GetDouble(6), 0, null, null)));
+        }
+        return hours;
+    }
+
+    /// What a period adds up to: instances, numbers among them, their sum, sum of squares, least and greatest,
+    /// and (from a scan of the instances only) distinct values and least and greatest text.
+    private readonly record struct Sums(long Count, long Numbers, double Total, double SumSq, double? Lo, double? Hi, long Distinct, string? LoText, string? HiText)
+    {
+        public static Sums operator +(Sums a, Sums b) => new(
+            a.Count + b.Count, a.Numbers + b.Numbers, a.Total + b.Total, a.SumSq + b.SumSq,
+            Least(a.Lo, b.Lo), a.Hi is null ? b.Hi : b.Hi is null ? a.Hi : Math.Max(a.Hi.Value, b.Hi.Value),
+            a.Distinct + b.Distinct, a.LoText ?? b.LoText, a.HiText ?? b.HiText);
+
+        private static double? Least(double? x, double? y) => x is null ? y : y is null ? x : Math.Min(x.Value, y.Value);
+
+        public JsonNode? Compute(string method) => method switch
+        {
+            "totalCount" => Count,
+            "distinctCount" => Distinct,
+            "sum" => Numbers > 0 ? Total : null,
+            "avg" => Numbers > 0 ? Total / Numbers : null,
+            "min" => Numbers > 0 ? Lo : LoText,
+            "max" => Numbers > 0 ? Hi : HiText,
+            "sumsq" => Numbers > 0 ? SumSq : null,
+            "stddev" => Numbers switch
+            {
+                0 => null,
+                1 => 0.0,
+                // The sample standard deviation, as SQL's stddev gives it.
+                _ => Math.Sqrt(Math.Max(0, (SumSq - Total * Total / Numbers) / (Numbers - 1))),
+            },
+            _ => null,
+        };
     }
 
     private static bool HasNumbers(SqliteConnection c, long eid, string attr)
@@ -170,34 +256,11 @@ internal static class TemporalReader
     public static string LatestType(SqliteConnection c, long eid, string attr)
     {
         using var command = c.CreateCommand();
-        command.CommandText = "SELECT json_extract(doc, '$.type') FROM attr_instances WHERE eid = $eid AND attr = $attr AND deleted IS NULL ORDER BY iid DESC LIMIT 1";
+        // Walks the (eid, attr, observed) index from its newest end: no sort of the attribute's instances.
+        command.CommandText = "SELECT json_extract(doc, '$.type') FROM attr_instances WHERE eid = $eid AND attr = $attr AND deleted IS NULL ORDER BY observed DESC LIMIT 1";
         command.Parameters.AddWithValue("$eid", eid);
         command.Parameters.AddWithValue("$attr", attr);
         return command.ExecuteScalar() as string ?? "Property";
-    }
-
-    private static JsonNode? Compute(string method, SqliteDataReader r, bool texts)
-    {
-        var numbers = r.GetInt64(5);
-        double Num(int i) => r.IsDBNull(i) ? 0 : r.GetDouble(i);
-        return method switch
-        {
-            "totalCount" => r.GetInt64(0),
-            "distinctCount" => r.GetInt64(6),
-            "sum" => numbers > 0 ? Num(1) : null,
-            "avg" => numbers > 0 ? Num(1) / numbers : null,
-            "min" => numbers > 0 ? Num(2) : texts && !r.IsDBNull(7) ? r.GetString(7) : null,
-            "max" => numbers > 0 ? Num(3) : texts && !r.IsDBNull(8) ? r.GetString(8) : null,
-            "sumsq" => numbers > 0 ? Num(4) : null,
-            "stddev" => numbers switch
-            {
-                0 => null,
-                1 => 0.0,
-                // The sample standard deviation, as SQL's stddev gives it.
-                _ => Math.Sqrt(Math.Max(0, (Num(4) - Num(1) * Num(1) / numbers) / (numbers - 1))),
-            },
-            _ => null,
-        };
     }
 
     private static double Next(IsoDuration period, double ms)
@@ -206,15 +269,22 @@ internal static class TemporalReader
         return (period.AddTo(at) - DateTimeOffset.UnixEpoch).Ticks / (double)TimeSpan.TicksPerMillisecond;
     }
 
+    // The first and last instant of the window that holds an instance: two index seeks (one min() and one
+    // max() in one statement would read the whole range).
     private static (double? First, double? Last) Bounds(SqliteConnection c, long eid, string attr, TimeQuery time)
     {
-        using var command = c.CreateCommand();
-        command.CommandText = $"SELECT min({time.Column}), max({time.Column}) FROM attr_instances WHERE eid = $eid AND attr = $attr{Range(command, time)}";
-        command.Parameters.AddWithValue("$eid", eid);
-        command.Parameters.AddWithValue("$attr", attr);
-        using var reader = command.ExecuteReader();
-        reader.Read();
-        return reader.IsDBNull(0) ? (null, null) : (reader.GetDouble(0), reader.GetDouble(1));
+        double? Edge(string direction)
+        {
+            using var command = c.CreateCommand();
+            command.CommandText = $"""
+                SELECT {time.Column} FROM attr_instances WHERE eid = $eid AND attr = $attr{Range(command, time)} AND {time.Column} IS NOT NULL
+                ORDER BY {time.Column} {direction} LIMIT 1
+                """;
+            command.Parameters.AddWithValue("$eid", eid);
+            command.Parameters.AddWithValue("$attr", attr);
+            return command.ExecuteScalar() is double at ? at : null;
+        }
+        return Edge("ASC") is { } first ? (first, Edge("DESC")) : (null, null);
     }
 
     private static string Range(SqliteCommand command, TimeQuery time)

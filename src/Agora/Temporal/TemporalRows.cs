@@ -93,6 +93,7 @@ internal static class TemporalRows
         using var command = connection.CreateCommand();
         command.CommandText = """
             DELETE FROM attr_instances WHERE eid = (SELECT eid FROM temporal_entities WHERE id = $id);
+            DELETE FROM attr_hours WHERE eid = (SELECT eid FROM temporal_entities WHERE id = $id);
             DELETE FROM temporal_entities WHERE id = $id;
             """;
         command.Parameters.AddWithValue("$id", id);
@@ -102,8 +103,9 @@ internal static class TemporalRows
     /// Appends instances; each is an expanded attribute instance whose createdAt/modifiedAt are set.
     public sealed class Appender : IDisposable
     {
-        private readonly SqliteCommand _command;
+        private readonly SqliteCommand _command, _hours;
         private readonly SqliteParameter _eid, _attr, _dataset, _observed, _created, _modified, _deleted, _num, _val, _doc;
+        private readonly SqliteParameter _hEid, _hAttr, _hHour, _hNum;
 
         public Appender(SqliteConnection connection)
         {
@@ -122,6 +124,16 @@ internal static class TemporalRows
             _num = _command.Parameters.Add("$num", SqliteType.Real);
             _val = _command.Parameters.Add("$val", SqliteType.Text);
             _doc = _command.Parameters.Add("$doc", SqliteType.Text);
+            _hours = connection.CreateCommand();
+            _hours.CommandText = $"""
+                INSERT INTO attr_hours (eid, attr, hour, cnt, n, total, sumsq, lo, hi)
+                VALUES ($eid, $attr, $hour, 1, $num IS NOT NULL, coalesce($num, 0), coalesce($num * $num, 0), $num, $num)
+                ON CONFLICT (eid, attr, hour) DO UPDATE SET {HourMerge}
+                """;
+            _hEid = _hours.Parameters.Add("$eid", SqliteType.Integer);
+            _hAttr = _hours.Parameters.Add("$attr", SqliteType.Text);
+            _hHour = _hours.Parameters.Add("$hour", SqliteType.Integer);
+            _hNum = _hours.Parameters.Add("$num", SqliteType.Real);
         }
 
         public void Add(long eid, string attr, JsonObject instance)
@@ -138,9 +150,56 @@ internal static class TemporalRows
             _val.Value = (object?)val ?? DBNull.Value;
             _doc.Value = instance.ToJsonString();
             _command.ExecuteNonQuery();
+            if (_observed.Value is double observed && _deleted.Value == DBNull.Value)
+            {
+                _hEid.Value = eid;
+                _hAttr.Value = attr;
+                _hHour.Value = Hour(observed);
+                _hNum.Value = _num.Value;
+                _hours.ExecuteNonQuery();
+            }
         }
 
-        public void Dispose() => _command.Dispose();
+        public void Dispose()
+        {
+            _command.Dispose();
+            _hours.Dispose();
+        }
+    }
+
+    public const double HourMillis = 3_600_000;
+
+    private const string HourMerge = """
+        cnt = cnt + excluded.cnt, n = n + excluded.n, total = total + excluded.total, sumsq = sumsq + excluded.sumsq,
+        lo = CASE WHEN excluded.lo IS NULL THEN lo WHEN lo IS NULL OR excluded.lo < lo THEN excluded.lo ELSE lo END,
+        hi = CASE WHEN excluded.hi IS NULL THEN hi WHEN hi IS NULL OR excluded.hi > hi THEN excluded.hi ELSE hi END
+        """;
+
+    /// The hour (since the epoch) an instant in epoch milliseconds falls in.
+    public static long Hour(double millis) => (long)Math.Floor(millis / HourMillis);
+
+    /// Recomputes the hourly roll-up from the instances, for one entity (and attribute, and hours from..to
+    /// inclusive, when given): after instances were changed or removed, which an addition cannot undo.
+    public static void RebuildHours(SqliteConnection connection, long eid, string? attr = null, long? from = null, long? to = null)
+    {
+        using var command = connection.CreateCommand();
+        var scope = (attr is null ? "" : " AND attr = $attr") + (from is null ? "" : " AND hour BETWEEN $from AND $to");
+        var instances = (attr is null ? "" : " AND attr = $attr") + (from is null ? "" : " AND observed >= $fromMs AND observed < $toMs");
+        command.CommandText = $"""
+            DELETE FROM attr_hours WHERE eid = $eid{scope};
+            INSERT INTO attr_hours (eid, attr, hour, cnt, n, total, sumsq, lo, hi)
+            SELECT eid, attr, CAST(floor(observed / {HourMillis}) AS INTEGER) AS h, count(*), count(num), coalesce(sum(num), 0),
+                coalesce(sum(num * num), 0), min(num), max(num)
+            FROM attr_instances WHERE eid = $eid{instances} AND observed IS NOT NULL AND deleted IS NULL
+            GROUP BY attr, h;
+            """;
+        command.Parameters.AddWithValue("$eid", eid);
+        command.Parameters.AddWithValue("$attr", (object?)attr ?? DBNull.Value);
+        command.Parameters.AddWithValue("$from", (object?)from ?? DBNull.Value);
+        command.Parameters.AddWithValue("$to", (object?)to ?? DBNull.Value);
+        command.Parameters.AddWithValue("$fromMs", from is { } f ? f * HourMillis : DBNull.Value);
+        command.Parameters.AddWithValue("$toMs", to is { } t ? (t + 1) * HourMillis : DBNull.Value);
+        command.ExecuteNonQuery();
     }
 
     /// What aggregation reads of an instance's value: a number (booleans as 1 and 0, so that sum counts

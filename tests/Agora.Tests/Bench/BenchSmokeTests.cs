@@ -12,7 +12,7 @@ public sealed class BenchSmokeTests
     {
         var json = Path.Combine(Path.GetTempPath(), $"agora-bench-{Guid.NewGuid():N}.json");
         var agora = Path.Combine(AppContext.BaseDirectory, "Agora.dll");
-        var options = new BenchOptions(Entities: 300, Seconds: 0.5, Connections: 4, Generator: Wrk.Available ? "wrk" : "http", Json: json, Agora: agora);
+        var options = new BenchOptions(Entities: 300, Seconds: 0.5, Connections: 4, Generator: Wrk.Available ? "wrk" : "http", Json: json, Agora: agora, Instances: 12_000);
         using var output = new StringWriter();
         try
         {
@@ -22,7 +22,7 @@ public sealed class BenchSmokeTests
             var report = JsonNode.Parse(await File.ReadAllTextAsync(json))!;
             var paths = report["paths"]!.AsArray();
             var names = paths.Select(p => (string)p!["name"]!).ToHashSet();
-            Assert.Superset(new HashSet<string> { "ceiling GET", "ceiling POST", "GET one entity", "create one entity", "batch upsert of 1,000", "query type + selective q, limit 20", "geo-query near 500 m, limit 20" }, names);
+            Assert.Superset(new HashSet<string> { "ceiling GET", "ceiling POST", "GET one entity", "create one entity", "batch upsert of 1,000", "query type + selective q, limit 20", "geo-query near 500 m, limit 20", "temporal hourly avg, 30 days" }, names);
             Assert.All(paths, p => Assert.True((long)p!["requests"]! > 0, $"{p["name"]} made no request"));
             Assert.True((double)report["residentMegabytesAfterLoad"]! > 0);
         }
