@@ -35,6 +35,14 @@ internal static class SecuredAgora
         return client;
     }
 
+    /// The entity in keyValues form, read with this client, checking for 200.
+    public static async Task<JsonObject> KeyValuesAsync(HttpClient client, string id)
+    {
+        using var response = await client.GetAsync(AgoraApplication.EntityPath(id) + "?options=keyValues");
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        return (await JsonAsync(response)).AsObject();
+    }
+
     public static async Task<JsonNode> JsonAsync(HttpResponseMessage response) =>
         JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
 }
