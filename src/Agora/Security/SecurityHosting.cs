@@ -23,6 +23,7 @@ internal static class SecurityHosting
         builder.Services.AddSingleton<Credentials>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditLog>());
+        builder.Services.KeepTokensOutOfLogs();
 
         var options = builder.Configuration.GetSection(SecurityOptions.Section).Get<SecurityOptions>() ?? new SecurityOptions();
         if (options.Secured)
@@ -53,7 +54,10 @@ internal static class SecurityHosting
     /// The "iss" of Agora's own tokens: as configured, else this node's own address.
     public static string IssuerOf(SecurityOptions options, AgoraOptions agora)
     {
-        var uri = options.Issuer.Uri is { Length: > 0 } configured ? configured : $"http://{agora.Host}:{agora.Port}/";
+        var host = System.Net.IPAddress.TryParse(agora.Host, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? $"[{agora.Host}]"
+            : agora.Host;
+        var uri = options.Issuer.Uri is { Length: > 0 } configured ? configured : $"http://{host}:{agora.Port}/";
         return uri.EndsWith('/') ? uri : uri + "/";
     }
 }
