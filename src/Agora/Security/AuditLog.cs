@@ -23,7 +23,11 @@ internal sealed class AuditLog(SecurityStore store, IOptions<SecurityOptions> op
     public ValueTask WriteAsync(AuditEntry entry, CancellationToken ct = default) => _queue.Writer.WriteAsync(entry, ct);
 
     public ValueTask WriteAsync(HttpContext http, string tenant, string? actor, string decision, string? reason) =>
-        WriteAsync(new AuditEntry(time.GetUtcNow(), tenant, actor, ActionOf(http.Request), decision, reason, http.Connection.RemoteIpAddress?.ToString()), http.RequestAborted);
+        WriteAsync(new AuditEntry(time.GetUtcNow(), Cut(tenant, 128), actor, Cut(ActionOf(http.Request), 1024), decision, reason,
+            http.Connection.RemoteIpAddress?.ToString()), http.RequestAborted);
+
+    // What an anonymous client sends (a tenant header, a path) is kept, but not at any length.
+    private static string Cut(string value, int length) => value.Length <= length ? value : value[..length] + "…";
 
     /// Returns once everything queued before the call is on disk: a reader of the log sees its own request.
     public async Task FlushAsync(CancellationToken ct)

@@ -67,7 +67,7 @@ internal static class SecurityAdminApi
     }
 
     private static async Task AuditAsync(HttpContext http, SecurityStore store, AuditLog audit, string? from, string? to, string? actor,
-        string? decision, int? limit, long? after, string? format)
+        string? decision, string? limit, string? after, string? format)
     {
         var tenant = TenantOf(http);
         var lines = format == "jsonl" || http.Request.Headers.Accept.ToString().Contains(JsonLines, StringComparison.OrdinalIgnoreCase);
@@ -75,11 +75,14 @@ internal static class SecurityAdminApi
         {
             throw NgsiLdException.BadRequest("Invalid format", "format must be json or jsonl.");
         }
-        if (limit is < 1)
-        {
-            throw NgsiLdException.BadRequest("Invalid limit", "limit must be positive.");
-        }
-        var query = new AuditQuery(Instant(from, "from"), Instant(to, "to"), actor, decision, limit ?? (lines ? int.MaxValue : 1000), after ?? 0);
+        // Parsed here rather than bound, so that a bad value is an NGSI-LD error like any other.
+        var count = limit is null ? (lines ? int.MaxValue : 1000)
+            : int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n
+            : throw NgsiLdException.BadRequest("Invalid limit", "limit must be a positive integer.");
+        var since = after is null ? 0
+            : long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out var seq) ? seq
+            : throw NgsiLdException.BadRequest("Invalid after", "after must be the seq of an audit entry.");
+        var query = new AuditQuery(Instant(from, "from"), Instant(to, "to"), actor, decision, count, since);
         await audit.FlushAsync(http.RequestAborted);
         var response = http.Response;
         response.ContentType = lines ? JsonLines : "application/json";

@@ -68,6 +68,22 @@ public sealed class AuditTests
             line => Assert.Equal((string?)entry["actor"], (string?)JsonNode.Parse(line)!["actor"]));
     }
 
+    [Theory]
+    [InlineData("?limit=0")]
+    [InlineData("?limit=lots")]
+    [InlineData("?after=-1")]
+    [InlineData("?from=yesterday")]
+    [InlineData("?format=xml")]
+    public async Task ABadAuditQueryIsAnNgsiLdError(string query)
+    {
+        await using var app = SecuredAgora.Create();
+        using var admin = app.Client(app.Key("", Role.Admin));
+
+        using var response = await admin.GetAsync("/admin/v1/audit" + query);
+
+        await NgsiLdAssert.ProblemAsync(response, HttpStatusCode.BadRequest, "BadRequestData");
+    }
+
     [Fact]
     public async Task OldEntriesArePurgedAndNoneIsEverRewritten()
     {
