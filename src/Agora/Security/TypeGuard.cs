@@ -83,28 +83,36 @@ internal static class TypeGuard
         return store.Read(c => ids.SelectMany(id => EntityRows.TypesOf(c, id)).ToList());
     }
 
-    // The body is buffered so that the endpoint reads it again; a body that does not parse is left to the endpoint,
-    // which refuses it, so it can grant nothing.
+    // The body is read here and handed on in memory, so that the endpoint reads the same bytes again; a body that
+    // does not parse is left to the endpoint, which refuses it, so it can grant nothing.
     private static async Task<JsonNode?> BodyAsync(HttpContext http)
     {
         var request = http.Request;
-        var limit = http.RequestServices.GetRequiredService<IOptions<AgoraOptions>>().Value.MaxBodyBytes;
-        if (request.ContentLength > limit)
+        if (http.Items[typeof(TypeGuard)] is not byte[] bytes)
         {
-            return null;
+            var limit = http.RequestServices.GetRequiredService<IOptions<AgoraOptions>>().Value.MaxBodyBytes;
+            var buffer = new MemoryStream();
+            var chunk = new byte[16 * 1024];
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > limit)
+                {
+                    throw new NgsiLdException(ErrorTypes.BadRequestData, "Payload too large", $"The request body exceeds the limit of {limit} bytes (Agora:MaxBodyBytes).", 413);
+                }
+            }
+            bytes = buffer.ToArray();
+            http.Items[typeof(TypeGuard)] = bytes;
+            request.Body = new MemoryStream(bytes, writable: false);
         }
-        request.EnableBuffering(bufferThreshold: 64 * 1024, bufferLimit: limit + 1);
         try
         {
-            return await JsonNode.ParseAsync(request.Body, documentOptions: ParseOptions, cancellationToken: http.RequestAborted);
+            return JsonNode.Parse(bytes, documentOptions: ParseOptions);
         }
-        catch (Exception e) when (e is JsonException or IOException or BadHttpRequestException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
         {
             return null;
-        }
-        finally
-        {
-            request.Body.Position = 0;
         }
     }
 

@@ -100,6 +100,25 @@ public sealed class RoleTests
     }
 
     [Fact]
+    public async Task AnOversizedBodyOfUnknownLengthFromATypeLimitedProviderIsAClientError()
+    {
+        await using var app = SecuredAgora.Create(("Agora:MaxBodyBytes", "2000"));
+        using var parkingOnly = app.Client(app.Key("", Role.Provider, types: ["OffStreetParking"]));
+        var body = $$"""{"id": "urn:ngsi-ld:OffStreetParking:9", "type": "OffStreetParking", "name": "{{new string('x', 10_000)}}"}""";
+        using var content = new StreamContent(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(body)));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, EntitiesPath) { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+
+        using var response = await parkingOnly.SendAsync(request);
+
+        await AnyProblemAsync(response);
+        using var absent = await parkingOnly.GetAsync(EntityPath("urn:ngsi-ld:OffStreetParking:9"));
+        Assert.Equal(HttpStatusCode.NotFound, absent.StatusCode);
+    }
+
+    [Fact]
     public async Task SharedContextsAreReadByAnyoneAndChangedByTheDefaultTenantsAdminOnly()
     {
         await using var app = SecuredAgora.Create();
