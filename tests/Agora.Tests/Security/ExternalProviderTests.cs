@@ -47,6 +47,25 @@ public sealed class ExternalProviderTests
     }
 
     [Fact]
+    public async Task TheTypesClaimLimitsAProvider()
+    {
+        await using var agora = new AgoraApplication(FakeIdentityProvider.Settings);
+        await using var app = _idp.Trust(agora);
+        using var client = Bearer(app, _idp.Token(new Dictionary<string, object>
+        {
+            ["sub"] = "parking-operator",
+            ["roles"] = new[] { "provider" },
+            ["entity_types"] = new[] { "OffStreetParking" },
+        }));
+
+        using var parking = await client.PostAsync(EntitiesPath, Json("""{"id": "urn:ngsi-ld:OffStreetParking:1", "type": "OffStreetParking"}"""));
+        using var building = await client.PostAsync(EntitiesPath, Json(SecuredAgora.Building));
+
+        Assert.Equal(HttpStatusCode.Created, parking.StatusCode);
+        await ProblemAsync(building, HttpStatusCode.Forbidden, "AccessDenied");
+    }
+
+    [Fact]
     public async Task AValidTokenWithoutAnAgoraRoleIsForbidden()
     {
         await using var agora = new AgoraApplication(FakeIdentityProvider.Settings);

@@ -53,6 +53,17 @@ public sealed class OpenModeTests
         Assert.NotNull(client);
     }
 
+    [Theory]
+    [InlineData("Agora:Security:Mode", "Closed")]
+    [InlineData("Agora:Security:Authority", "https://idp.city.test/realms/city")]
+    [InlineData("Agora:Security:RateLimit:PermitLimit", "-1")]
+    public async Task AContradictoryOrIncompleteSecuritySettingStopsTheStart(string key, string value)
+    {
+        await using var app = new AgoraApplication((key, value), ("Agora:Security:Mode", key == "Agora:Security:Mode" ? value : key.EndsWith("Authority", StringComparison.Ordinal) ? "Secured" : "Open"));
+
+        Assert.Throws<OptionsValidationException>(() => app.CreateClient());
+    }
+
     [Fact]
     public async Task TheStartUpWarningRemainsInOpenMode()
     {
