@@ -2,22 +2,29 @@ using Agora.Discovery;
 using Agora.Entities;
 using Agora.Hosting;
 using Agora.JsonLd;
+using Agora.Security;
 using Agora.Subscriptions;
 using Agora.Temporal;
 
-if (!AgoraCommandLine.TryParse(args, out var hostArgs))
+if (!AgoraCommandLine.TryParse(args, out var verb, out var hostArgs))
 {
     return 2;
+}
+if (verb == "admin")
+{
+    return AdminCommand.Run(hostArgs, Console.Out, Console.Error);
 }
 
 // The binary's folder is the content root, so its appsettings.json applies wherever Agora is started from.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = hostArgs, ContentRootPath = AppContext.BaseDirectory });
 builder.AddAgora();
+builder.AddSecurity();
 builder.AddSubscriptions();
 builder.AddTemporal();
 
 var app = builder.Build();
 app.UseAgora();
+app.UseSecurity();
 
 var ngsiLd = app.MapGroup("/ngsi-ld/v1");
 ngsiLd.MapQueries();
@@ -27,6 +34,7 @@ ngsiLd.MapDiscovery();
 ngsiLd.MapJsonLdContexts();
 ngsiLd.MapSubscriptions();
 ngsiLd.MapTemporal();
+app.MapSecurityAdmin();
 
 await app.RunAsync();
 return 0;

@@ -14,24 +14,34 @@ internal static class AgoraCommandLine
 
     public const string Usage = """
         Usage: agora serve [--port N] [--data PATH] [--host ADDRESS]
+               agora admin create-key --tenant NAME --role admin|provider|consumer [--expires 90d] [--data PATH]
 
           serve      run the NGSI-LD broker (default verb)
           --port     TCP port to listen on (default 1026; env AGORA__PORT)
           --data     folder of the embedded SQLite store (default ./data; env AGORA__DATA)
           --host     address to listen on (default 127.0.0.1; loopback only until security is configured)
+
+          admin create-key   create an API key (the first admin key of a tenant, typically) and print it once
+          --tenant   the tenant it is for ("" or omitted: the default tenant)
+          --role     admin, provider or consumer
+          --expires  how long it is valid: 90d (default), 12h, 30m
+          --types    for a provider: entity types it may write, comma-separated
         """;
 
-    public static bool TryParse(string[] args, out string[] hostArgs)
+    private static readonly string[] Verbs = ["serve", "admin"];
+
+    /// The verb (serve, admin) and the rest of the arguments, with the switches above mapped to configuration keys.
+    public static bool TryParse(string[] args, out string verb, out string[] hostArgs)
     {
         var rest = args.Length > 0 && !args[0].StartsWith('-') ? args[1..] : args;
-        var verb = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
+        verb = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
         hostArgs = [];
         if (verb is "help" or "--help" or "-h" || rest.Contains("--help"))
         {
             Console.WriteLine(Usage);
             return false;
         }
-        if (verb != "serve")
+        if (!Verbs.Contains(verb))
         {
             Console.Error.WriteLine($"agora: unknown verb '{verb}'.");
             Console.Error.WriteLine(Usage);

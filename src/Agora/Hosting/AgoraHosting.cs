@@ -3,6 +3,7 @@ using Agora.Entities;
 using Agora.Errors;
 using Agora.JsonLd;
 using Agora.Notifications;
+using Agora.Security;
 using Agora.Storage;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +18,9 @@ internal static class AgoraHosting
             .Validate(o => o.Port is > 0 and < 65536, "Agora:Port must be between 1 and 65535.")
             .Validate(o => o.MaxBodyBytes > 0, "Agora:MaxBodyBytes must be positive.")
             .Validate(o => o.Synchronous is "Normal" or "Full", "Agora:Synchronous must be Normal or Full.")
-            .Validate(o => IsLoopback(o.Host), "Agora:Host must be a loopback address until security is configured: an open broker is never exposed to a network.")
+            .Validate(o => o.Host == "localhost" || IPAddress.TryParse(o.Host, out _), "Agora:Host must be an IP address or localhost.")
+            .Validate<IOptions<SecurityOptions>>((o, security) => IsLoopback(o.Host) || security.Value.Secured,
+                "Agora:Host must be a loopback address until security is configured (Agora:Security:Mode=Secured): an open broker is never exposed to a network.")
             .ValidateOnStart();
 
         var options = builder.Configuration.GetSection(AgoraOptions.Section).Get<AgoraOptions>() ?? new AgoraOptions();
@@ -25,7 +28,8 @@ internal static class AgoraHosting
         {
             kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes;
             kestrel.AddServerHeader = false;
-            if (IsLoopback(options.Host))
+            // An address that fails validation is not listened on; validation stops the start with its reason.
+            if (options.Host == "localhost" || IPAddress.TryParse(options.Host, out _))
             {
                 kestrel.Listen(ParseHost(options.Host), options.Port);
             }
@@ -62,6 +66,13 @@ internal static class AgoraHosting
         });
 
         var options = app.Services.GetRequiredService<IOptions<AgoraOptions>>().Value;
+        if (app.Services.GetRequiredService<IOptions<SecurityOptions>>().Value.Secured)
+        {
+            app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogInformation(
+                "Agora is listening on http://{Host}:{Port}/ngsi-ld/v1 with its store in {Data}. Security is on: every NGSI-LD and administration request needs a credential.",
+                options.Host, options.Port, Path.GetFullPath(options.Data)));
+            return app;
+        }
         app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogWarning(
             "Agora is listening on http://{Host}:{Port}/ngsi-ld/v1 with its store in {Data}. Security is not configured: anyone who can reach this address may read and write, so Agora listens on loopback only.",
             options.Host, options.Port, Path.GetFullPath(options.Data)));

@@ -19,6 +19,21 @@ internal static class EntityRows
         return command.ExecuteScalar() is string doc ? JsonNode.Parse(doc)!.AsObject() : null;
     }
 
+    /// The (expanded) types of an entity, empty when there is no such entity.
+    public static List<string> TypesOf(SqliteConnection connection, string id)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT t.type FROM entity_types t JOIN entities e ON e.rid = t.rid WHERE e.id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        using var reader = command.ExecuteReader();
+        var types = new List<string>();
+        while (reader.Read())
+        {
+            types.Add(reader.GetString(0));
+        }
+        return types;
+    }
+
     public static bool Exists(SqliteConnection connection, string id)
     {
         using var command = connection.CreateCommand();

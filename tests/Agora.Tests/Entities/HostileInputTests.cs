@@ -7,7 +7,7 @@ namespace Agora.Tests.Entities;
 /// Whatever a client sends, Agora answers with a success or a client error, never a server error.
 public sealed class HostileInputTests
 {
-    private static readonly string[] Nasty =
+    internal static readonly string[] Nasty =
     [
         "", " ", ",", ",,", "*", "'", "\"", "\\", "%", "%00", "%2F", "/", "?", "#", "&", "=", ";",
         "' OR 1=1 --", "'; DROP TABLE entities; --", "\" OR \"\"=\"", "urn:ngsi-ld:x:'); DELETE FROM entities; --",
@@ -19,7 +19,7 @@ public sealed class HostileInputTests
         "{}", "[]", "null", "1e999", "-0", "{\"a\":", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]",
     ];
 
-    private static readonly Gen<string> Text = Gen.Frequency(
+    internal static readonly Gen<string> Text = Gen.Frequency(
         (4, Gen.OneOf(Nasty)),
         (3, Gen.String[0, 40]),
         (3, Gen.Char["abc:-_/.,;=<>()'\"%\\@*#?&+ 019\t\n\u00e9\u4e2d"].Array[0, 40].Select(chars => new string(chars))),
@@ -89,7 +89,7 @@ public sealed class HostileInputTests
 
     // Kestrel itself answers 400 to an encoded NUL in a path, before any application code runs; the in-memory
     // test server throws instead, so NULs are kept out of paths (they still reach the query, headers and bodies).
-    private static string InPath(string s) => s.Replace("\0", "", StringComparison.Ordinal);
+    internal static string InPath(string s) => s.Replace("\0", "", StringComparison.Ordinal);
 
     private static HttpRequestMessage Post(string path, string body) => Send(HttpMethod.Post, path, body);
 

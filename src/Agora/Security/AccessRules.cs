@@ -1,0 +1,48 @@
+namespace Agora.Security;
+
+/// What a request needs, read from its method and path alone, so that it covers every NGSI-LD endpoint, those
+/// added later included: reads need a consumer, writes a provider, the administration API an admin.
+internal static class AccessRules
+{
+    public const string NgsiLdBase = "/ngsi-ld/v1";
+    public const string AdminBase = "/admin/v1";
+
+    /// The role a request needs and the right it exercises, as a 403 names it.
+    public sealed record Need(Role Role, string Right, bool OperatorOnly = false);
+
+    public static bool IsGuarded(PathString path) =>
+        path.StartsWithSegments(NgsiLdBase, StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments(AdminBase, StringComparison.OrdinalIgnoreCase);
+
+    public static bool IsAdminApi(PathString path) => path.StartsWithSegments(AdminBase, StringComparison.OrdinalIgnoreCase);
+
+    /// The shared @context store belongs to no tenant.
+    public static bool IsShared(PathString path) =>
+        path.StartsWithSegments(NgsiLdBase + "/jsonldContexts", StringComparison.OrdinalIgnoreCase);
+
+    public static Need NeedOf(HttpRequest request)
+    {
+        if (IsAdminApi(request.Path))
+        {
+            return new Need(Role.Admin, "admin (manage the tenant's credentials and read its audit log)");
+        }
+        var read = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method);
+        if (IsShared(request.Path))
+        {
+            // Contexts are shared by every tenant, so changing them is the city operator's: the default tenant's admin.
+            return read ? new Need(Role.Consumer, "read") : new Need(Role.Admin, "manage @contexts (admin of the default tenant)", OperatorOnly: true);
+        }
+        if (read || IsQuery(request))
+        {
+            return new Need(Role.Consumer, "read");
+        }
+        var rest = request.Path.Value![NgsiLdBase.Length..];
+        // A consumer reads through subscriptions as well as queries, so it may manage them.
+        return rest.StartsWith("/subscriptions", StringComparison.OrdinalIgnoreCase)
+            ? new Need(Role.Consumer, "subscribe")
+            : new Need(Role.Provider, "write");
+    }
+
+    // Queries sent as POST (entityOperations/query, temporal/entityOperations/query) are reads.
+    private static bool IsQuery(HttpRequest request) =>
+        HttpMethods.IsPost(request.Method) && request.Path.Value!.EndsWith("/entityOperations/query", StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,282 @@
+using System.Globalization;
+using System.Text.Json;
+using Agora.Hosting;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Agora.Security;
+
+/// A credential Agora keeps: an API key ("k…") or an OAuth2 client of Agora's own issuer ("c…"). Its secret is
+/// never stored, only a hash of it.
+internal sealed record Credential(
+    string Id,
+    CredentialKind Kind,
+    string Tenant,
+    Role Role,
+    IReadOnlyList<string>? Types,
+    string? Name,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? ExpiresAt,
+    DateTimeOffset? RevokedAt,
+    int? RateLimit)
+{
+    public bool IsActive(DateTimeOffset now) => RevokedAt is null && (ExpiresAt is null || ExpiresAt > now);
+}
+
+internal enum CredentialKind
+{
+    ApiKey,
+    Client,
+}
+
+/// One line of the audit log: who (credential id, or null when none was valid), what (method and path, never
+/// the query string, which may carry a secret), when, the decision and why.
+internal sealed record AuditEntry(
+    DateTimeOffset Time,
+    string Tenant,
+    string? Actor,
+    string Action,
+    string Decision,
+    string? Reason,
+    string? Client)
+{
+    public long Seq { get; init; }
+}
+
+internal sealed record AuditQuery(DateTimeOffset? From, DateTimeOffset? To, string? Actor, string? Decision, int Limit, long After);
+
+/// Credentials and the audit log in their own SQLite database (security.sqlite in the data folder), apart from
+/// the tenants' entity databases: a tenant's store never holds anything that authenticates. All of the SQL of
+/// security lives here, so that a PostgreSQL provider (issue 6) replaces this one class.
+internal sealed class SecurityStore
+{
+    private const string Schema = """
+        PRAGMA journal_mode = WAL;
+        CREATE TABLE IF NOT EXISTS credentials (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            tenant TEXT NOT NULL,
+            role TEXT NOT NULL,
+            types TEXT,
+            name TEXT,
+            secret_hash BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT,
+            revoked_at TEXT,
+            rate_limit INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS credentials_tenant ON credentials(tenant, kind);
+        CREATE TABLE IF NOT EXISTS audit (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            time TEXT NOT NULL,
+            tenant TEXT NOT NULL,
+            actor TEXT,
+            action TEXT NOT NULL,
+            decision TEXT NOT NULL,
+            reason TEXT,
+            client TEXT
+        );
+        CREATE INDEX IF NOT EXISTS audit_tenant_time ON audit(tenant, time);
+        -- Append-only: rows are added, and removed only by the retention purge; nothing rewrites one.
+        CREATE TRIGGER IF NOT EXISTS audit_append_only BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        """;
+
+    private readonly string _connectionString;
+
+    public SecurityStore(IOptions<AgoraOptions> options) : this(options.Value.Data)
+    {
+    }
+
+    public SecurityStore(string dataFolder)
+    {
+        Directory.CreateDirectory(dataFolder);
+        Path = System.IO.Path.Combine(dataFolder, "security.sqlite");
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = true }.ToString();
+        using var connection = Open();
+        Execute(connection, Schema);
+    }
+
+    public string Path { get; }
+
+    public void Insert(Credential credential, byte[] secretHash)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO credentials (id, kind, tenant, role, types, name, secret_hash, created_at, expires_at, rate_limit)
+            VALUES ($id, $kind, $tenant, $role, $types, $name, $hash, $created, $expires, $rate)
+            """;
+        command.Parameters.AddWithValue("$id", credential.Id);
+        command.Parameters.AddWithValue("$kind", KindName(credential.Kind));
+        command.Parameters.AddWithValue("$tenant", credential.Tenant);
+        command.Parameters.AddWithValue("$role", Roles.Name(credential.Role));
+        command.Parameters.AddWithValue("$types", credential.Types is null ? DBNull.Value : JsonSerializer.Serialize(credential.Types));
+        command.Parameters.AddWithValue("$name", (object?)credential.Name ?? DBNull.Value);
+        command.Parameters.AddWithValue("$hash", secretHash);
+        command.Parameters.AddWithValue("$created", Time(credential.CreatedAt));
+        command.Parameters.AddWithValue("$expires", credential.ExpiresAt is { } e ? Time(e) : DBNull.Value);
+        command.Parameters.AddWithValue("$rate", (object?)credential.RateLimit ?? DBNull.Value);
+        command.ExecuteNonQuery();
+    }
+
+    /// The credential of this kind and id with the hash of its secret, revoked or expired ones included.
+    public (Credential Credential, byte[] SecretHash)? Find(CredentialKind kind, string id)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT *, secret_hash FROM credentials WHERE id = $id AND kind = $kind";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$kind", KindName(kind));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (Read(reader), (byte[])reader["secret_hash"]) : null;
+    }
+
+    public List<Credential> List(CredentialKind kind, string tenant)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT * FROM credentials WHERE tenant = $tenant AND kind = $kind ORDER BY created_at, id";
+        command.Parameters.AddWithValue("$tenant", tenant);
+        command.Parameters.AddWithValue("$kind", KindName(kind));
+        using var reader = command.ExecuteReader();
+        var result = new List<Credential>();
+        while (reader.Read())
+        {
+            result.Add(Read(reader));
+        }
+        return result;
+    }
+
+    /// Revokes a credential of this tenant; false when the tenant has none of that id (or it was revoked before).
+    public bool Revoke(CredentialKind kind, string tenant, string id, DateTimeOffset now)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE credentials SET revoked_at = $now WHERE id = $id AND kind = $kind AND tenant = $tenant AND revoked_at IS NULL";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$kind", KindName(kind));
+        command.Parameters.AddWithValue("$tenant", tenant);
+        command.Parameters.AddWithValue("$now", Time(now));
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    public void Append(IReadOnlyList<AuditEntry> entries)
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO audit (time, tenant, actor, action, decision, reason, client)
+            VALUES ($time, $tenant, $actor, $action, $decision, $reason, $client)
+            """;
+        var time = command.Parameters.Add("$time", SqliteType.Text);
+        var tenant = command.Parameters.Add("$tenant", SqliteType.Text);
+        var actor = command.Parameters.Add("$actor", SqliteType.Text);
+        var action = command.Parameters.Add("$action", SqliteType.Text);
+        var decision = command.Parameters.Add("$decision", SqliteType.Text);
+        var reason = command.Parameters.Add("$reason", SqliteType.Text);
+        var client = command.Parameters.Add("$client", SqliteType.Text);
+        foreach (var entry in entries)
+        {
+            time.Value = Time(entry.Time);
+            tenant.Value = entry.Tenant;
+            actor.Value = (object?)entry.Actor ?? DBNull.Value;
+            action.Value = entry.Action;
+            decision.Value = entry.Decision;
+            reason.Value = (object?)entry.Reason ?? DBNull.Value;
+            client.Value = (object?)entry.Client ?? DBNull.Value;
+            command.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    /// A tenant's audit entries in the order they were written, after the sequence number "After".
+    public IEnumerable<AuditEntry> Audit(string tenant, AuditQuery query)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT * FROM audit WHERE tenant = $tenant AND seq > $after
+              AND ($from IS NULL OR time >= $from) AND ($to IS NULL OR time < $to)
+              AND ($actor IS NULL OR actor = $actor) AND ($decision IS NULL OR decision = $decision)
+            ORDER BY seq LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$tenant", tenant);
+        command.Parameters.AddWithValue("$after", query.After);
+        command.Parameters.AddWithValue("$from", query.From is { } f ? Time(f) : DBNull.Value);
+        command.Parameters.AddWithValue("$to", query.To is { } t ? Time(t) : DBNull.Value);
+        command.Parameters.AddWithValue("$actor", (object?)query.Actor ?? DBNull.Value);
+        command.Parameters.AddWithValue("$decision", (object?)query.Decision ?? DBNull.Value);
+        command.Parameters.AddWithValue("$limit", query.Limit);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            yield return new AuditEntry(
+                DateTimeOffset.Parse(reader.GetString(reader.GetOrdinal("time")), CultureInfo.InvariantCulture),
+                reader.GetString(reader.GetOrdinal("tenant")),
+                Text(reader, "actor"),
+                reader.GetString(reader.GetOrdinal("action")),
+                reader.GetString(reader.GetOrdinal("decision")),
+                Text(reader, "reason"),
+                Text(reader, "client")) { Seq = reader.GetInt64(reader.GetOrdinal("seq")) };
+        }
+    }
+
+    /// The retention purge: the one way audit rows leave the log.
+    public int PurgeAudit(DateTimeOffset before)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM audit WHERE time < $before";
+        command.Parameters.AddWithValue("$before", Time(before));
+        return command.ExecuteNonQuery();
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        Execute(connection, "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;");
+        return connection;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static Credential Read(SqliteDataReader reader)
+    {
+        Roles.TryParse(reader.GetString(reader.GetOrdinal("role")), out var role);
+        var types = Text(reader, "types");
+        var rate = reader.GetOrdinal("rate_limit");
+        return new Credential(
+            reader.GetString(reader.GetOrdinal("id")),
+            reader.GetString(reader.GetOrdinal("kind")) == "client" ? CredentialKind.Client : CredentialKind.ApiKey,
+            reader.GetString(reader.GetOrdinal("tenant")),
+            role,
+            types is null ? null : JsonSerializer.Deserialize<string[]>(types),
+            Text(reader, "name"),
+            TimeOf(reader, "created_at")!.Value,
+            TimeOf(reader, "expires_at"),
+            TimeOf(reader, "revoked_at"),
+            reader.IsDBNull(rate) ? null : reader.GetInt32(rate));
+    }
+
+    private static string? Text(SqliteDataReader reader, string column)
+    {
+        var i = reader.GetOrdinal(column);
+        return reader.IsDBNull(i) ? null : reader.GetString(i);
+    }
+
+    private static DateTimeOffset? TimeOf(SqliteDataReader reader, string column) =>
+        Text(reader, column) is { } s ? DateTimeOffset.Parse(s, CultureInfo.InvariantCulture) : null;
+
+    // Fixed-width UTC, so that text order is time order and range conditions can use the index.
+    private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static string KindName(CredentialKind kind) => kind == CredentialKind.Client ? "client" : "apikey";
+}

@@ -1,0 +1,127 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Agora.Security;
+using Microsoft.Extensions.DependencyInjection;
+using static Agora.Tests.AgoraApplication;
+using static Agora.Tests.NgsiLdAssert;
+
+namespace Agora.Tests.Security;
+
+/// API keys through the administration API: shown once, stored hashed, revocable, expiring, one tenant and role.
+public sealed class ApiKeyTests
+{
+    [Fact]
+    public async Task AKeyIsShownOnceAtCreationAndNeverListed()
+    {
+        await using var app = SecuredAgora.Create();
+        using var admin = app.Client(app.Key("", Role.Admin));
+
+        using var created = await admin.PostAsync("/admin/v1/apikeys", Json("""{"role": "consumer", "name": "open data portal", "expiresIn": "30d"}"""));
+        var body = (JsonObject)await SecuredAgora.JsonAsync(created);
+        var key = (string)body["key"]!;
+        using var listed = await admin.GetAsync("/admin/v1/apikeys");
+        using var one = await admin.GetAsync(created.Headers.Location);
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.StartsWith("agora_" + (string)body["id"]! + "_", key);
+        Assert.Equal("consumer", (string?)body["role"]);
+        var list = await listed.Content.ReadAsStringAsync();
+        Assert.Contains((string)body["id"]!, list);
+        Assert.DoesNotContain(key, list);
+        Assert.DoesNotContain(key[^20..], await one.Content.ReadAsStringAsync());
+        Assert.InRange(DateTimeOffset.Parse((string)body["expiresAt"]!, System.Globalization.CultureInfo.InvariantCulture),
+            DateTimeOffset.UtcNow.AddDays(29), DateTimeOffset.UtcNow.AddDays(31));
+    }
+
+    [Fact]
+    public async Task TheDatabaseHoldsNoKeyInPlainText()
+    {
+        await using var app = SecuredAgora.Create();
+        var key = app.Key("", Role.Provider);
+        var secret = key[(key.LastIndexOf('_') + 1)..];
+        using var client = app.Client(key);
+        using var used = await client.PostAsync(EntitiesPath, Json(SecuredAgora.Building));
+        var store = app.Services.GetRequiredService<SecurityStore>();
+        await app.Services.GetRequiredService<AuditLog>().FlushAsync(default);
+
+        var files = Directory.GetFiles(Path.GetDirectoryName(store.Path)!, "*", SearchOption.AllDirectories)
+            .Where(f => !f.Contains("issuer-keys", StringComparison.Ordinal));
+
+        Assert.Equal(HttpStatusCode.Created, used.StatusCode);
+        foreach (var file in files)
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream, Encoding.Latin1);
+            var text = await reader.ReadToEndAsync();
+            Assert.DoesNotContain(secret, text);
+            Assert.DoesNotContain(key, text);
+        }
+    }
+
+    [Fact]
+    public async Task ARevokedKeyIsRefusedAtOnce()
+    {
+        await using var app = SecuredAgora.Create();
+        using var admin = app.Client(app.Key("", Role.Admin));
+        using var created = await admin.PostAsync("/admin/v1/apikeys", Json("""{"role": "consumer"}"""));
+        var body = await SecuredAgora.JsonAsync(created);
+        using var consumer = app.Client((string)body["key"]!);
+        using var before = await consumer.GetAsync(EntitiesPath + "?type=Building");
+
+        using var revoked = await admin.DeleteAsync($"/admin/v1/apikeys/{(string)body["id"]!}");
+        using var after = await consumer.GetAsync(EntitiesPath + "?type=Building");
+        using var listed = await admin.GetAsync(created.Headers.Location);
+
+        Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        await ProblemAsync(after, HttpStatusCode.Unauthorized, "Unauthorized");
+        var view = await SecuredAgora.JsonAsync(listed);
+        Assert.False((bool)view["active"]!);
+        Assert.NotNull((string?)view["revokedAt"]);
+    }
+
+    [Theory]
+    [InlineData("""{"role": "root"}""")]
+    [InlineData("""{"role": "consumer", "entityTypes": ["Building"]}""")]
+    [InlineData("""{"role": "provider", "entityTypes": []}""")]
+    [InlineData("""{"role": "provider", "entityTypes": [1]}""")]
+    [InlineData("""{"role": "admin", "expiresIn": "-5d"}""")]
+    [InlineData("""{"role": "admin", "expiresIn": "99999d"}""")]
+    [InlineData("""{"role": "admin", "expiresAt": "2001-01-01T00:00:00Z"}""")]
+    [InlineData("""{"role": "admin", "rateLimit": "many"}""")]
+    [InlineData("""{"role": 5}""")]
+    [InlineData("""[]""")]
+    public async Task AnInvalidKeyRequestIsBadRequest(string body)
+    {
+        await using var app = SecuredAgora.Create();
+        using var admin = app.Client(app.Key("", Role.Admin));
+
+        using var response = await admin.PostAsync("/admin/v1/apikeys", Json(body));
+
+        await ProblemAsync(response, HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task OnlyAnAdminManagesKeys()
+    {
+        await using var app = SecuredAgora.Create();
+        using var provider = app.Client(app.Key("", Role.Provider));
+
+        using var response = await provider.PostAsync("/admin/v1/apikeys", Json("""{"role": "admin"}"""));
+
+        var problem = await ProblemAsync(response, HttpStatusCode.Forbidden, "AccessDenied");
+        Assert.Contains("admin", (string?)problem["detail"]);
+    }
+
+    [Fact]
+    public async Task RevokingAnUnknownKeyIsNotFound()
+    {
+        await using var app = SecuredAgora.Create();
+        using var admin = app.Client(app.Key("", Role.Admin));
+
+        using var response = await admin.DeleteAsync("/admin/v1/apikeys/k0000000000000000");
+
+        await ProblemAsync(response, HttpStatusCode.NotFound, "ResourceNotFound");
+    }
+}
