@@ -37,6 +37,6 @@ ngsiLd.MapTemporal();
 app.MapSecurityAdmin();
 
 await app.RunAsync();
-return 0;
+return Environment.ExitCode;
 
 public partial class Program;

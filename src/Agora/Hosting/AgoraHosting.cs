@@ -73,14 +73,35 @@ internal static class AgoraHosting
                 options.Host, options.Port, Path.GetFullPath(options.Data)));
             return app;
         }
-        app.Lifetime.ApplicationStarted.Register(() => app.Logger.LogWarning(
-            "Agora is listening on http://{Host}:{Port}/ngsi-ld/v1 with its store in {Data}. Security is not configured: anyone who can reach this address may read and write, so Agora listens on loopback only.",
-            options.Host, options.Port, Path.GetFullPath(options.Data)));
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            // Kestrel may also have been given endpoints by its own configuration (Kestrel:Endpoints): an open
+            // broker stops rather than serve on any address that is not loopback.
+            var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+                .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [];
+            var exposed = addresses.Where(a => !IsLoopback(HostOf(a))).ToList();
+            if (exposed.Count > 0)
+            {
+                app.Logger.LogCritical("Agora is open (no security configured) but was given the non-loopback address {Addresses}; it stops. Configure Agora:Security, or listen on loopback only.", string.Join(", ", exposed));
+                Environment.ExitCode = 1;
+                app.Lifetime.StopApplication();
+                return;
+            }
+            app.Logger.LogWarning(
+                "Agora is listening on http://{Host}:{Port}/ngsi-ld/v1 with its store in {Data}. Security is not configured: anyone who can reach this address may read and write, so Agora listens on loopback only.",
+                options.Host, options.Port, Path.GetFullPath(options.Data));
+        });
         return app;
     }
 
     private static bool IsLoopback(string host) =>
         host is "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+
+    // The host of a server address such as http://127.0.0.1:1026 or http://[::1]:1026.
+    private static string HostOf(string address) =>
+        Uri.TryCreate(address.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri)
+            ? uri.Host.Trim('[', ']')
+            : address;
 
     private static IPAddress ParseHost(string host) => host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(host);
 }

@@ -13,8 +13,14 @@ internal static class SecurityAdminApi
 {
     private const string JsonLines = "application/x-ndjson";
 
+    /// The administration API exists in Secured mode only: open, anyone on this machine could mint an admin
+    /// key that stays valid once security is switched on. The first key comes from `agora admin create-key`.
     public static IEndpointRouteBuilder MapSecurityAdmin(this IEndpointRouteBuilder app)
     {
+        if (!app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<SecurityOptions>>().Value.Secured)
+        {
+            return app;
+        }
         var admin = app.MapGroup(AccessRules.AdminBase);
         MapCredentials(admin, "apikeys", CredentialKind.ApiKey);
         MapCredentials(admin, "clients", CredentialKind.Client);

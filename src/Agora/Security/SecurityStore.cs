@@ -92,6 +92,11 @@ internal sealed class SecurityStore
     {
         Directory.CreateDirectory(dataFolder);
         Path = System.IO.Path.Combine(dataFolder, "security.sqlite");
+        if (!OperatingSystem.IsWindows() && !File.Exists(Path))
+        {
+            // Credential hashes and the audit log (with client addresses) are for the owner only.
+            new FileStream(Path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }).Dispose();
+        }
         _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = true }.ToString();
         using var connection = Open();
         Execute(connection, Schema);

@@ -99,7 +99,16 @@ internal sealed record IssuerKeys(SecurityKey Signing, SecurityKey Encryption)
     public static IssuerKeys LoadOrCreate(string dataFolder)
     {
         var folder = Path.Combine(dataFolder, "issuer-keys");
-        Directory.CreateDirectory(folder);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(folder);
+        }
+        else
+        {
+            // Owner-only from the start, and tightened if an older folder was looser.
+            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         var rsa = RSA.Create();
         rsa.ImportFromPem(ReadOrCreate(Path.Combine(folder, "signing.pem"), () =>
         {
@@ -118,10 +127,15 @@ internal sealed record IssuerKeys(SecurityKey Signing, SecurityKey Encryption)
         if (!File.Exists(path))
         {
             var temporary = path + ".tmp";
-            File.WriteAllText(temporary, create());
+            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                // Created owner-only: the key is never readable by others, not even for a moment.
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+            using (var writer = new StreamWriter(temporary, System.Text.Encoding.UTF8, options))
+            {
+                writer.Write(create());
             }
             File.Move(temporary, path, overwrite: false);
         }

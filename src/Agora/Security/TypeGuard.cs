@@ -32,7 +32,10 @@ internal static class TypeGuard
         }
         if (path is [var entities] && Is(entities, "entities") && HttpMethods.IsPost(method))
         {
-            return Outside(await BodyTypesAsync(http, array: false), allowed);
+            // A temporal create adds to the history of an existing entity: that entity's types count too.
+            var given = await BodyTypesAsync(http, array: false);
+            var existing = temporal ? StoredTypes(http, tenant, await BodyIdsAsync(http, array: false)) : [];
+            return Outside(given, allowed) ?? Outside(existing, allowed);
         }
         if (path.Length >= 2 && Is(path[0], "entities"))
         {
@@ -42,8 +45,12 @@ internal static class TypeGuard
             {
                 return "The entity's type cannot be checked against the provider's entity types, so the write is refused.";
             }
-            var replaced = path.Length == 2 && HttpMethods.IsPut(method) ? await BodyTypesAsync(http, array: false) : [];
-            return Outside(stored, allowed) ?? Outside(replaced, allowed);
+            // A body that is an entity or a fragment of one (replace, merge, append, update: /entities/{id} and
+            // /entities/{id}/attrs) may add types to it; the body of /attrs/{attrId} is one attribute, whose
+            // "type" is an attribute type.
+            var fragment = path.Length == 2 || path.Length == 3 && Is(path[2], "attrs");
+            var added = fragment && !HttpMethods.IsDelete(method) ? await BodyTypesAsync(http, array: false) : [];
+            return Outside(stored, allowed) ?? Outside(added, allowed);
         }
         if (!temporal && path is [var operations, var operation] && Is(operations, "entityOperations"))
         {
@@ -80,7 +87,8 @@ internal static class TypeGuard
         {
             return []; // no such tenant, so no such entity: the operation itself answers that
         }
-        return store.Read(c => ids.SelectMany(id => EntityRows.TypesOf(c, id)).ToList());
+        // The entity's current types and those its history knows it by (it may exist in history alone).
+        return store.Read(c => ids.SelectMany(id => EntityRows.TypesOf(c, id).Concat(Temporal.TemporalReader.TypesOf(c, id))).Distinct().ToList());
     }
 
     // The body is read here and handed on in memory, so that the endpoint reads the same bytes again; a body that
@@ -156,9 +164,10 @@ internal static class TypeGuard
         return names;
     }
 
-    private static async Task<List<string>> BodyIdsAsync(HttpContext http)
+    private static async Task<List<string>> BodyIdsAsync(HttpContext http, bool array = true)
     {
-        var body = await BodyAsync(http) as JsonArray ?? [];
+        var parsed = await BodyAsync(http);
+        var body = array ? parsed as JsonArray ?? [] : parsed is JsonObject one ? [one.DeepClone()] : [];
         return body.Select(item => item switch
         {
             JsonValue v when v.TryGetValue<string>(out var id) => id,

@@ -40,9 +40,12 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        foreach (var timer in _timers.Values)
+        lock (_timers)
         {
-            timer.Cancel();
+            foreach (var timer in _timers.Values)
+            {
+                timer.Cancel();
+            }
         }
         return Task.CompletedTask;
     }
@@ -51,12 +54,15 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
     public void Dispose()
     {
         _stores.Opened -= Attach;
-        foreach (var key in _timers.Keys.ToList())
+        lock (_timers)
         {
-            if (_timers.TryRemove(key, out var timer))
+            foreach (var key in _timers.Keys.ToList())
             {
-                timer.Cancel();
-                timer.Dispose();
+                if (_timers.TryRemove(key, out var timer))
+                {
+                    timer.Cancel();
+                    timer.Dispose();
+                }
             }
         }
     }
@@ -183,24 +189,33 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
         }
     }
 
+    // Scheduling is serialised: two updates of one subscription at once must leave exactly one timer, and a
+    // timer's token is taken before another update can cancel and dispose it.
     private void Schedule(SqliteTenantStore store, Subscription s)
     {
-        Unschedule(store.Tenant, s.Id);
-        if (s.TimeInterval is not { } seconds)
+        lock (_timers)
         {
-            return;
+            Unschedule(store.Tenant, s.Id);
+            if (s.TimeInterval is not { } seconds)
+            {
+                return;
+            }
+            var cancel = new CancellationTokenSource();
+            var token = cancel.Token;
+            _timers[(store.Tenant, s.Id)] = cancel;
+            _ = RunPeriodicAsync(store, s, TimeSpan.FromSeconds(seconds), token);
         }
-        var cancel = new CancellationTokenSource();
-        _timers[(store.Tenant, s.Id)] = cancel;
-        _ = RunPeriodicAsync(store, s, TimeSpan.FromSeconds(seconds), cancel.Token);
     }
 
     private void Unschedule(string tenant, string id)
     {
-        if (_timers.TryRemove((tenant, id), out var previous))
+        lock (_timers)
         {
-            previous.Cancel();
-            previous.Dispose();
+            if (_timers.TryRemove((tenant, id), out var previous))
+            {
+                previous.Cancel();
+                previous.Dispose();
+            }
         }
     }
 

@@ -25,6 +25,15 @@ internal static class TemporalReader
         return reader.Read() ? Entity(reader) : null;
     }
 
+    /// The types the history knows an entity by (none when it has no history).
+    public static List<string> TypesOf(SqliteConnection c, string id)
+    {
+        using var command = c.CreateCommand();
+        command.CommandText = "SELECT types FROM temporal_entities WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        return command.ExecuteScalar() is string types ? [.. JsonNode.Parse(types)!.AsArray().Select(t => (string)t!)] : [];
+    }
+
     /// The entities of the history in id order, narrowed by ids and types when given (any of them).
     public static IEnumerable<TemporalEntity> Scan(SqliteConnection c, IReadOnlyCollection<string>? ids, IReadOnlyCollection<string>? typeIris)
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using Agora.Security;
 using static Agora.Tests.AgoraApplication;
 using static Agora.Tests.NgsiLdAssert;
@@ -79,6 +80,33 @@ public sealed class RoleTests
         Assert.Equal(12, (int)(await SecuredAgora.KeyValuesAsync(admin, "urn:ngsi-ld:Building:1"))["height"]!);
         using var notCreated = await admin.GetAsync(EntityPath("urn:ngsi-ld:Building:3"));
         Assert.Equal(HttpStatusCode.NotFound, notCreated.StatusCode);
+    }
+
+    [Fact]
+    public async Task AProviderLimitedToTypesCannotAddOtherTypesOrWriteAnotherTypesHistory()
+    {
+        await using var app = SecuredAgora.Create();
+        using var admin = app.Client(app.Key("", Role.Admin));
+        using var parkingOnly = app.Client(app.Key("", Role.Provider, types: ["OffStreetParking"]));
+        using var building = await admin.PostAsync(EntitiesPath, Json(SecuredAgora.Building));
+        using var own = await parkingOnly.PostAsync(EntitiesPath, Json(Parking));
+        const string ParkingId = "urn:ngsi-ld:OffStreetParking:1";
+
+        using var appendType = await parkingOnly.PostAsync(AttrsPath(ParkingId), Json("""{"type": "Building", "height": {"type": "Property", "value": 77}}"""));
+        using var mergeType = await parkingOnly.PatchAsync(EntityPath(ParkingId), Json("""{"type": "Building"}"""));
+        using var history = await parkingOnly.PostAsync("/ngsi-ld/v1/temporal/entities",
+            Json("""{"id": "urn:ngsi-ld:Building:1", "type": "OffStreetParking", "height": [{"type": "Property", "value": 999, "observedAt": "2030-01-01T00:00:00Z"}]}"""));
+        using var ownAttribute = await parkingOnly.PatchAsync(AttrPath(ParkingId, "free"), Json("""{"type": "Property", "value": 3}"""));
+
+        foreach (var denied in new[] { appendType, mergeType, history })
+        {
+            await ProblemAsync(denied, HttpStatusCode.Forbidden, "AccessDenied");
+        }
+        Assert.NotEqual(HttpStatusCode.Forbidden, ownAttribute.StatusCode);
+        using var buildings = await admin.GetAsync(EntitiesPath + "?type=Building");
+        Assert.Single(JsonNode.Parse(await buildings.Content.ReadAsStringAsync())!.AsArray());
+        using var buildingHistory = await admin.GetAsync("/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:Building:1?attrs=height");
+        Assert.DoesNotContain("999", await buildingHistory.Content.ReadAsStringAsync());
     }
 
     [Fact]
