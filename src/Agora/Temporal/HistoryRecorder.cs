@@ -53,23 +53,19 @@ internal sealed class HistoryRecorder : IHostedService
 
     private static void Record(SqliteConnection connection, IReadOnlyList<EntityChange> changes)
     {
-        using var appender = new TemporalRows.Appender(connection);
+        using var writer = new HistoryWriter(connection);
         foreach (var change in changes)
         {
             if (change.After is { } after)
             {
-                var eid = TemporalRows.Upsert(connection, (string)after["id"]!, after["type"]!.AsArray(), after["scope"],
+                var eid = writer.Written((string)after["id"]!, after["type"]!.AsArray(), after["scope"],
                     (string?)change.Before?["createdAt"] ?? (string?)after["createdAt"] ?? change.At, change.At);
-                Written(appender, eid, change.Before, after, change.At);
+                Written(writer.Appender, eid, change.Before, after, change.At);
             }
-            else if (change.Before is { } before)
+            else if (change.Before is { } before && writer.Find((string)before["id"]!) is { } eid)
             {
-                var id = (string)before["id"]!;
-                if (TemporalRows.EntityId(connection, id) is { } eid)
-                {
-                    Written(appender, eid, before, null, change.At);
-                    TemporalRows.MarkDeleted(connection, id, change.At);
-                }
+                Written(writer.Appender, eid, before, null, change.At);
+                writer.Deleted(eid, change.At);
             }
         }
     }

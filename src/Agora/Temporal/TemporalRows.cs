@@ -78,15 +78,6 @@ internal static class TemporalRows
         return command.ExecuteScalar() is long eid ? eid : null;
     }
 
-    public static void MarkDeleted(SqliteConnection connection, string id, string at)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE temporal_entities SET deleted_at = $at, modified_at = $at WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$at", at);
-        command.ExecuteNonQuery();
-    }
-
     /// Removes an entity's whole history.
     public static bool Delete(SqliteConnection connection, string id)
     {
