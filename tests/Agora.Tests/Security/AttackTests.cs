@@ -120,6 +120,10 @@ public sealed class AttackTests
             yield return new(HttpMethod.Get, $"/ngsi-ld/v1/attributes/{Q(attr)}");
             yield return new(HttpMethod.Get, $"/ngsi-ld/v1/subscriptions/{Q(id)}");
             yield return new(HttpMethod.Get, $"/ngsi-ld/v1/jsonldContexts/{Q(id)}?details={Q(b)}");
+            yield return new(HttpMethod.Get, $"/ngsi-ld/v1/temporal/entities?type={Q(a)}&timerel={Q(b)}&timeAt={Q(c)}&endTimeAt={Q(d)}&lastN={Q(a)}&q={Q(b)}");
+            yield return new(HttpMethod.Get, $"/ngsi-ld/v1/temporal/entities/{Q(id)}?options={Q(a)}&aggrMethods={Q(b)}&aggrPeriodDuration={Q(c)}&timeproperty={Q(d)}");
+            yield return new(HttpMethod.Get, "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:Building:alpha?options=aggregatedValues&aggrMethods=" + Q(a) + "&aggrPeriodDuration=" + Q(b));
+            yield return new(HttpMethod.Post, $"/ngsi-ld/v1/temporal/entityOperations/query?lastN={Q(a)}") { Content = Json($$$"""{"type": "Query", "entities": [{"type": "{{{Escape(b)}}}"}], "temporalQ": {"timerel": "{{{Escape(c)}}}", "timeAt": "{{{Escape(d)}}}"}}""") };
             yield break;
         }
         yield return new(HttpMethod.Post, $"{EntitiesPath}?local={Q(c)}") { Content = Json($$"""{"id": "urn:ngsi-ld:X:{{Escape(a)}}", "type": "{{Escape(b)}}"}""") };
@@ -131,6 +135,11 @@ public sealed class AttackTests
         yield return new(HttpMethod.Post, "/ngsi-ld/v1/entityOperations/upsert?options=" + Q(c)) { Content = Json($$"""[{"id": "urn:ngsi-ld:X:{{Escape(a)}}", "type": "{{Escape(d)}}"}]""") };
         yield return new(HttpMethod.Delete, $"/ngsi-ld/v1/subscriptions/{Q(id)}");
         yield return new(HttpMethod.Delete, $"/ngsi-ld/v1/jsonldContexts/{Q(id)}?reload={Q(c)}");
+        yield return new(HttpMethod.Post, "/ngsi-ld/v1/temporal/entities") { Content = Json($$"""{"id": "urn:ngsi-ld:X:{{Escape(a)}}", "type": "{{Escape(b)}}", "height": [{"type": "Property", "value": 1, "observedAt": "{{Escape(c)}}"}]}""") };
+        yield return new(HttpMethod.Post, $"/ngsi-ld/v1/temporal/entities/{Q(id)}/attrs") { Content = Json($$"""{"{{Escape(b)}}": [{"type": "Property", "value": 1, "observedAt": "{{Escape(c)}}"}]}""") };
+        yield return new(HttpMethod.Patch, $"/ngsi-ld/v1/temporal/entities/{Q(id)}/attrs/{Q(attr)}/{Q(HostileInputTests.InPath(d))}") { Content = Json("""{"value": 2}""") };
+        yield return new(HttpMethod.Delete, $"/ngsi-ld/v1/temporal/entities/{Q(id)}/attrs/{Q(attr)}?datasetId={Q(c)}&deleteAll={Q(d)}");
+        yield return new(HttpMethod.Delete, $"/ngsi-ld/v1/temporal/entities/{Q(id)}");
     }
 
     private static string Escape(string s)
