@@ -114,12 +114,12 @@ internal static class TemporalQueryApi
             IEnumerable<TemporalEntity> candidates = TemporalReader.Scan(c, ids, types);
             if (matches is not null)
             {
-                candidates = candidates.Where(e => matches(Picture(c, e, time)));
+                candidates = candidates.Where(e => matches(Picture(c, e, time, options.MaxInstances)));
             }
             if (order is not null)
             {
                 // Entities are ordered by their current state where they have one, else by their history.
-                candidates = candidates.Select(e => (Entity: e, Doc: EntityRows.Find(c, e.Id) ?? Picture(c, e, time)))
+                candidates = candidates.Select(e => (Entity: e, Doc: EntityRows.Find(c, e.Id) ?? Picture(c, e, time, options.MaxInstances)))
                     .ToList().Order(Comparer<(TemporalEntity Entity, JsonObject Doc)>.Create((a, b) => order.Compare(a.Doc, b.Doc)))
                     .Select(p => p.Entity);
             }
@@ -158,7 +158,7 @@ internal static class TemporalQueryApi
 
     /// What a query's q, scopeQ and geo-query are evaluated against: the entity with, as the instances of
     /// each attribute, every instance in the time window, so that q matches when any of them does.
-    private static JsonObject Picture(SqliteConnection c, TemporalEntity e, TimeQuery time)
+    private static JsonObject Picture(SqliteConnection c, TemporalEntity e, TimeQuery time, int max)
     {
         var doc = new JsonObject { ["id"] = e.Id, ["type"] = e.Types.DeepClone() };
         if (e.Scope is not null)
@@ -167,8 +167,9 @@ internal static class TemporalQueryApi
         }
         foreach (var attr in TemporalReader.Attributes(c, e.Eid))
         {
-            // Every instance of the window: q is matched before lastN keeps the latest.
-            var instances = TemporalReader.Instances(c, e.Eid, attr, time with { LastN = null }, int.MaxValue - 1);
+            // The instances of the window, q being matched before lastN keeps the latest; at most the latest
+            // MaxInstances of each attribute, so that a query over a long history cannot load it whole.
+            var instances = TemporalReader.Instances(c, e.Eid, attr, time with { LastN = max }, max);
             instances.RemoveAll(i => i.ContainsKey("deletedAt"));
             if (instances.Count > 0)
             {
