@@ -20,7 +20,7 @@ internal static class ExclusiveRegistrations
         var claims = Claims(doc).ToHashSet();
         foreach (var other in others.Where(o => IsExclusive(o) && (string?)o["id"] != id))
         {
-            if (Claims(other).FirstOrDefault(claims.Contains) is { } clash)
+            if (Claims(other).Where(claims.Contains).Select(c => (Claim?)c).FirstOrDefault() is { } clash)
             {
                 throw new NgsiLdException(ErrorTypes.Conflict, "Exclusive registrations overlap",
                     $"The exclusive registration {other["id"]} already holds the attribute {clash.Attribute} of {clash.Entity} ({clash.Type}).");
