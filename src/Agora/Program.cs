@@ -2,6 +2,7 @@ using Agora.Discovery;
 using Agora.Entities;
 using Agora.Hosting;
 using Agora.JsonLd;
+using Agora.Registrations;
 using Agora.Security;
 using Agora.Subscriptions;
 using Agora.Temporal;
@@ -33,6 +34,7 @@ ngsiLd.MapBatchOperations();
 ngsiLd.MapDiscovery();
 ngsiLd.MapJsonLdContexts();
 ngsiLd.MapSubscriptions();
+ngsiLd.MapRegistrations();
 ngsiLd.MapTemporal();
 app.MapSecurityAdmin();
 

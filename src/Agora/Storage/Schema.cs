@@ -141,6 +141,23 @@ internal static class Schema
             PRIMARY KEY (eid, attr, hour)
         ) WITHOUT ROWID;
         """,
+        // 6: context source registrations (Registrations/), each one JSON document in its stored, expanded form,
+        // and what distributed operations will record of their requests to each source (clause 5.2.9's status).
+        """
+        CREATE TABLE registrations (
+            id TEXT PRIMARY KEY,
+            doc TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            modified_at TEXT NOT NULL
+        );
+        CREATE TABLE registration_status (
+            registration_id TEXT PRIMARY KEY,
+            times_sent INTEGER NOT NULL DEFAULT 0,
+            times_failed INTEGER NOT NULL DEFAULT 0,
+            last_success TEXT,
+            last_failure TEXT
+        );
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

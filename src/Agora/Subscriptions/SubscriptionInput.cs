@@ -334,7 +334,7 @@ internal sealed class SubscriptionInput(JsonLdContext context)
         return context.ExpandTerm(name);
     }
 
-    private static List<string> StringList(JsonNode? value, string field, bool nonEmpty)
+    internal static List<string> StringList(JsonNode? value, string field, bool nonEmpty)
     {
         if (value is not JsonArray list || (nonEmpty && list.Count == 0))
         {
@@ -343,7 +343,7 @@ internal sealed class SubscriptionInput(JsonLdContext context)
         return [.. list.Select(item => Text(item, field))];
     }
 
-    private static string Text(JsonNode? value, string field) =>
+    internal static string Text(JsonNode? value, string field) =>
         value is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw Bad(field, "it must be a string.");
 
     private static T Guard<T>(string field, Func<T> parse)

@@ -188,7 +188,7 @@ internal static class SubscriptionsApi
         return url == requestUrl ? requestContext : await resolver.ResolveAsync(JsonValue.Create(url), ct);
     }
 
-    private static bool SysAttrs(HttpContext http)
+    internal static bool SysAttrs(HttpContext http)
     {
         var sysAttrs = false;
         foreach (var option in RepresentationQuery.List(http.Request.Query, "options"))
