@@ -44,11 +44,7 @@ internal static class SubscriptionsApi
         var now = DateTimeOffset.UtcNow;
         var doc = new SubscriptionInput(context).Subscription(body, now);
         doc["id"] ??= $"urn:ngsi-ld:Subscription:{Guid.NewGuid()}";
-        var requestContext = ContextUrls.Absolute(context.LinkUrl, http.Request);
-        doc[RequestContext] = requestContext;
-        doc[DefaultContext] = requestContext;
-        var notificationContext = await NotificationContextAsync(doc, context, requestContext, resolver, http.RequestAborted);
-        var subscription = Subscription.Of(doc, notificationContext, context);
+        var subscription = await PrepareAsync(http, doc, context, resolver, writtenQ: true);
         var stamp = EntityInput.Timestamp(now);
         doc["createdAt"] = stamp;
         doc["modifiedAt"] = stamp;
@@ -137,18 +133,7 @@ internal static class SubscriptionsApi
         var now = DateTimeOffset.UtcNow;
         var doc = store.Read(c => SubscriptionRows.Find(c, id)) ?? throw NotFound(id);
         new SubscriptionInput(context).Merge(doc, fragment, now);
-        // A fragment's names are in its own context; q, written in it, is then evaluated in it.
-        var requestContext = ContextUrls.Absolute(context.LinkUrl, http.Request);
-        if (fragment.ContainsKey("q"))
-        {
-            doc[RequestContext] = requestContext;
-        }
-        var queryContext = doc[RequestContext] is JsonValue stored && (string?)stored != requestContext
-            ? await resolver.ResolveAsync(stored.DeepClone(), http.RequestAborted)
-            : context;
-        doc[DefaultContext] ??= requestContext;
-        var notificationContext = await NotificationContextAsync(doc, context, requestContext, resolver, http.RequestAborted);
-        var subscription = Subscription.Of(doc, notificationContext, queryContext);
+        var subscription = await PrepareAsync(http, doc, context, resolver, writtenQ: fragment.ContainsKey("q"));
         doc["modifiedAt"] = EntityInput.Timestamp(now);
         var updated = await store.WriteAsync(c =>
         {
@@ -180,6 +165,24 @@ internal static class SubscriptionsApi
         }
         engine.Remove(store, id);
         return TypedResults.NoContent();
+    }
+
+    /// Records the contexts of a created or merged subscription (entity or context source one) and parses it. The
+    /// context of this request becomes q's when q was just written in it (writtenQ), as a fragment's names are in its
+    /// own context; the first context a subscription was written in stays the default one of its notifications.
+    internal static async ValueTask<Subscription> PrepareAsync(HttpContext http, JsonObject doc, JsonLdContext context, ContextResolver resolver, bool writtenQ)
+    {
+        var requestContext = ContextUrls.Absolute(context.LinkUrl, http.Request);
+        if (writtenQ || doc[RequestContext] is null)
+        {
+            doc[RequestContext] = requestContext;
+        }
+        doc[DefaultContext] ??= requestContext;
+        var queryContext = doc[RequestContext] is JsonValue stored && (string?)stored != requestContext
+            ? await resolver.ResolveAsync(stored.DeepClone(), http.RequestAborted)
+            : context;
+        var notificationContext = await NotificationContextAsync(doc, context, requestContext, resolver, http.RequestAborted);
+        return Subscription.Of(doc, notificationContext, queryContext);
     }
 
     private static async ValueTask<JsonLdContext> NotificationContextAsync(JsonObject doc, JsonLdContext requestContext, string requestUrl, ContextResolver resolver, CancellationToken ct)
