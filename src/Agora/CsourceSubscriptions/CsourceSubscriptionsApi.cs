@@ -62,41 +62,11 @@ internal static class CsourceSubscriptionsApi
         return TypedResults.Created(Path + EntitiesApi.PathSegment((string)doc["id"]!));
     }
 
-    private static async Task<IResult> List(HttpContext http, TenantStores tenants)
-    {
-        var tenant = NgsiLdRequest.Tenant(http);
-        var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: false);
-        NgsiLdRequest.AllowParameters(http, "limit", "offset", "count", "options");
-        var context = await NgsiLdRequest.ContextAsync(http);
-        var sysAttrs = SubscriptionsApi.SysAttrs(http);
-        var paging = Paging.Parse(http.Request.Query);
-        var (page, statuses, total) = tenants.Existing(tenant).Read(c =>
-        {
-            var (docs, n) = CsourceSubscriptionRows.Page(c, paging.Offset, paging.Limit);
-            return (docs, SubscriptionRows.Statuses(c, docs.Select(d => (string)d["id"]!)), n);
-        });
-        paging.WriteCount(http.Response, total);
-        foreach (var link in SubscriptionsApi.PageLinks(http.Request, paging.Offset, paging.Limit, total, mediaType))
-        {
-            http.Response.Headers.Append("Link", link);
-        }
-        var now = DateTimeOffset.UtcNow;
-        var body = new JsonArray([.. page.Select(d => (JsonNode?)Render(d, statuses.GetValueOrDefault((string)d["id"]!), context, sysAttrs, now))]);
-        return new NgsiLdResult(body, context, mediaType);
-    }
+    private static Task<IResult> List(HttpContext http, TenantStores tenants) =>
+        SubscriptionsApi.ListAsync(http, tenants, CsourceSubscriptionRows.Page, Render);
 
-    private static async Task<IResult> Retrieve(HttpContext http, TenantStores tenants, string id)
-    {
-        id = CheckId(NgsiLdRequest.PathValue(id));
-        var tenant = NgsiLdRequest.Tenant(http);
-        var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: false);
-        NgsiLdRequest.AllowParameters(http, "options");
-        var context = await NgsiLdRequest.ContextAsync(http);
-        var sysAttrs = SubscriptionsApi.SysAttrs(http);
-        var (doc, status) = tenants.Existing(tenant).Read(c =>
-            (CsourceSubscriptionRows.Find(c, id) ?? throw NotFound(id), SubscriptionRows.Statuses(c, [id]).GetValueOrDefault(id)));
-        return new NgsiLdResult(Render(doc, status, context, sysAttrs, DateTimeOffset.UtcNow), context, mediaType);
-    }
+    private static Task<IResult> Retrieve(HttpContext http, TenantStores tenants, string id) =>
+        SubscriptionsApi.RetrieveAsync(http, tenants, CheckId(NgsiLdRequest.PathValue(id)), CsourceSubscriptionRows.Find, Render, NotFound);
 
     private static async Task<IResult> Update(HttpContext http, TenantStores tenants, ContextResolver resolver, string id)
     {
