@@ -76,12 +76,13 @@ internal sealed class CsourceNotifier(ContextResolver resolver, ILogger<CsourceN
         }
     }
 
-    /// A CsourceNotification (clause 5.3.2): an entity notification's envelope around registrations, shown in the
-    /// subscription's context, with the reason it was sent.
+    /// A CsourceNotification (clause 5.3.2, type ContextSourceNotification as the ETSI suite checks): an entity
+    /// notification's envelope around registrations, shown in the subscription's context, with the reason it was sent.
     private static OutboxRow Row(Subscription s, IEnumerable<JsonObject> registrations, string reason, DateTimeOffset now)
     {
         var data = registrations.Select(r => (JsonNode)RegistrationOutput.Render(r, null, s.Context, s.Representation.SysAttrs));
         var row = Subscriptions.Notifications.Row(s, data, now);
+        row.Body["type"] = "ContextSourceNotification";
         row.Body["triggerReason"] = reason;
         return row;
     }

@@ -23,7 +23,7 @@ public sealed class CsourceNotificationTests
         """;
 
     private static string Notification(string reason, params string[] registrations) => $$"""
-        {"type": "Notification", "subscriptionId": "{{Sub}}", "triggerReason": "{{reason}}", "data": [{{string.Join(", ", registrations)}}]}
+        {"type": "ContextSourceNotification", "subscriptionId": "{{Sub}}", "triggerReason": "{{reason}}", "data": [{{string.Join(", ", registrations)}}]}
         """;
 
     /// The body of a notification less its generated id and notifiedAt, which are checked for form.
@@ -85,7 +85,7 @@ public sealed class CsourceNotificationTests
         await PatchRegistrationAsync(app, Reg, """{"information": [{"entities": [{"type": "Car"}]}]}""");
 
         JsonEqual($$"""
-            {"type": "Notification", "subscriptionId": "{{Sub}}", "triggerReason": "noLongerMatching",
+            {"type": "ContextSourceNotification", "subscriptionId": "{{Sub}}", "triggerReason": "noLongerMatching",
              "data": [{"id": "{{Reg}}", "type": "ContextSourceRegistration", "information": [{"entities": [{"type": "Car"}]}],
                        "endpoint": "http://source.example.org:1026", "mode": "inclusive", "operations": ["federationOps"]}]}
             """, Body(await receiver.NextAsync(Soon)));
