@@ -1,3 +1,4 @@
+using Agora.CsourceSubscriptions;
 using Agora.Discovery;
 using Agora.Entities;
 using Agora.Hosting;
@@ -21,6 +22,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ho
 builder.AddAgora();
 builder.AddSecurity();
 builder.AddSubscriptions();
+builder.AddCsourceSubscriptions();
 builder.AddTemporal();
 
 var app = builder.Build();
@@ -35,6 +37,7 @@ ngsiLd.MapDiscovery();
 ngsiLd.MapJsonLdContexts();
 ngsiLd.MapSubscriptions();
 ngsiLd.MapRegistrations();
+ngsiLd.MapCsourceSubscriptions();
 ngsiLd.MapTemporal();
 app.MapSecurityAdmin();
 

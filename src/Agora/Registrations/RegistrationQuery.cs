@@ -5,6 +5,7 @@ using Agora.Errors;
 using Agora.Geo;
 using Agora.JsonLd;
 using Agora.Query;
+using Agora.Subscriptions;
 using Agora.Temporal;
 
 namespace Agora.Registrations;
@@ -84,6 +85,31 @@ internal sealed class RegistrationQuery
     }
 
     public static RegistrationQuery Parse(IQueryCollection query, JsonLdContext context) => new(query, context);
+
+    private RegistrationQuery(JsonLdContext context, IReadOnlyList<string>? ids, Regex? idPattern, TypeSelection? type, IReadOnlySet<string>? attrs, QExpression? filter, GeoQuery? geo)
+    {
+        _context = context;
+        _ids = ids;
+        _idPattern = idPattern;
+        _type = type;
+        _attrs = attrs;
+        _filter = filter;
+        _geo = geo;
+    }
+
+    /// Which registrations a context source registration subscription (clause 5.11) is about: those that could supply
+    /// an entity of one of its selectors (any, without selectors) and one of its watchedAttributes, that satisfy its
+    /// csf (or q) and its geoQ. Its stored names are expanded already; q and csf use the context it was written in.
+    public static Func<JsonObject, bool> Selecting(Subscription s)
+    {
+        var filter = s.Doc["csf"] is JsonValue csf ? QExpression.Parse((string)csf!) : s.Q;
+        // A registration keeps location, observationSpace and operationSpace under their short names.
+        var geo = s.Geo is { } g ? g with { GeoProperty = JsonLdContext.Core.CompactIri(g.GeoProperty) } : null;
+        List<RegistrationQuery> queries = s.Selectors.Count == 0
+            ? [new(s.QueryContext, null, null, null, s.Watched, filter, geo)]
+            : [.. s.Selectors.Select(x => new RegistrationQuery(s.QueryContext, x.Id is null ? null : [x.Id], x.IdPattern, x.Type, s.Watched, filter, geo))];
+        return doc => queries.Any(q => q.Matches(doc));
+    }
 
     public bool Matches(JsonObject doc) =>
         doc["information"]!.AsArray().OfType<JsonObject>().Any(SuppliesEntities)

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Agora.CsourceSubscriptions;
 using Agora.Entities;
 using Agora.Errors;
 using Agora.NgsiLd;
@@ -8,7 +9,8 @@ using Agora.Subscriptions;
 namespace Agora.Registrations;
 
 /// The NGSI-LD context source registration operations (clauses 5.9 and 5.10; HTTP binding 6.8 and 6.9).
-/// Registrations are stored and discovered here; distributed operations, which act on them, are not yet.
+/// Registrations are stored and discovered here, and their changes notify context source registration subscriptions
+/// (CsourceSubscriptions/); distributed operations, which act on them, are not yet.
 internal static class RegistrationsApi
 {
     private const string Path = "/ngsi-ld/v1/csourceRegistrations/";
@@ -23,7 +25,7 @@ internal static class RegistrationsApi
         return group;
     }
 
-    private static async Task<IResult> Create(HttpContext http, TenantStores tenants)
+    private static async Task<IResult> Create(HttpContext http, TenantStores tenants, CsourceNotifier notifier)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         NgsiLdRequest.AllowParameters(http);
@@ -34,10 +36,17 @@ internal static class RegistrationsApi
         var stamp = EntityInput.Timestamp(now);
         doc["createdAt"] = stamp;
         doc["modifiedAt"] = stamp;
-        var created = await tenants.GetOrCreate(tenant).WriteAsync(c =>
+        var store = tenants.GetOrCreate(tenant);
+        await notifier.PrepareAsync(store, http.RequestAborted);
+        var created = await store.WriteAsync(c =>
         {
             ExclusiveRegistrations.CheckOverlap(doc, RegistrationRows.All(c));
-            return RegistrationRows.Insert(c, doc, stamp);
+            if (!RegistrationRows.Insert(c, doc, stamp))
+            {
+                return false;
+            }
+            notifier.RegistrationChanged(c, null, doc, now);
+            return true;
         });
         if (!created)
         {
@@ -83,7 +92,7 @@ internal static class RegistrationsApi
         return new NgsiLdResult(RegistrationOutput.Render(doc, status, context, sysAttrs), context, mediaType);
     }
 
-    private static async Task<IResult> Update(HttpContext http, TenantStores tenants, string id)
+    private static async Task<IResult> Update(HttpContext http, TenantStores tenants, CsourceNotifier notifier, string id)
     {
         id = CheckId(NgsiLdRequest.PathValue(id));
         var tenant = NgsiLdRequest.Tenant(http);
@@ -97,6 +106,7 @@ internal static class RegistrationsApi
         var now = DateTimeOffset.UtcNow;
         var stamp = EntityInput.Timestamp(now);
         var input = new RegistrationInput(context);
+        await notifier.PrepareAsync(store, http.RequestAborted);
         // Read, merge and write in one transaction, so that two concurrent fragments cannot lose each other's members.
         var updated = await store.WriteAsync(c =>
         {
@@ -105,20 +115,36 @@ internal static class RegistrationsApi
             {
                 return false;
             }
+            var before = (JsonObject)doc.DeepClone();
             input.Merge(doc, fragment, now);
             doc["modifiedAt"] = stamp;
             ExclusiveRegistrations.CheckOverlap(doc, RegistrationRows.All(c));
-            return RegistrationRows.Update(c, doc, stamp);
+            if (!RegistrationRows.Update(c, doc, stamp))
+            {
+                return false;
+            }
+            notifier.RegistrationChanged(c, before, doc, now);
+            return true;
         });
         return updated ? TypedResults.NoContent() : throw NotFound(id);
     }
 
-    private static async Task<IResult> Delete(HttpContext http, TenantStores tenants, string id)
+    private static async Task<IResult> Delete(HttpContext http, TenantStores tenants, CsourceNotifier notifier, string id)
     {
         id = CheckId(NgsiLdRequest.PathValue(id));
         var tenant = NgsiLdRequest.Tenant(http);
         NgsiLdRequest.AllowParameters(http);
-        var deleted = await tenants.Existing(tenant).WriteAsync(c => RegistrationRows.Delete(c, id));
+        var store = tenants.Existing(tenant);
+        await notifier.PrepareAsync(store, http.RequestAborted);
+        var deleted = await store.WriteAsync(c =>
+        {
+            if (RegistrationRows.Find(c, id) is not { } before || !RegistrationRows.Delete(c, id))
+            {
+                return false;
+            }
+            notifier.RegistrationChanged(c, before, null, DateTimeOffset.UtcNow);
+            return true;
+        });
         return deleted ? TypedResults.NoContent() : throw NotFound(id);
     }
 

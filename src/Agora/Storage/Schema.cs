@@ -158,6 +158,16 @@ internal static class Schema
             last_failure TEXT
         );
         """,
+        // 7: context source registration subscriptions (CsourceSubscriptions/), one JSON document each. Their
+        // notifications share the outbox and subscription_status with entity subscriptions, keyed by their id.
+        """
+        CREATE TABLE csource_subscriptions (
+            id TEXT PRIMARY KEY,
+            doc TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            modified_at TEXT NOT NULL
+        );
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection)

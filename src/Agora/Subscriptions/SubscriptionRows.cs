@@ -32,9 +32,15 @@ internal static class SubscriptionRows
     {
         using var command = Sql.Command(c, "DELETE FROM subscriptions WHERE id = $id", ("$id", id));
         var deleted = command.ExecuteNonQuery() == 1;
+        ForgetDelivery(c, id);
+        return deleted;
+    }
+
+    /// Drops what delivery keeps of a subscription (entity or context source one): its status and its undelivered notifications.
+    public static void ForgetDelivery(SqliteConnection c, string id)
+    {
         using var status = Sql.Command(c, "DELETE FROM subscription_status WHERE subscription_id = $id; DELETE FROM outbox WHERE subscription_id = $id", ("$id", id));
         status.ExecuteNonQuery();
-        return deleted;
     }
 
     public static Dictionary<string, DeliveryStatus> Statuses(SqliteConnection c, IEnumerable<string> ids)

@@ -5,6 +5,7 @@ using Agora.Errors;
 using Agora.JsonLd;
 using Agora.NgsiLd;
 using Agora.Storage;
+using Microsoft.Data.Sqlite;
 
 namespace Agora.Subscriptions;
 
@@ -44,11 +45,7 @@ internal static class SubscriptionsApi
         var now = DateTimeOffset.UtcNow;
         var doc = new SubscriptionInput(context).Subscription(body, now);
         doc["id"] ??= $"urn:ngsi-ld:Subscription:{Guid.NewGuid()}";
-        var requestContext = ContextUrls.Absolute(context.LinkUrl, http.Request);
-        doc[RequestContext] = requestContext;
-        doc[DefaultContext] = requestContext;
-        var notificationContext = await NotificationContextAsync(doc, context, requestContext, resolver, http.RequestAborted);
-        var subscription = Subscription.Of(doc, notificationContext, context);
+        var subscription = await PrepareAsync(http, doc, context, resolver, writtenQ: true);
         var stamp = EntityInput.Timestamp(now);
         doc["createdAt"] = stamp;
         doc["modifiedAt"] = stamp;
@@ -62,7 +59,12 @@ internal static class SubscriptionsApi
         return TypedResults.Created(Path + EntitiesApi.PathSegment((string)doc["id"]!));
     }
 
-    private static async Task<IResult> List(HttpContext http, TenantStores tenants)
+    private static Task<IResult> List(HttpContext http, TenantStores tenants) =>
+        ListAsync(http, tenants, SubscriptionRows.Page, SubscriptionOutput.Render);
+
+    /// A page of subscriptions (entity or context source ones, by page) with their delivery status, as render shows them.
+    internal static async Task<IResult> ListAsync(HttpContext http, TenantStores tenants,
+        Func<SqliteConnection, int, int, (List<JsonObject> Page, long Total)> page, Render render)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: false);
@@ -70,10 +72,10 @@ internal static class SubscriptionsApi
         var context = await NgsiLdRequest.ContextAsync(http);
         var sysAttrs = SysAttrs(http);
         var paging = Paging.Parse(http.Request.Query);
-        var (page, statuses, total) = tenants.Existing(tenant).Read(c =>
+        var (docs, statuses, total) = tenants.Existing(tenant).Read(c =>
         {
-            var (docs, n) = SubscriptionRows.Page(c, paging.Offset, paging.Limit);
-            return (docs, SubscriptionRows.Statuses(c, docs.Select(d => (string)d["id"]!)), n);
+            var (found, n) = page(c, paging.Offset, paging.Limit);
+            return (found, SubscriptionRows.Statuses(c, found.Select(d => (string)d["id"]!)), n);
         });
         paging.WriteCount(http.Response, total);
         foreach (var link in PageLinks(http.Request, paging.Offset, paging.Limit, total, mediaType))
@@ -81,9 +83,11 @@ internal static class SubscriptionsApi
             http.Response.Headers.Append("Link", link);
         }
         var now = DateTimeOffset.UtcNow;
-        var body = new JsonArray([.. page.Select(d => (JsonNode?)SubscriptionOutput.Render(d, statuses.GetValueOrDefault((string)d["id"]!), context, sysAttrs, now))]);
+        var body = new JsonArray([.. docs.Select(d => (JsonNode?)render(d, statuses.GetValueOrDefault((string)d["id"]!), context, sysAttrs, now))]);
         return new NgsiLdResult(body, context, mediaType);
     }
+
+    internal delegate JsonObject Render(JsonObject doc, DeliveryStatus? status, JsonLdContext context, bool sysAttrs, DateTimeOffset now);
 
     /// The Link headers to the previous and next pages (NGSI-LD pagination: rel="prev" and rel="next"), each the
     /// same request with another offset.
@@ -110,17 +114,21 @@ internal static class SubscriptionsApi
         }
     }
 
-    private static async Task<IResult> Retrieve(HttpContext http, TenantStores tenants, string id)
+    private static Task<IResult> Retrieve(HttpContext http, TenantStores tenants, string id) =>
+        RetrieveAsync(http, tenants, CheckId(NgsiLdRequest.PathValue(id)), SubscriptionRows.Find, SubscriptionOutput.Render, NotFound);
+
+    /// One subscription (entity or context source one, by find) with its delivery status, as render shows it.
+    internal static async Task<IResult> RetrieveAsync(HttpContext http, TenantStores tenants, string id,
+        Func<SqliteConnection, string, JsonObject?> find, Render render, Func<string, NgsiLdException> notFound)
     {
-        id = CheckId(NgsiLdRequest.PathValue(id));
         var tenant = NgsiLdRequest.Tenant(http);
         var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: false);
         NgsiLdRequest.AllowParameters(http, "options");
         var context = await NgsiLdRequest.ContextAsync(http);
         var sysAttrs = SysAttrs(http);
         var (doc, status) = tenants.Existing(tenant).Read(c =>
-            (SubscriptionRows.Find(c, id) ?? throw NotFound(id), SubscriptionRows.Statuses(c, [id]).GetValueOrDefault(id)));
-        return new NgsiLdResult(SubscriptionOutput.Render(doc, status, context, sysAttrs, DateTimeOffset.UtcNow), context, mediaType);
+            (find(c, id) ?? throw notFound(id), SubscriptionRows.Statuses(c, [id]).GetValueOrDefault(id)));
+        return new NgsiLdResult(render(doc, status, context, sysAttrs, DateTimeOffset.UtcNow), context, mediaType);
     }
 
     private static async Task<IResult> Update(HttpContext http, TenantStores tenants, SubscriptionEngine engine, ContextResolver resolver, string id)
@@ -137,18 +145,7 @@ internal static class SubscriptionsApi
         var now = DateTimeOffset.UtcNow;
         var doc = store.Read(c => SubscriptionRows.Find(c, id)) ?? throw NotFound(id);
         new SubscriptionInput(context).Merge(doc, fragment, now);
-        // A fragment's names are in its own context; q, written in it, is then evaluated in it.
-        var requestContext = ContextUrls.Absolute(context.LinkUrl, http.Request);
-        if (fragment.ContainsKey("q"))
-        {
-            doc[RequestContext] = requestContext;
-        }
-        var queryContext = doc[RequestContext] is JsonValue stored && (string?)stored != requestContext
-            ? await resolver.ResolveAsync(stored.DeepClone(), http.RequestAborted)
-            : context;
-        doc[DefaultContext] ??= requestContext;
-        var notificationContext = await NotificationContextAsync(doc, context, requestContext, resolver, http.RequestAborted);
-        var subscription = Subscription.Of(doc, notificationContext, queryContext);
+        var subscription = await PrepareAsync(http, doc, context, resolver, writtenQ: fragment.ContainsKey("q"));
         doc["modifiedAt"] = EntityInput.Timestamp(now);
         var updated = await store.WriteAsync(c =>
         {
@@ -180,6 +177,24 @@ internal static class SubscriptionsApi
         }
         engine.Remove(store, id);
         return TypedResults.NoContent();
+    }
+
+    /// Records the contexts of a created or merged subscription (entity or context source one) and parses it. The
+    /// context of this request becomes q's when q was just written in it (writtenQ), as a fragment's names are in its
+    /// own context; the first context a subscription was written in stays the default one of its notifications.
+    internal static async ValueTask<Subscription> PrepareAsync(HttpContext http, JsonObject doc, JsonLdContext context, ContextResolver resolver, bool writtenQ)
+    {
+        var requestContext = ContextUrls.Absolute(context.LinkUrl, http.Request);
+        if (writtenQ || doc[RequestContext] is null)
+        {
+            doc[RequestContext] = requestContext;
+        }
+        doc[DefaultContext] ??= requestContext;
+        var queryContext = doc[RequestContext] is JsonValue stored && (string?)stored != requestContext
+            ? await resolver.ResolveAsync(stored.DeepClone(), http.RequestAborted)
+            : context;
+        var notificationContext = await NotificationContextAsync(doc, context, requestContext, resolver, http.RequestAborted);
+        return Subscription.Of(doc, notificationContext, queryContext);
     }
 
     private static async ValueTask<JsonLdContext> NotificationContextAsync(JsonObject doc, JsonLdContext requestContext, string requestUrl, ContextResolver resolver, CancellationToken ct)

@@ -1,0 +1,33 @@
+using System.Text.Json.Nodes;
+using Agora.Storage;
+using Agora.Subscriptions;
+using Microsoft.Data.Sqlite;
+
+namespace Agora.CsourceSubscriptions;
+
+/// The csource_subscriptions table of a tenant store. Delivery status and pending notifications live with those of
+/// entity subscriptions (subscription_status, outbox), so the one dispatcher serves both.
+internal static class CsourceSubscriptionRows
+{
+    private static readonly DocumentRows Documents = new("csource_subscriptions");
+
+    public static JsonObject? Find(SqliteConnection c, string id) => Documents.Find(c, id);
+
+    public static List<JsonObject> All(SqliteConnection c) => Documents.All(c);
+
+    public static (List<JsonObject> Page, long Total) Page(SqliteConnection c, int offset, int limit) =>
+        (Documents.Page(c, offset, limit), Documents.Count(c));
+
+    /// False when a subscription with this id exists already.
+    public static bool Insert(SqliteConnection c, JsonObject doc, string now) => Documents.Insert(c, doc, now);
+
+    /// False when the subscription no longer exists.
+    public static bool Update(SqliteConnection c, JsonObject doc, string now) => Documents.Update(c, doc, now);
+
+    public static bool Delete(SqliteConnection c, string id)
+    {
+        var deleted = Documents.Delete(c, id);
+        SubscriptionRows.ForgetDelivery(c, id);
+        return deleted;
+    }
+}
