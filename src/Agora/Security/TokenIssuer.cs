@@ -53,15 +53,17 @@ internal static class TokenIssuer
             if (client is null)
             {
                 context.Reject(OpenIddictConstants.Errors.InvalidClient, "The client is unknown, revoked or expired, or its secret is wrong.");
-                await audit.WriteAsync(new AuditEntry(time.GetUtcNow(), "", Shorten(context.ClientId), "POST " + TokenPath,
-                    AuditLog.Unauthenticated, "token request with invalid client credentials", null));
+                // The client_id is what the caller typed, not a proven identity (and may be a pasted secret): it is
+                // no actor, and only a digest of it is kept, enough to tell repeated attempts apart.
+                await audit.WriteAsync(new AuditEntry(time.GetUtcNow(), "", null, "POST " + TokenPath,
+                    AuditLog.Unauthenticated, $"token request with invalid client credentials (client_id digest {Digest(context.ClientId)})", null));
                 return;
             }
             context.Transaction.Properties[nameof(Credential)] = client;
         }
 
-        // The client id is what the caller typed: it goes to the log, but never more of it than an id can be.
-        private static string? Shorten(string? value) => value is null ? null : value.Length > 64 ? value[..64] : value;
+        private static string Digest(string? value) =>
+            value is null ? "none" : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value)))[..12];
     }
 
     private sealed class IssueToken(AuditLog audit, TimeProvider time, IOptions<SecurityOptions> options) : IOpenIddictServerHandler<HandleTokenRequestContext>

@@ -47,6 +47,28 @@ public sealed class AuditTests
     }
 
     [Fact]
+    public async Task AFailedTokenRequestNamesNoActorAndKeepsNoneOfWhatWasTyped()
+    {
+        await using var app = SecuredAgora.Create();
+        using var admin = app.Client(app.Key("", Role.Admin));
+        using var anonymous = app.CreateClient();
+        const string Typed = "pasted-secret-by-mistake-0123456789";
+
+        using var token = await anonymous.PostAsync("/oauth2/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = Typed, ["client_secret"] = "wrong",
+        }));
+        using var export = await admin.GetAsync("/admin/v1/audit?decision=unauthenticated&format=jsonl");
+        var text = await export.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, token.StatusCode);
+        var entry = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonNode.Parse(line)!)
+            .Single(e => (string?)e["action"] == "POST /oauth2/token");
+        Assert.Null(entry["actor"]);
+        Assert.DoesNotContain(Typed, text);
+    }
+
+    [Fact]
     public async Task TheLogIsFilteredByDecisionAndActorAndScopedToTheTenant()
     {
         await using var app = SecuredAgora.Create();
