@@ -49,7 +49,7 @@ internal static class TemporalApi
         var created = await tenants.GetOrCreate(tenant).WriteAsync(c =>
         {
             var existed = TemporalRows.EntityId(c, id) is not null;
-            var eid = TemporalRows.Upsert(c, id, entity["type"]!.AsArray(), entity["scope"], input.Now, input.Now, mergeTypes: true);
+            var eid = TemporalRows.Merge(c, id, entity["type"]!.AsArray(), entity["scope"], input.Now);
             if (!existed && !EntityRows.Exists(c, id))
             {
                 // A history for an entity the broker does not know creates the entity too, holding the latest

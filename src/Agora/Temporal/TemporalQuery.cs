@@ -104,17 +104,16 @@ internal sealed record TemporalView(TemporalFormat Format, IReadOnlyList<string>
         var options = Split(get("options"));
         var format = get("format");
         var sysAttrs = false;
-        var temporalValues = false;
-        var aggregated = false;
+        TemporalFormat? fromOptions = null;
         foreach (var option in options)
         {
             switch (option)
             {
                 case "temporalValues":
-                    temporalValues = true;
+                    fromOptions ??= TemporalFormat.TemporalValues;
                     break;
                 case "aggregatedValues":
-                    aggregated = true;
+                    fromOptions = TemporalFormat.Aggregated;
                     break;
                 case "sysAttrs":
                     sysAttrs = true;
@@ -125,27 +124,18 @@ internal sealed record TemporalView(TemporalFormat Format, IReadOnlyList<string>
                     throw NgsiLdException.Invalid("Invalid options", $"'{Names.Shorten(option)}' is not an option of a temporal request (temporalValues, aggregatedValues, sysAttrs).");
             }
         }
-        switch (format)
+        // format, when it names a temporal representation, wins over options (clause 6.3.7).
+        TemporalFormat? fromFormat = format switch
         {
-            case null or "normalized":
-                break;
-            case "temporalValues" or "simplified" or "keyValues":
-                temporalValues = true;
-                break;
-            case "aggregatedValues":
-                aggregated = true;
-                break;
-            default:
-                throw NgsiLdException.Invalid("Invalid format", $"'{Names.Shorten(format)}' is not a format of a temporal request (normalized, temporalValues, aggregatedValues).");
-        }
-        if (temporalValues && aggregated && format is not null && options.Count > 0 && options.Contains("aggregatedValues") && format != "aggregatedValues")
+            null or "normalized" => null,
+            "temporalValues" or "simplified" or "keyValues" => TemporalFormat.TemporalValues,
+            "aggregatedValues" => TemporalFormat.Aggregated,
+            _ => throw NgsiLdException.Invalid("Invalid format", $"'{Names.Shorten(format)}' is not a format of a temporal request (normalized, temporalValues, aggregatedValues)."),
+        };
+        var chosen = fromFormat ?? fromOptions ?? TemporalFormat.Normalized;
+        if (chosen != TemporalFormat.Aggregated)
         {
-            // format wins over options when both are given (clause 6.3.7).
-            aggregated = false;
-        }
-        if (!aggregated)
-        {
-            return new TemporalView(temporalValues ? TemporalFormat.TemporalValues : TemporalFormat.Normalized, [], null, sysAttrs);
+            return new TemporalView(chosen, [], null, sysAttrs);
         }
         var methods = Split(get("aggrMethods"));
         if (methods.Count == 0)

@@ -11,25 +11,21 @@ internal static class TemporalRows
 {
     public const string InstancePrefix = "urn:ngsi-ld:instance:";
 
-    /// The history row of an entity, created or brought up to date (types, scope, modifiedAt); deleted_at
-    /// is cleared, since an entity written again exists again.
-    public static long Upsert(SqliteConnection connection, string id, JsonArray types, JsonNode? scope, string createdAt, string modifiedAt, bool mergeTypes = false)
+    /// The history row of an entity written through the temporal API, created or brought up to date: the
+    /// types given are added to those it has, a scope given replaces its scope, and it exists again if it
+    /// was deleted.
+    public static long Merge(SqliteConnection connection, string id, JsonArray types, JsonNode? scope, string at)
     {
         using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO temporal_entities (id, types, scope, created_at, modified_at) VALUES ($id, $types, $scope, $c, $m)
-            ON CONFLICT (id) DO UPDATE SET
-                types = CASE WHEN $merge THEN types ELSE excluded.types END,
-                scope = coalesce(excluded.scope, CASE WHEN $merge THEN scope END),
-                modified_at = excluded.modified_at, deleted_at = NULL
+            INSERT INTO temporal_entities (id, types, scope, created_at, modified_at) VALUES ($id, $types, $scope, $at, $at)
+            ON CONFLICT (id) DO UPDATE SET scope = coalesce(excluded.scope, scope), modified_at = excluded.modified_at, deleted_at = NULL
             RETURNING eid, types
             """;
         command.Parameters.AddWithValue("$id", id);
         command.Parameters.AddWithValue("$types", types.ToJsonString());
         command.Parameters.AddWithValue("$scope", (object?)scope?.ToJsonString() ?? DBNull.Value);
-        command.Parameters.AddWithValue("$c", createdAt);
-        command.Parameters.AddWithValue("$m", modifiedAt);
-        command.Parameters.AddWithValue("$merge", mergeTypes);
+        command.Parameters.AddWithValue("$at", at);
         long eid;
         JsonArray stored;
         using (var reader = command.ExecuteReader())
@@ -38,20 +34,17 @@ internal static class TemporalRows
             eid = reader.GetInt64(0);
             stored = JsonNode.Parse(reader.GetString(1))!.AsArray();
         }
-        if (mergeTypes)
+        var added = types.Select(t => (string)t!).Where(t => !stored.Any(s => (string)s! == t)).ToList();
+        if (added.Count > 0)
         {
-            var added = types.Select(t => (string)t!).Where(t => !stored.Any(s => (string)s! == t)).ToList();
-            if (added.Count > 0)
-            {
-                added.ForEach(t => stored.Add(t));
-                using var update = connection.CreateCommand();
-                update.CommandText = "UPDATE temporal_entities SET types = $types WHERE eid = $eid";
-                update.Parameters.AddWithValue("$types", stored.ToJsonString());
-                update.Parameters.AddWithValue("$eid", eid);
-                update.ExecuteNonQuery();
-            }
+            added.ForEach(t => stored.Add(t));
+            using var update = connection.CreateCommand();
+            update.CommandText = "UPDATE temporal_entities SET types = $types WHERE eid = $eid";
+            update.Parameters.AddWithValue("$types", stored.ToJsonString());
+            update.Parameters.AddWithValue("$eid", eid);
+            update.ExecuteNonQuery();
         }
-        WriteTypes(connection, eid, mergeTypes ? stored : types);
+        WriteTypes(connection, eid, stored);
         return eid;
     }
 
