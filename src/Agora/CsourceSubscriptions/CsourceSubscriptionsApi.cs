@@ -71,17 +71,7 @@ internal static class CsourceSubscriptionsApi
     private static async Task<IResult> Update(HttpContext http, TenantStores tenants, ContextResolver resolver, string id)
     {
         id = CheckId(NgsiLdRequest.PathValue(id));
-        var tenant = NgsiLdRequest.Tenant(http);
-        NgsiLdRequest.AllowParameters(http);
-        var (fragment, context) = await NgsiLdRequest.BodyAsync(http, allowMergePatch: true);
-        if (fragment.Count == 0)
-        {
-            throw NgsiLdException.BadRequest("Empty fragment", "The fragment names no member of the subscription to change.");
-        }
-        var store = tenants.Existing(tenant);
-        var now = DateTimeOffset.UtcNow;
-        var doc = store.Read(c => CsourceSubscriptionRows.Find(c, id)) ?? throw NotFound(id);
-        new SubscriptionInput(context).Merge(doc, fragment, now);
+        var (doc, fragment, context, store, now) = await SubscriptionsApi.MergedAsync(http, tenants, id, CsourceSubscriptionRows.Find, NotFound);
         var subscription = await SubscriptionsApi.PrepareAsync(http, doc, context, resolver, writtenQ: fragment.ContainsKey("q") || fragment.ContainsKey("csf"));
         CheckRegistrationMembers(subscription);
         var stamp = EntityInput.Timestamp(now);

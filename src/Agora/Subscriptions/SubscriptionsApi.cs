@@ -131,9 +131,11 @@ internal static class SubscriptionsApi
         return new NgsiLdResult(render(doc, status, context, sysAttrs, DateTimeOffset.UtcNow), context, mediaType);
     }
 
-    private static async Task<IResult> Update(HttpContext http, TenantStores tenants, SubscriptionEngine engine, ContextResolver resolver, string id)
+    /// The stored subscription (entity or context source one, by find) with a PATCH body merged into it: the
+    /// part of an update both kinds share. The caller validates and stores the result.
+    internal static async Task<(JsonObject Doc, JsonObject Fragment, JsonLdContext Context, SqliteTenantStore Store, DateTimeOffset Now)> MergedAsync(
+        HttpContext http, TenantStores tenants, string id, Func<SqliteConnection, string, JsonObject?> find, Func<string, NgsiLdException> notFound)
     {
-        id = CheckId(NgsiLdRequest.PathValue(id));
         var tenant = NgsiLdRequest.Tenant(http);
         NgsiLdRequest.AllowParameters(http);
         var (fragment, context) = await NgsiLdRequest.BodyAsync(http, allowMergePatch: true);
@@ -143,8 +145,15 @@ internal static class SubscriptionsApi
         }
         var store = tenants.Existing(tenant);
         var now = DateTimeOffset.UtcNow;
-        var doc = store.Read(c => SubscriptionRows.Find(c, id)) ?? throw NotFound(id);
+        var doc = store.Read(c => find(c, id)) ?? throw notFound(id);
         new SubscriptionInput(context).Merge(doc, fragment, now);
+        return (doc, fragment, context, store, now);
+    }
+
+    private static async Task<IResult> Update(HttpContext http, TenantStores tenants, SubscriptionEngine engine, ContextResolver resolver, string id)
+    {
+        id = CheckId(NgsiLdRequest.PathValue(id));
+        var (doc, fragment, context, store, now) = await MergedAsync(http, tenants, id, SubscriptionRows.Find, NotFound);
         var subscription = await PrepareAsync(http, doc, context, resolver, writtenQ: fragment.ContainsKey("q"));
         doc["modifiedAt"] = EntityInput.Timestamp(now);
         var updated = await store.WriteAsync(c =>
