@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Agora.Errors;
+using Agora.Federation;
 using Agora.Hosting;
 using Agora.JsonLd;
 using Agora.NgsiLd;
@@ -37,12 +38,14 @@ internal static class BatchApi
         public List<(string Id, NgsiLdException Error)> Partial { get; } = [];
     }
 
-    private static async Task<IResult> Create(HttpContext http, TenantStores tenants)
+    private static async Task<IResult> Create(HttpContext http, TenantStores tenants, Distributed distributed)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         NgsiLdRequest.AllowParameters(http, "local");
         var items = await ReadEntitiesAsync(http, full: true);
-        var outcome = await RunAsync(tenants.GetOrCreate(tenant), items, (c, item, o) =>
+        var store = tenants.GetOrCreate(tenant);
+        var remote = await ForwardAsync(http, distributed, store, "createBatch", "/entityOperations/create", items);
+        var outcome = await RunAsync(store, remote.Local, remote, (c, item, o) =>
         {
             EntityRows.Insert(c, item.Doc!);
             o.Created.Add(item.Id!);
@@ -52,13 +55,15 @@ internal static class BatchApi
             : MultiStatus(outcome);
     }
 
-    private static async Task<IResult> Upsert(HttpContext http, TenantStores tenants)
+    private static async Task<IResult> Upsert(HttpContext http, TenantStores tenants, Distributed distributed)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         NgsiLdRequest.AllowParameters(http, "options", "local");
         var update = Options(http, "replace", "update") == "update";
         var items = await ReadEntitiesAsync(http, full: true);
-        var outcome = await RunAsync(tenants.GetOrCreate(tenant), items, (c, item, o) =>
+        var store = tenants.GetOrCreate(tenant);
+        var remote = await ForwardAsync(http, distributed, store, "upsertBatch", "/entityOperations/upsert", items);
+        var outcome = await RunAsync(store, remote.Local, remote, (c, item, o) =>
         {
             var stored = EntityRows.Find(c, item.Id!);
             if (stored is null)
@@ -91,13 +96,15 @@ internal static class BatchApi
             : TypedResults.NoContent();
     }
 
-    private static async Task<IResult> Update(HttpContext http, TenantStores tenants)
+    private static async Task<IResult> Update(HttpContext http, TenantStores tenants, Distributed distributed)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         NgsiLdRequest.AllowParameters(http, "options", "local");
         var noOverwrite = Options(http, "", "noOverwrite") == "noOverwrite";
         var items = await ReadEntitiesAsync(http, full: false);
-        var outcome = await RunAsync(tenants.Existing(tenant), items, (c, item, o) =>
+        var store = tenants.Existing(tenant);
+        var remote = await ForwardAsync(http, distributed, store, "updateBatch", "/entityOperations/update", items);
+        var outcome = await RunAsync(store, remote.Local, remote, (c, item, o) =>
         {
             var stored = EntityRows.Find(c, item.Id!) ?? throw NotFound(item.Id!);
             var now = EntityInput.Timestamp(DateTimeOffset.UtcNow);
@@ -118,12 +125,14 @@ internal static class BatchApi
         return outcome.Errors.Count == 0 ? TypedResults.NoContent() : MultiStatus(outcome);
     }
 
-    private static async Task<IResult> Merge(HttpContext http, TenantStores tenants)
+    private static async Task<IResult> Merge(HttpContext http, TenantStores tenants, Distributed distributed)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         NgsiLdRequest.AllowParameters(http, "local");
         var items = await ReadEntitiesAsync(http, full: false, allowNull: true);
-        var outcome = await RunAsync(tenants.Existing(tenant), items, (c, item, o) =>
+        var store = tenants.Existing(tenant);
+        var remote = await ForwardAsync(http, distributed, store, "mergeBatch", "/entityOperations/merge", items);
+        var outcome = await RunAsync(store, remote.Local, remote, (c, item, o) =>
         {
             var stored = EntityRows.Find(c, item.Id!) ?? throw NotFound(item.Id!);
             var input = new EntityInput(item.Context!, EntityInput.Timestamp(DateTimeOffset.UtcNow));
@@ -135,7 +144,7 @@ internal static class BatchApi
         return outcome.Errors.Count == 0 ? TypedResults.NoContent() : MultiStatus(outcome);
     }
 
-    private static async Task<IResult> Delete(HttpContext http, TenantStores tenants)
+    private static async Task<IResult> Delete(HttpContext http, TenantStores tenants, Distributed distributed)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         NgsiLdRequest.AllowParameters(http, "local");
@@ -152,7 +161,9 @@ internal static class BatchApi
                 return new Item(node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null, null, null, e);
             }
         }).ToList();
-        var outcome = await RunAsync(tenants.Existing(tenant), items, (c, item, o) =>
+        var store = tenants.Existing(tenant);
+        var remote = await ForwardAsync(http, distributed, store, "deleteBatch", "/entityOperations/delete", items);
+        var outcome = await RunAsync(store, remote.Local, remote, (c, item, o) =>
         {
             if (!EntityRows.Delete(c, item.Id!))
             {
@@ -205,9 +216,12 @@ internal static class BatchApi
         }
     }
 
-    private static async Task<Outcome> RunAsync(SqliteTenantStore store, List<Item> items, Action<SqliteConnection, Item, Outcome> apply)
+    private static async Task<Outcome> RunAsync(SqliteTenantStore store, List<Item> items, Remote remote, Action<SqliteConnection, Item, Outcome> apply)
     {
         var outcome = new Outcome();
+        outcome.Success.AddRange(remote.Success);
+        outcome.Created.AddRange(remote.Created);
+        outcome.Errors.AddRange(remote.Errors.Select(e => ((string?)e.Id, e.Error)));
         foreach (var item in items.Where(i => i.Error is not null))
         {
             outcome.Errors.Add((item.Id, item.Error!));
@@ -278,6 +292,114 @@ internal static class BatchApi
             ["error"] = e.Error.ToJson(),
         })]),
     }, statusCode: 207);
+
+    /// What context sources did with their part of a batch, and the entities (with the attributes proxied
+    /// sources hold taken out) left for the local store.
+    private sealed record Remote(List<Item> Local, List<string> Success, List<string> Created, List<(string Id, NgsiLdException Error)> Errors);
+
+    /// Batch operations across context sources (clauses 5.6.7–5.6.10, 5.6.20): each matching source receives
+    /// one batch of the entities, and of their attributes, it is registered for; the attributes exclusive and
+    /// redirect sources hold are left out of the local write, and an entity a redirect source holds whole is not
+    /// written locally at all. A proxied source that does not support the batch operation is a conflict for
+    /// its entities; an inclusive one is skipped.
+    private static async Task<Remote> ForwardAsync(HttpContext http, Distributed distributed, SqliteTenantStore store, string operation, string path, List<Item> items)
+    {
+        var sources = distributed.ForWrite(http, store);
+        var none = new Remote(items, [], [], []);
+        if (sources.Count == 0)
+        {
+            return none;
+        }
+        var valid = items.Where(i => i.Error is null).ToList();
+        var stored = store.Read(c => valid.Select(i => EntityRows.Find(c, i.Id!)).ToList());
+        var typesOf = valid.Select((item, n) => (item.Doc?["type"] as JsonArray ?? stored[n]?["type"] as JsonArray)?.Select(t => (string)t!).ToList())
+            .Zip(valid, (types, item) => (item.Id!, types)).GroupBy(p => p.Item1).ToDictionary(g => g.Key, g => (IReadOnlyCollection<string>?)g.First().types, StringComparer.Ordinal);
+        var left = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        var wholeRemote = new HashSet<string>(StringComparer.Ordinal);
+        var remote = new Remote([], [], [], []);
+        var sends = new List<(Task<Reply> Reply, List<string> Ids)>();
+        foreach (var source in sources)
+        {
+            var parts = new JsonArray();
+            var ids = new List<string>();
+            foreach (var item in valid)
+            {
+                if (source.ClaimOf(item.Id!, typesOf[item.Id!]) is not { } claim)
+                {
+                    continue;
+                }
+                if (source.Proxied)
+                {
+                    if (claim.All)
+                    {
+                        wholeRemote.Add(item.Id!);
+                    }
+                    (left.TryGetValue(item.Id!, out var set) ? set : left[item.Id!] = new HashSet<string>(StringComparer.Ordinal)).UnionWith(claim.Attributes);
+                }
+                JsonNode? part = item.Body is null ? item.Id : DistributedWrites.Part(item.Body, claim, item.Context!);
+                if (part is not null)
+                {
+                    parts.Add(part);
+                    ids.Add(item.Id!);
+                }
+            }
+            if (ids.Count == 0)
+            {
+                continue;
+            }
+            if (!source.Supports(operation))
+            {
+                if (source.Proxied)
+                {
+                    remote.Errors.AddRange(ids.Select(id => (id, new NgsiLdException(ErrorTypes.Conflict, "Operation not supported by the context source",
+                        $"Registration {source.Id} holds this data ({source.Mode}) but does not support {operation}."))));
+                }
+                continue;
+            }
+            var query = http.Request.QueryString.HasValue ? http.Request.QueryString.Value : "";
+            var ldJson = parts.Any(p => p is JsonObject o && o.ContainsKey("@context"));
+            sends.Add((distributed.Client.SendAsync(http, store, source, new Forward(HttpMethod.Post, path + query, parts, ldJson)), ids));
+        }
+        if (sends.Count > 0)
+        {
+            distributed.CheckLoop(http, forwarding: true);
+        }
+        foreach (var (pending, ids) in sends)
+        {
+            var reply = await pending;
+            var failed = reply.Succeeded && reply.Body is JsonObject result && result["errors"] is JsonArray errors
+                ? errors.OfType<JsonObject>().Select(e => ((string?)e["entityId"] ?? "", e["error"] as JsonObject)).Where(e => ids.Contains(e.Item1)).ToList()
+                : [];
+            foreach (var id in ids)
+            {
+                if (!reply.Succeeded)
+                {
+                    remote.Errors.Add((id, DistributedWrites.RemoteError(reply)));
+                }
+                else if (failed.FirstOrDefault(f => f.Item1 == id) is { Item1: not null } f && f.Item2 is { } problem)
+                {
+                    remote.Errors.Add((id, new NgsiLdException((string?)problem["type"] ?? ErrorTypes.InternalError, (string?)problem["title"] ?? "Context source failed",
+                        $"Registration {reply.Source.Id}: {(string?)problem["detail"]}", (int?)problem["status"] ?? 500)));
+                }
+                else if (wholeRemote.Contains(id))
+                {
+                    remote.Success.Add(id);
+                    if (operation is "createBatch")
+                    {
+                        remote.Created.Add(id);
+                    }
+                }
+            }
+        }
+        foreach (var item in items)
+        {
+            if (item.Error is not null || !wholeRemote.Contains(item.Id!))
+            {
+                remote.Local.Add(left.TryGetValue(item.Id ?? "", out var taken) && item.Doc is not null ? item with { Doc = EntityMerge.Without(item.Doc, taken) } : item);
+            }
+        }
+        return remote;
+    }
 
     private static NgsiLdException NotFound(string id) => NgsiLdException.NotFound("Entity not found", $"No entity with id {id}.");
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Agora.Errors;
+using Agora.Federation;
 using Agora.JsonLd;
 using Agora.NgsiLd;
 using Agora.Storage;
@@ -30,22 +31,32 @@ internal static class EntitiesApi
         return group;
     }
 
-    private static async Task<IResult> Create(HttpContext http, TenantStores tenants)
+    private static async Task<IResult> Create(HttpContext http, TenantStores tenants, Distributed distributed)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         NgsiLdRequest.AllowParameters(http, "local");
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
         var doc = Input(context).Entity(body);
         var id = (string)doc["id"]!;
-        await tenants.GetOrCreate(tenant).WriteAsync(c =>
+        var location = $"/ngsi-ld/v1/entities/{PathSegment(id)}";
+        var store = tenants.GetOrCreate(tenant);
+        var types = doc["type"]!.AsArray().Select(t => (string)t!).ToList();
+        return await DistributedWrites.RunAsync(http, distributed, store, "createEntity", id, types, [], body, context, async left =>
         {
-            EntityRows.Insert(c, doc);
-            return true;
-        });
-        return TypedResults.Created($"/ngsi-ld/v1/entities/{PathSegment(id)}");
+            foreach (var attribute in left)
+            {
+                doc.Remove(attribute);
+            }
+            await store.WriteAsync(c =>
+            {
+                EntityRows.Insert(c, doc);
+                return true;
+            });
+            return TypedResults.Created(location);
+        }, () => TypedResults.Created(location));
     }
 
-    private static async Task<IResult> Retrieve(HttpContext http, TenantStores tenants, string id)
+    private static async Task<IResult> Retrieve(HttpContext http, TenantStores tenants, Distributed distributed, string id)
     {
         id = NgsiLdRequest.PathValue(id);
         var tenant = NgsiLdRequest.Tenant(http);
@@ -55,9 +66,13 @@ internal static class EntitiesApi
         var context = await NgsiLdRequest.ContextAsync(http);
         var representation = RepresentationQuery.Parse(http.Request.Query, context);
         var geometry = http.Request.Query["geometryProperty"] is { Count: > 0 } g ? RepresentationQuery.Expand(g.ToString(), context) : LocationIri;
-        var entity = tenants.Existing(tenant).Read(c =>
+        var store = tenants.Existing(tenant);
+        var sources = distributed.ForRead(http, store, "retrieveEntity", "queryEntity", "queryBatch");
+        var merged = sources.Count == 0 ? null
+            : await DistributedReads.RetrieveAsync(http, distributed, store, sources, id, context) ?? throw EntityNotFound(id);
+        var entity = store.Read(c =>
         {
-            var doc = EntityRows.Find(c, id) ?? throw EntityNotFound(id);
+            var doc = merged ?? EntityRows.Find(c, id) ?? throw EntityNotFound(id);
             CheckType(http, doc, context);
             CheckProjectionMatches(doc, representation, http.Request.Query.ContainsKey("attrs"));
             return mediaType == MediaTypes.GeoJson
@@ -67,7 +82,7 @@ internal static class EntitiesApi
         return new NgsiLdResult(entity, context, mediaType);
     }
 
-    private static async Task<IResult> Replace(HttpContext http, TenantStores tenants, string id)
+    private static async Task<IResult> Replace(HttpContext http, TenantStores tenants, Distributed distributed, string id)
     {
         id = NgsiLdRequest.PathValue(id);
         var tenant = NgsiLdRequest.Tenant(http);
@@ -75,19 +90,23 @@ internal static class EntitiesApi
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
         var fragment = body;
         CheckBodyId(fragment, id);
-        await tenants.Existing(tenant).WriteAsync(c =>
+        var store = tenants.Existing(tenant);
+        return await DistributedWrites.RunAsync(http, distributed, store, "replaceEntity", id, null, [], fragment, context, async left =>
         {
-            var stored = Load(c, id);
-            var replacement = (JsonObject)fragment.DeepClone();
-            replacement["id"] = id;
-            replacement["type"] ??= EntityOutput.Types(stored["type"]!.AsArray(), context);
-            EntityRows.Update(c, EntityUpdates.Replace(stored, Input(context).Entity(replacement)));
-            return true;
-        });
-        return TypedResults.NoContent();
+            await store.WriteAsync(c =>
+            {
+                var stored = Load(c, id);
+                var replacement = DistributedWrites.WithoutRemote(fragment, left, context);
+                replacement["id"] = id;
+                replacement["type"] ??= EntityOutput.Types(stored["type"]!.AsArray(), context);
+                EntityRows.Update(c, EntityUpdates.Replace(stored, Input(context).Entity(replacement)));
+                return true;
+            });
+            return TypedResults.NoContent();
+        }, TypedResults.NoContent);
     }
 
-    private static async Task<IResult> Merge(HttpContext http, TenantStores tenants, string id)
+    private static async Task<IResult> Merge(HttpContext http, TenantStores tenants, Distributed distributed, string id)
     {
         id = NgsiLdRequest.PathValue(id);
         var tenant = NgsiLdRequest.Tenant(http);
@@ -99,20 +118,29 @@ internal static class EntitiesApi
         var fragment = input.Fragment(obj, allowNull: true);
         var types = obj["type"] is { } t ? input.Types(t) : null;
         var scope = obj["scope"] is { } s ? EntityInput.Scope(s) : null;
-        await ChangeAsync(tenants.Existing(tenant), id, doc => EntityUpdates.Merge(doc, fragment, types, scope, input.Now));
-        return TypedResults.NoContent();
+        var store = tenants.Existing(tenant);
+        return await DistributedWrites.RunAsync(http, distributed, store, "mergeEntity", id, null, [], obj, context, async left =>
+        {
+            await ChangeAsync(store, id, doc => EntityUpdates.Merge(doc, EntityMerge.Without(fragment, left), types, scope, input.Now));
+            return TypedResults.NoContent();
+        }, TypedResults.NoContent);
     }
 
-    private static async Task<IResult> Delete(HttpContext http, TenantStores tenants, string id)
+    private static async Task<IResult> Delete(HttpContext http, TenantStores tenants, Distributed distributed, string id)
     {
         id = NgsiLdRequest.PathValue(id);
         var tenant = NgsiLdRequest.Tenant(http);
         CheckId(id);
-        var deleted = await tenants.Existing(tenant).WriteAsync(c => EntityRows.Delete(c, id));
-        return deleted ? TypedResults.NoContent() : throw EntityNotFound(id);
+        var store = tenants.Existing(tenant);
+        var context = await NgsiLdRequest.ContextAsync(http);
+        return await DistributedWrites.RunAsync(http, distributed, store, "deleteEntity", id, null, [], null, context, async _ =>
+        {
+            var deleted = await store.WriteAsync(c => EntityRows.Delete(c, id));
+            return deleted ? TypedResults.NoContent() : throw EntityNotFound(id);
+        }, TypedResults.NoContent);
     }
 
-    private static async Task<IResult> Append(HttpContext http, TenantStores tenants, string id)
+    private static async Task<IResult> Append(HttpContext http, TenantStores tenants, Distributed distributed, string id)
     {
         id = NgsiLdRequest.PathValue(id);
         var tenant = NgsiLdRequest.Tenant(http);
@@ -134,23 +162,27 @@ internal static class EntitiesApi
         {
             throw NgsiLdException.BadRequest("Nothing to append", "The body names no attribute to append.");
         }
-        var result = await ChangeAsync(tenants.Existing(tenant), id, doc =>
+        var store = tenants.Existing(tenant);
+        return await DistributedWrites.RunAsync(http, distributed, store, "appendAttrs", id, null, AttributesOf(fragment), obj, context, async left =>
         {
-            if (types is not null)
+            var result = await ChangeAsync(store, id, doc =>
             {
-                EntityUpdates.AddTypes(doc, types);
-            }
-            var outcome = EntityUpdates.Append(doc, fragment, noOverwrite, input.Now);
-            if (scope is not null)
-            {
-                EntityUpdates.AppendScope(doc, scope, noOverwrite, outcome);
-            }
-            return outcome;
-        });
-        return UpdateOutcome(result, context);
+                if (types is not null)
+                {
+                    EntityUpdates.AddTypes(doc, types);
+                }
+                var outcome = EntityUpdates.Append(doc, EntityMerge.Without(fragment, left), noOverwrite, input.Now);
+                if (scope is not null)
+                {
+                    EntityUpdates.AppendScope(doc, scope, noOverwrite, outcome);
+                }
+                return outcome;
+            });
+            return UpdateOutcome(result, context);
+        }, TypedResults.NoContent);
     }
 
-    private static async Task<IResult> UpdateAttributes(HttpContext http, TenantStores tenants, string id)
+    private static async Task<IResult> UpdateAttributes(HttpContext http, TenantStores tenants, Distributed distributed, string id)
     {
         id = NgsiLdRequest.PathValue(id);
         var tenant = NgsiLdRequest.Tenant(http);
@@ -166,23 +198,27 @@ internal static class EntitiesApi
         {
             throw NgsiLdException.BadRequest("No attributes", "The body names no attribute to update.");
         }
-        var result = await ChangeAsync(tenants.Existing(tenant), id, doc =>
+        var store = tenants.Existing(tenant);
+        return await DistributedWrites.RunAsync(http, distributed, store, "updateEntity", id, null, AttributesOf(fragment), obj, context, async left =>
         {
-            var outcome = EntityUpdates.Update(doc, fragment, input.Now);
-            if (types is not null)
+            var result = await ChangeAsync(store, id, doc =>
             {
-                EntityUpdates.AddTypes(doc, types);
-            }
-            if (scope is not null)
-            {
-                EntityUpdates.UpdateScope(doc, scope, outcome);
-            }
-            return outcome;
-        });
-        return UpdateOutcome(result, context);
+                var outcome = EntityUpdates.Update(doc, EntityMerge.Without(fragment, left), input.Now);
+                if (types is not null)
+                {
+                    EntityUpdates.AddTypes(doc, types);
+                }
+                if (scope is not null)
+                {
+                    EntityUpdates.UpdateScope(doc, scope, outcome);
+                }
+                return outcome;
+            });
+            return UpdateOutcome(result, context);
+        }, TypedResults.NoContent);
     }
 
-    private static async Task<IResult> PatchAttribute(HttpContext http, TenantStores tenants, string id, string attrId)
+    private static async Task<IResult> PatchAttribute(HttpContext http, TenantStores tenants, Distributed distributed, string id, string attrId)
     {
         (id, attrId) = (NgsiLdRequest.PathValue(id), NgsiLdRequest.PathValue(attrId));
         var tenant = NgsiLdRequest.Tenant(http);
@@ -195,11 +231,15 @@ internal static class EntitiesApi
             throw NgsiLdException.BadRequest("Empty fragment", "A partial attribute update needs at least one member to change.");
         }
         var instances = input.Attribute(attrId, body, partial: true);
-        await ChangeAsync(tenants.Existing(tenant), id, doc => EntityUpdates.PatchAttribute(doc, iri, attrId, instances, input.Now));
-        return TypedResults.NoContent();
+        var store = tenants.Existing(tenant);
+        return await DistributedWrites.RunAsync(http, distributed, store, "updateAttrs", id, null, [iri], null, context, async _ =>
+        {
+            await ChangeAsync(store, id, doc => EntityUpdates.PatchAttribute(doc, iri, attrId, instances, input.Now));
+            return TypedResults.NoContent();
+        }, TypedResults.NoContent, body);
     }
 
-    private static async Task<IResult> ReplaceAttribute(HttpContext http, TenantStores tenants, string id, string attrId)
+    private static async Task<IResult> ReplaceAttribute(HttpContext http, TenantStores tenants, Distributed distributed, string id, string attrId)
     {
         (id, attrId) = (NgsiLdRequest.PathValue(id), NgsiLdRequest.PathValue(attrId));
         var tenant = NgsiLdRequest.Tenant(http);
@@ -212,11 +252,15 @@ internal static class EntitiesApi
         var input = Input(context);
         var iri = input.ExpandName(attrId);
         var instances = input.Attribute(attrId, body);
-        await ChangeAsync(tenants.Existing(tenant), id, doc => EntityUpdates.ReplaceAttribute(doc, iri, attrId, instances, input.Now));
-        return TypedResults.NoContent();
+        var store = tenants.Existing(tenant);
+        return await DistributedWrites.RunAsync(http, distributed, store, "replaceAttrs", id, null, [iri], null, context, async _ =>
+        {
+            await ChangeAsync(store, id, doc => EntityUpdates.ReplaceAttribute(doc, iri, attrId, instances, input.Now));
+            return TypedResults.NoContent();
+        }, TypedResults.NoContent, body);
     }
 
-    private static async Task<IResult> DeleteAttribute(HttpContext http, TenantStores tenants, string id, string attrId)
+    private static async Task<IResult> DeleteAttribute(HttpContext http, TenantStores tenants, Distributed distributed, string id, string attrId)
     {
         (id, attrId) = (NgsiLdRequest.PathValue(id), NgsiLdRequest.PathValue(attrId));
         var tenant = NgsiLdRequest.Tenant(http);
@@ -235,13 +279,20 @@ internal static class EntitiesApi
             var other => throw NgsiLdException.BadRequest("Invalid deleteAll", $"deleteAll must be true or false, not '{other}'."),
         };
         var now = EntityInput.Timestamp(DateTimeOffset.UtcNow);
-        await ChangeAsync(tenants.Existing(tenant), id, doc => EntityUpdates.DeleteAttribute(doc, iri, attrId, datasetId, deleteAll, now));
-        return TypedResults.NoContent();
+        var store = tenants.Existing(tenant);
+        return await DistributedWrites.RunAsync(http, distributed, store, "deleteAttrs", id, null, [iri], null, context, async _ =>
+        {
+            await ChangeAsync(store, id, doc => EntityUpdates.DeleteAttribute(doc, iri, attrId, datasetId, deleteAll, now));
+            return TypedResults.NoContent();
+        }, TypedResults.NoContent);
     }
 
     // The entity id is part of the path of these operations; without it the request cannot be understood.
     private static IResult MissingId() =>
         throw NgsiLdException.BadRequest("Missing entity id", "This operation needs an entity id in its path: /ngsi-ld/v1/entities/{entityId}.");
+
+    // The expanded names of a fragment's attributes.
+    private static List<string> AttributesOf(JsonObject fragment) => [.. fragment.Select(p => p.Key)];
 
     private static EntityInput Input(JsonLdContext context) => new(context, EntityInput.Timestamp(DateTimeOffset.UtcNow));
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Agora.Errors;
+using Agora.Federation;
 using Agora.Geo;
 using Agora.JsonLd;
 using Agora.NgsiLd;
@@ -48,18 +49,18 @@ internal static class QueryApi
 
     internal sealed record EntitySelector(IReadOnlyList<string>? Ids, Regex? IdPattern, TypeSelection? Type);
 
-    private static async Task<IResult> Get(HttpContext http, TenantStores tenants)
+    private static async Task<IResult> Get(HttpContext http, TenantStores tenants, Distributed distributed)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: true);
         NgsiLdRequest.AllowParameters(http, GetParameters);
         var context = await NgsiLdRequest.ContextAsync(http);
-        return Run(http, http.Request.Query, tenants, tenant, Selected(http.Request.Query), context, mediaType);
+        return await RunAsync(http, http.Request.Query, tenants, distributed, tenant, Selected(http.Request.Query), context, mediaType, null);
     }
 
     /// Purge Entities (V1.9.1 clause 5.6.21): every entity the selection matches is deleted, or, with keep
     /// or drop, loses attributes. The selection and the change are one transaction.
-    private static async Task<IResult> Purge(HttpContext http, TenantStores tenants)
+    private static async Task<IResult> Purge(HttpContext http, TenantStores tenants, Distributed distributed)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         NgsiLdRequest.AllowParameters(http, "id", "idPattern", "type", "q", "scopeQ", "georel", "geometry", "coordinates", "geoproperty", "local", "keep", "drop");
@@ -102,7 +103,30 @@ internal static class QueryApi
             }
             return matches.Count;
         });
-        return TypedResults.NoContent();
+        return await PurgeRemoteAsync(http, distributed, tenants.Existing(tenant), selection, context);
+    }
+
+    /// Purge across context sources (V1.9.1 clause 5.6.21): every source registered for entities of the types
+    /// purged, and supporting purgeEntity, receives the same purge; one that fails is reported in a 207.
+    private static async Task<IResult> PurgeRemoteAsync(HttpContext http, Distributed distributed, Storage.SqliteTenantStore store, Selection selection, JsonLdContext context)
+    {
+        var types = selection.Entities.Select(s => s.Type?.SimpleTypes(context)).ToList() is { Count: > 0 } simple && simple.All(t => t is not null)
+            ? simple.SelectMany(t => t!).ToList() : null;
+        var sources = distributed.ForWrite(http, store).Where(s => s.Supports("purgeEntity") && s.ClaimOfQuery(types, []) is not null).ToList();
+        if (sources.Count == 0)
+        {
+            return TypedResults.NoContent();
+        }
+        distributed.CheckLoop(http, forwarding: true);
+        var target = DistributedWrites.Target(http);
+        var replies = await Task.WhenAll(sources.Select(s => distributed.Client.SendAsync(http, store, s, new Forward(HttpMethod.Delete, target))));
+        var failed = replies.Where(r => !r.Succeeded && r.Status != 404).ToList();
+        if (failed.Count == 0)
+        {
+            return TypedResults.NoContent();
+        }
+        var errors = new JsonArray([.. failed.Select(r => (JsonNode?)new JsonObject { ["registrationId"] = r.Source.Id, ["error"] = DistributedWrites.RemoteError(r).ToJson() })]);
+        return new NgsiLdResult(new JsonObject { ["success"] = new JsonArray(), ["errors"] = errors }, context, MediaTypes.Json, 207);
     }
 
     internal static Selection Selected(IQueryCollection query)
@@ -121,7 +145,7 @@ internal static class QueryApi
             GeoQuery.Parse(Text(query, "georel"), Text(query, "geometry"), Text(query, "coordinates"), Text(query, "geoproperty")));
     }
 
-    private static async Task<IResult> Post(HttpContext http, TenantStores tenants)
+    private static async Task<IResult> Post(HttpContext http, TenantStores tenants, Distributed distributed)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: true);
@@ -132,7 +156,8 @@ internal static class QueryApi
             throw NgsiLdException.BadRequest("Invalid query", "The body of a query must be a Query object: {\"type\": \"Query\", ...}.");
         }
         var selection = SelectionOf(body);
-        return Run(http, new QueryCollection(WithBodyParameters(http.Request.Query, body, BodyParameters)), tenants, tenant, selection, context, mediaType);
+        var query = new QueryCollection(WithBodyParameters(http.Request.Query, body, BodyParameters));
+        return await RunAsync(http, query, tenants, distributed, tenant, selection, context, mediaType, NgsiLdRequest.AsSent(body));
     }
 
     /// The selection of a POST Query object (clause 5.2.23): entities, attrs, q, scopeQ, geoQ.
@@ -201,7 +226,8 @@ internal static class QueryApi
         return merged;
     }
 
-    private static IResult Run(HttpContext http, IQueryCollection query, TenantStores tenants, string tenant, Selection selection, JsonLdContext context, string mediaType)
+    private static async Task<IResult> RunAsync(HttpContext http, IQueryCollection query, TenantStores tenants, Distributed distributed, string tenant,
+        Selection selection, JsonLdContext context, string mediaType, JsonObject? postBody)
     {
         var local = query["local"].ToString() == "true";
         // An id or idPattern alone does not make a query (the ETSI suite's 019_03_05): a type, attrs, q,
@@ -222,28 +248,58 @@ internal static class QueryApi
         }
 
         var store = tenants.Existing(tenant);
-        var (page, total) = store.Read(c =>
+        var sources = distributed.ForRead(http, store, "queryEntity", "queryBatch");
+        JsonArray page;
+        long? total;
+        if (sources.Count == 0)
         {
-            var (docs, n) = plan.Run(c, paging.Offset, paging.Limit, paging.Count);
-            var rendered = new JsonArray();
-            foreach (var doc in docs)
+            (page, total) = store.Read(c =>
             {
-                JsonNode entity = mediaType == MediaTypes.GeoJson
-                    ? EntityOutput.Feature(doc, representation, context, geometryIri)
-                    : EntityOutput.RenderJoined(doc, representation, context, id => EntityRows.Find(c, id));
-                // A projection that leaves nothing of an entity leaves it out of the answer.
-                if (entity is not JsonObject { Count: 0 })
-                {
-                    rendered.Add(entity);
-                }
+                var (docs, n) = plan.Run(c, paging.Offset, paging.Limit, paging.Count);
+                return (Render(docs, c, representation, context, mediaType, geometryIri), n);
+            });
+        }
+        else
+        {
+            if (plan.Order is not null)
+            {
+                throw NgsiLdException.BadRequest("orderBy needs local=true", "Entities from context sources cannot be ordered; add local=true to order the local entities (clause 5.7.2.4).");
             }
-            return (rendered, n);
-        });
+            var types = selection.Entities.Count == 0 || selection.Entities.Any(s => s.Type is null) ? null
+                : selection.Entities.Select(s => s.Type!.SimpleTypes(context)).ToList() is var simple && simple.All(t => t is not null) ? simple.SelectMany(t => t!).ToList() : null;
+            var (docs, n) = await DistributedReads.QueryAsync(http, distributed, store, sources, types, selection.Attrs, postBody, context,
+                wanted => store.Read(c =>
+                {
+                    var (found, count) = plan.Run(c, 0, wanted, count: true);
+                    return (found, (int)(count ?? found.Count));
+                }),
+                paging.Offset + paging.Limit);
+            var slice = docs.Skip(paging.Offset).Take(paging.Limit).ToList();
+            page = store.Read(c => Render(slice, c, representation, context, mediaType, geometryIri));
+            total = paging.Count ? n : null;
+        }
         paging.WriteCount(http.Response, total);
         JsonNode body = mediaType == MediaTypes.GeoJson
             ? new JsonObject { ["type"] = "FeatureCollection", ["features"] = page }
             : Flatten(page, representation);
         return new NgsiLdResult(body, context, mediaType);
+    }
+
+    private static JsonArray Render(List<JsonObject> docs, Microsoft.Data.Sqlite.SqliteConnection c, Representation representation, JsonLdContext context, string mediaType, string geometryIri)
+    {
+        var rendered = new JsonArray();
+        foreach (var doc in docs)
+        {
+            JsonNode entity = mediaType == MediaTypes.GeoJson
+                ? EntityOutput.Feature(doc, representation, context, geometryIri)
+                : EntityOutput.RenderJoined(doc, representation, context, id => EntityRows.Find(c, id));
+            // A projection that leaves nothing of an entity leaves it out of the answer.
+            if (entity is not JsonObject { Count: 0 })
+            {
+                rendered.Add(entity);
+            }
+        }
+        return rendered;
     }
 
     // A flat join renders each entity as an array of it and its linked entities; a query answers one array.

@@ -40,6 +40,11 @@ internal static class AgoraHosting
         builder.Services.AddHttpClient(ContextResolver.HttpClientName);
         builder.Services.AddSingleton<ContextResolver>();
         builder.Services.AddSingleton<TenantStores>();
+        builder.Services.Configure<Federation.FederationOptions>(builder.Configuration.GetSection(Federation.FederationOptions.Section));
+        builder.Services.AddHttpClient(Federation.SourceClient.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        builder.Services.AddSingleton<Federation.SourceRegistry>();
+        builder.Services.AddSingleton<Federation.SourceClient>();
+        builder.Services.AddSingleton<Federation.Distributed>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TenantStores>());
         builder.AddNotifications();
         return builder;

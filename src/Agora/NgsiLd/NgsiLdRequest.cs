@@ -46,6 +46,20 @@ internal static class NgsiLdRequest
         }
     }
 
+    // The "@context" each JSON-LD body came with, for a distributed operation to pass on with the body.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonObject, JsonNode> BodyContexts = new();
+
+    /// A copy of a body as the client sent it: with its "@context" again when it came as JSON-LD.
+    public static JsonObject AsSent(JsonObject body)
+    {
+        var copy = (JsonObject)body.DeepClone();
+        if (BodyContexts.TryGetValue(body, out var context))
+        {
+            copy["@context"] = context.DeepClone();
+        }
+        return copy;
+    }
+
     /// The context of a request without a body: its Link header, or the core context.
     public static ValueTask<JsonLdContext> ContextAsync(HttpContext http)
     {
@@ -94,6 +108,7 @@ internal static class NgsiLdRequest
                 throw NgsiLdException.BadRequest("Conflicting @context", "A body sent as application/ld+json carries its own @context; a JSON-LD Link header must not be sent with it.");
             }
             body.Remove("@context");
+            BodyContexts.AddOrUpdate(body, bodyContext);
             return await Resolver(http).ResolveAsync(bodyContext, http.RequestAborted);
         }
         if (body.ContainsKey("@context"))

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Agora.CsourceSubscriptions;
 using Agora.Entities;
 using Agora.Errors;
+using Agora.Federation;
 using Agora.NgsiLd;
 using Agora.Storage;
 using Agora.Subscriptions;
@@ -25,7 +26,7 @@ internal static class RegistrationsApi
         return group;
     }
 
-    private static async Task<IResult> Create(HttpContext http, TenantStores tenants, CsourceNotifier notifier)
+    private static async Task<IResult> Create(HttpContext http, TenantStores tenants, CsourceNotifier notifier, SourceRegistry sources)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         NgsiLdRequest.AllowParameters(http);
@@ -48,6 +49,7 @@ internal static class RegistrationsApi
             notifier.RegistrationChanged(c, null, doc, now);
             return true;
         });
+        sources.Changed(tenant);
         if (!created)
         {
             throw new NgsiLdException(ErrorTypes.AlreadyExists, "Registration exists", $"A context source registration with id {doc["id"]} exists already.");
@@ -92,7 +94,7 @@ internal static class RegistrationsApi
         return new NgsiLdResult(RegistrationOutput.Render(doc, status, context, sysAttrs), context, mediaType);
     }
 
-    private static async Task<IResult> Update(HttpContext http, TenantStores tenants, CsourceNotifier notifier, string id)
+    private static async Task<IResult> Update(HttpContext http, TenantStores tenants, CsourceNotifier notifier, SourceRegistry sources, string id)
     {
         id = CheckId(NgsiLdRequest.PathValue(id));
         var tenant = NgsiLdRequest.Tenant(http);
@@ -126,10 +128,11 @@ internal static class RegistrationsApi
             notifier.RegistrationChanged(c, before, doc, now);
             return true;
         });
+        sources.Changed(tenant);
         return updated ? TypedResults.NoContent() : throw NotFound(id);
     }
 
-    private static async Task<IResult> Delete(HttpContext http, TenantStores tenants, CsourceNotifier notifier, string id)
+    private static async Task<IResult> Delete(HttpContext http, TenantStores tenants, CsourceNotifier notifier, SourceRegistry sources, string id)
     {
         id = CheckId(NgsiLdRequest.PathValue(id));
         var tenant = NgsiLdRequest.Tenant(http);
@@ -145,6 +148,7 @@ internal static class RegistrationsApi
             notifier.RegistrationChanged(c, before, null, DateTimeOffset.UtcNow);
             return true;
         });
+        sources.Changed(tenant);
         return deleted ? TypedResults.NoContent() : throw NotFound(id);
     }
 

@@ -20,7 +20,7 @@ internal sealed class AgoraProcess : IDisposable
         BaseAddress = new Uri($"http://127.0.0.1:{port}");
     }
 
-    public static AgoraProcess Start(string data, ITestOutputHelper output)
+    public static AgoraProcess Start(string data, ITestOutputHelper output, params string[] settings)
     {
         var port = FreePort();
         // The project reference copies the server next to the test assembly.
@@ -33,6 +33,10 @@ internal sealed class AgoraProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var setting in settings)
+        {
+            start.ArgumentList.Add(setting);
+        }
         start.Environment["ASPNETCORE_URLS"] = "";
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         var process = new Process { StartInfo = start };

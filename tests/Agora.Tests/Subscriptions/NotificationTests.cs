@@ -242,9 +242,9 @@ public sealed class NotificationTests
     public async Task AnExpiredSubscriptionDoesNotNotify()
     {
         await using var app = new AgoraApplication();
-        var soon = DateTimeOffset.UtcNow.AddSeconds(1).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var soon = DateTimeOffset.UtcNow.AddSeconds(3).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
         await SubscribeAsync(app, Subscription(Sub, $$""", "expiresAt": "{{soon}}" """));
-        await Task.Delay(1500);
+        await Task.Delay(3500);
 
         await app.CreateEntityAsync(Building);
 
