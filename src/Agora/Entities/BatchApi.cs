@@ -315,6 +315,9 @@ internal static class BatchApi
         var typesOf = valid.Select((item, n) => (item.Doc?["type"] as JsonArray ?? stored[n]?["type"] as JsonArray)?.Select(t => (string)t!).ToList())
             .Zip(valid, (types, item) => (item.Id!, types)).GroupBy(p => p.Item1).ToDictionary(g => g.Key, g => (IReadOnlyCollection<string>?)g.First().types, StringComparer.Ordinal);
         var left = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        // An entity all of whose attributes proxied sources hold is not written locally (clause 5.6.7).
+        bool AllRemote(Item item) => item.Doc is { } doc && left.TryGetValue(item.Id!, out var taken)
+            && doc.Select(p => p.Key).Where(EntityMerge.IsAttribute).ToList() is { Count: > 0 } names && names.All(taken.Contains);
         var wholeRemote = new HashSet<string>(StringComparer.Ordinal);
         var remote = new Remote([], [], [], []);
         var sends = new List<(Task<Reply> Reply, List<string> Ids)>();
@@ -364,6 +367,7 @@ internal static class BatchApi
         {
             distributed.CheckLoop(http, forwarding: true);
         }
+        wholeRemote.UnionWith(valid.Where(AllRemote).Select(i => i.Id!));
         foreach (var (pending, ids) in sends)
         {
             var reply = await pending;

@@ -86,10 +86,14 @@ internal static class DistributedWrites
             }
             catch (NgsiLdException e) when (replies.Length > 0)
             {
-                errors.Insert(0, Error(id, null, e));
+                // An attribute this broker does not hold, but a source does and took the change, is no failure.
+                if (!(e.Status == 404 && attributes.Count > 0 && replies.Any(r => r.Succeeded)))
+                {
+                    errors.Insert(0, Error(id, null, e));
+                }
             }
         }
-        foreach (var reply in replies.Where(r => !r.Succeeded))
+        foreach (var reply in replies.Where(r => !r.Succeeded || r.Status == 207))
         {
             errors.Add(Error(id, reply.Source, RemoteError(reply)));
         }
@@ -109,7 +113,10 @@ internal static class DistributedWrites
     public static string Target(HttpContext http)
     {
         var raw = http.Features.Get<IHttpRequestFeature>()?.RawTarget ?? (http.Request.Path + http.Request.QueryString).ToString();
-        return raw.StartsWith(ApiRoot, StringComparison.Ordinal) ? raw[ApiRoot.Length..] : raw;
+        var target = raw.StartsWith(ApiRoot, StringComparison.Ordinal) ? raw[ApiRoot.Length..] : raw;
+        var query = target.IndexOf('?', StringComparison.Ordinal);
+        // A trailing slash (/entities/?type=...) means the same resource; it is sent without one.
+        return query < 0 ? target.TrimEnd('/') : target[..query].TrimEnd('/') + target[query..];
     }
 
     /// The part of a body a source is registered for: every attribute when it holds them all, else only its
@@ -175,6 +182,11 @@ internal static class DistributedWrites
         if (reply.Body is JsonObject problem && problem["type"] is JsonValue type && problem["title"] is JsonValue title)
         {
             return new NgsiLdException((string)type!, (string)title!, (string?)problem["detail"], reply.Status);
+        }
+        if (reply.Status == 207)
+        {
+            return new NgsiLdException(ErrorTypes.InternalError, "Partial success at the context source",
+                $"Registration {reply.Source.Id}: the source did only part of the operation: {Entities.Names.Shorten(reply.Body?.ToJsonString() ?? "")}", 207);
         }
         return reply.Status == 0
             ? new NgsiLdException(ErrorTypes.InternalError, "Context source unavailable", $"Registration {reply.Source.Id}: the source {reply.Failure}.", 504)
