@@ -71,12 +71,7 @@ internal sealed class RegistrationQuery
             throw NgsiLdException.BadRequest("Invalid geoproperty", $"A registration's geoproperty is location, observationSpace or operationSpace, not '{Names.Shorten(geo.GeoProperty)}'.");
         }
         _geo = geo;
-        var time = TimeQuery.Parse(Get);
-        if (time.LastN is not null || time.Property == "deletedAt")
-        {
-            throw NgsiLdException.BadRequest("Invalid temporal query", "A registration query takes timerel, timeAt, endTimeAt and a timeproperty of observedAt, createdAt or modifiedAt.");
-        }
-        _time = time.Rel is null ? null : time;
+        _time = Temporal(TimeQuery.Parse(Get));
         if (_ids is null && _idPattern is null && _type is null && _attrs is null && _filter is null && _geo is null && _time is null)
         {
             throw NgsiLdException.BadRequest("Query too broad",
@@ -86,7 +81,18 @@ internal sealed class RegistrationQuery
 
     public static RegistrationQuery Parse(IQueryCollection query, JsonLdContext context) => new(query, context);
 
-    private RegistrationQuery(JsonLdContext context, IReadOnlyList<string>? ids, Regex? idPattern, TypeSelection? type, IReadOnlySet<string>? attrs, QExpression? filter, GeoQuery? geo)
+    /// A temporal query as registrations take it (clause 5.10.2, and a subscription's temporalQ, clause 5.11.7):
+    /// over observationInterval (observedAt) or managementInterval (createdAt, modifiedAt); null without timerel.
+    public static TimeQuery? Temporal(TimeQuery time) =>
+        time.LastN is not null || time.Property == "deletedAt"
+            ? throw NgsiLdException.BadRequest("Invalid temporal query", "A registration query takes timerel, timeAt, endTimeAt and a timeproperty of observedAt, createdAt or modifiedAt.")
+            : time.Rel is null ? null : time;
+
+    /// A subscription's temporalQ as registrations take it, or null when it has none.
+    public static TimeQuery? Temporal(JsonObject subscription) =>
+        subscription["temporalQ"] is JsonObject temporalQ ? Temporal(TimeQuery.Parse(temporalQ, _ => null)) : null;
+
+    private RegistrationQuery(JsonLdContext context, IReadOnlyList<string>? ids, Regex? idPattern, TypeSelection? type, IReadOnlySet<string>? attrs, QExpression? filter, GeoQuery? geo, TimeQuery? time)
     {
         _context = context;
         _ids = ids;
@@ -95,20 +101,47 @@ internal sealed class RegistrationQuery
         _attrs = attrs;
         _filter = filter;
         _geo = geo;
+        _time = time;
     }
 
     /// Which registrations a context source registration subscription (clause 5.11) is about: those that could supply
     /// an entity of one of its selectors (any, without selectors) and one of its watchedAttributes, that satisfy its
-    /// csf (or q) and its geoQ. Its stored names are expanded already; q and csf use the context it was written in.
+    /// csf (or q), its geoQ and its temporalQ. Its stored names are expanded already; q and csf use the context it was written in.
     public static Func<JsonObject, bool> Selecting(Subscription s)
+    {
+        var queries = QueriesOf(s);
+        return doc => queries.Any(q => q.Matches(doc));
+    }
+
+    /// A registration the subscription selects as its notifications show it: with only the RegistrationInfo entries
+    /// that match the subscription (clause 5.11.7 recommends it, ETSI 047_03), or null when it does not select it.
+    public static Func<JsonObject, JsonObject?> Narrowing(Subscription s)
+    {
+        var queries = QueriesOf(s);
+        return doc =>
+        {
+            var matching = queries.Where(q => q.Matches(doc)).ToList();
+            if (matching.Count == 0)
+            {
+                return null;
+            }
+            var narrowed = (JsonObject)doc.DeepClone();
+            narrowed["information"] = new JsonArray([.. doc["information"]!.AsArray().OfType<JsonObject>()
+                .Where(info => matching.Any(q => q.SuppliesEntities(info)))
+                .Select(info => (JsonNode?)info.DeepClone())]);
+            return narrowed;
+        };
+    }
+
+    private static List<RegistrationQuery> QueriesOf(Subscription s)
     {
         var filter = s.Doc["csf"] is JsonValue csf ? QExpression.Parse((string)csf!) : s.Q;
         // A registration keeps location, observationSpace and operationSpace under their short names.
         var geo = s.Geo is { } g ? g with { GeoProperty = JsonLdContext.Core.CompactIri(g.GeoProperty) } : null;
-        List<RegistrationQuery> queries = s.Selectors.Count == 0
-            ? [new(s.QueryContext, null, null, null, s.Watched, filter, geo)]
-            : [.. s.Selectors.Select(x => new RegistrationQuery(s.QueryContext, x.Id is null ? null : [x.Id], x.IdPattern, x.Type, s.Watched, filter, geo))];
-        return doc => queries.Any(q => q.Matches(doc));
+        var time = Temporal(s.Doc);
+        return s.Selectors.Count == 0
+            ? [new(s.QueryContext, null, null, null, s.Watched, filter, geo, time)]
+            : [.. s.Selectors.Select(x => new RegistrationQuery(s.QueryContext, x.Id is null ? null : [x.Id], x.IdPattern, x.Type, s.Watched, filter, geo, time))];
     }
 
     public bool Matches(JsonObject doc) =>
