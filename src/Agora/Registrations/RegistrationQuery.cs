@@ -12,14 +12,14 @@ namespace Agora.Registrations;
 
 /// A query of context source registrations (clause 5.10.2): which registrations could supply the entities and
 /// attributes asked for (id, idPattern, type, attrs), and which of them satisfy a filter over their own
-/// properties (csf, or q as the ETSI suite sends it), a geo-query over location, observationSpace or
-/// operationSpace, and a temporal query over observationInterval (observedAt) or managementInterval
+/// properties (csf, or q as the ETSI suite sends it), a scope query over their scope, a geo-query over location,
+/// observationSpace or operationSpace, and a temporal query over observationInterval (observedAt) or managementInterval
 /// (createdAt, modifiedAt). An empty parameter counts as absent.
 internal sealed class RegistrationQuery
 {
     public static readonly string[] Parameters =
     [
-        "id", "idPattern", "type", "attrs", "q", "csf", "georel", "geometry", "coordinates", "geoproperty", "timeproperty",
+        "id", "idPattern", "type", "attrs", "q", "csf", "scopeQ", "georel", "geometry", "coordinates", "geoproperty", "timeproperty",
         "timerel", "timeAt", "endTimeAt", "limit", "offset", "count", "options",
     ];
 
@@ -29,6 +29,7 @@ internal sealed class RegistrationQuery
     private readonly TypeSelection? _type;
     private readonly IReadOnlySet<string>? _attrs;
     private readonly QExpression? _filter;
+    private readonly ScopeQuery? _scope;
     private readonly GeoQuery? _geo;
     private readonly TimeQuery? _time;
 
@@ -65,6 +66,7 @@ internal sealed class RegistrationQuery
             throw NgsiLdException.BadRequest("Invalid csf", "csf and q filter the same registration properties; give one of them.");
         }
         _filter = (Get("csf") ?? Get("q")) is { } filter ? QExpression.Parse(filter) : null;
+        _scope = Get("scopeQ") is { } scopeQ ? ScopeQuery.Parse(scopeQ) : null;
         var geo = GeoQuery.Parse(Get("georel"), Get("geometry"), Get("coordinates"), Get("geoproperty"));
         if (geo is not null && !RegistrationInput.GeoMembers.Contains(geo.GeoProperty))
         {
@@ -72,10 +74,10 @@ internal sealed class RegistrationQuery
         }
         _geo = geo;
         _time = Temporal(TimeQuery.Parse(Get));
-        if (_ids is null && _idPattern is null && _type is null && _attrs is null && _filter is null && _geo is null && _time is null)
+        if (_ids is null && _idPattern is null && _type is null && _attrs is null && _filter is null && _scope is null && _geo is null && _time is null)
         {
             throw NgsiLdException.BadRequest("Query too broad",
-                "A query of registrations needs at least one of id, idPattern, type, attrs, csf (or q), a geo-query or a temporal query (clause 5.10.2).");
+                "A query of registrations needs at least one of id, idPattern, type, attrs, csf (or q), scopeQ, a geo-query or a temporal query (clause 5.10.2).");
         }
     }
 
@@ -92,7 +94,7 @@ internal sealed class RegistrationQuery
     public static TimeQuery? Temporal(JsonObject subscription) =>
         subscription["temporalQ"] is JsonObject temporalQ ? Temporal(TimeQuery.Parse(temporalQ, _ => null)) : null;
 
-    private RegistrationQuery(JsonLdContext context, IReadOnlyList<string>? ids, Regex? idPattern, TypeSelection? type, IReadOnlySet<string>? attrs, QExpression? filter, GeoQuery? geo, TimeQuery? time)
+    private RegistrationQuery(JsonLdContext context, IReadOnlyList<string>? ids, Regex? idPattern, TypeSelection? type, IReadOnlySet<string>? attrs, QExpression? filter, ScopeQuery? scope, GeoQuery? geo, TimeQuery? time)
     {
         _context = context;
         _ids = ids;
@@ -100,13 +102,14 @@ internal sealed class RegistrationQuery
         _type = type;
         _attrs = attrs;
         _filter = filter;
+        _scope = scope;
         _geo = geo;
         _time = time;
     }
 
     /// Which registrations a context source registration subscription (clause 5.11) is about: those that could supply
     /// an entity of one of its selectors (any, without selectors) and one of its watchedAttributes, that satisfy its
-    /// csf (or q), its geoQ and its temporalQ. Its stored names are expanded already; q and csf use the context it was written in.
+    /// csf (or q), its scopeQ, its geoQ and its temporalQ. Its stored names are expanded already; q and csf use the context it was written in.
     public static Func<JsonObject, bool> Selecting(Subscription s)
     {
         var queries = QueriesOf(s);
@@ -140,13 +143,14 @@ internal sealed class RegistrationQuery
         var geo = s.Geo is { } g ? g with { GeoProperty = JsonLdContext.Core.CompactIri(g.GeoProperty) } : null;
         var time = Temporal(s.Doc);
         return s.Selectors.Count == 0
-            ? [new(s.QueryContext, null, null, null, s.Watched, filter, geo, time)]
-            : [.. s.Selectors.Select(x => new RegistrationQuery(s.QueryContext, x.Id is null ? null : [x.Id], x.IdPattern, x.Type, s.Watched, filter, geo, time))];
+            ? [new(s.QueryContext, null, null, null, s.Watched, filter, s.ScopeQ, geo, time)]
+            : [.. s.Selectors.Select(x => new RegistrationQuery(s.QueryContext, x.Id is null ? null : [x.Id], x.IdPattern, x.Type, s.Watched, filter, s.ScopeQ, geo, time))];
     }
 
     public bool Matches(JsonObject doc) =>
         doc["information"]!.AsArray().OfType<JsonObject>().Any(SuppliesEntities)
         && (_filter is null || _filter.Matches(PropertiesOf(doc), _context))
+        && (_scope is null || _scope.Matches(ScopesOf(doc["scope"])))
         && (_geo is null || doc[_geo.GeoProperty] is JsonObject geometry && _geo.Matches(geometry))
         && (_time is null || Overlaps(doc[_time.Property == "observedAt" ? "observationInterval" : "managementInterval"] as JsonObject));
 
@@ -212,6 +216,14 @@ internal sealed class RegistrationQuery
             return false;
         }
     }
+
+    // A registration's scope is one scope or an array of them.
+    private static IEnumerable<string> ScopesOf(JsonNode? scope) => scope switch
+    {
+        JsonArray scopes => scopes.Select(x => (string)x!),
+        JsonValue one => [(string)one!],
+        _ => [],
+    };
 
     /// The registration's own properties as an entity whose attributes csf can test: each extra property (as a
     /// Property unless it is already written as an attribute) and the plain members of clause 5.2.9.

@@ -182,6 +182,21 @@ public sealed class CsourceNotificationTests
     }
 
     [Fact]
+    public async Task ScopeQSelectsRegistrationsByTheirScope()
+    {
+        await using var receiver = await NotificationReceiver.StartAsync();
+        await using var app = new AgoraApplication();
+        await SubscribeAsync(app, CsourceSubscription(Sub, """, "scopeQ": "/Paris/#" """, receiver.Url));
+
+        await RegisterAsync(app, Registration("urn:ngsi-ld:ContextSourceRegistration:lyon", """, "scope": "/Lyon" """));
+        await RegisterAsync(app, Registration(Reg, """, "scope": "/Paris/Centre" """));
+
+        var body = Body(await receiver.NextAsync(Soon));
+        Assert.Equal(Reg, (string?)Assert.Single(body["data"]!.AsArray())!["id"]);
+        Assert.Single(receiver.Received);
+    }
+
+    [Fact]
     public async Task APeriodicSubscriptionNotifiesTheRegistrationsThatMatchEveryInterval()
     {
         await using var receiver = await NotificationReceiver.StartAsync();
