@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Agora.JsonLd;
 using Agora.Registrations;
@@ -21,6 +22,7 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
     private readonly ContextResolver _resolver;
     private readonly ILogger<CsourceNotifier> _logger;
     private readonly PeriodicTimers _periodic;
+    private readonly ConcurrentDictionary<(string Tenant, string Id), DateTimeOffset> _lastNotified = new();
 
     public CsourceNotifier(TenantStores stores, ContextResolver resolver, ILogger<CsourceNotifier> logger)
     {
@@ -60,9 +62,18 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
 
     /// Makes a created or updated subscription's timeInterval take effect: a periodic one notifies every interval
     /// all the registrations it matches then; one without timeInterval has no timer.
-    public void Schedule(SqliteTenantStore store, Subscription s) => Schedule(store, s.Id, s.TimeInterval);
+    public void Schedule(SqliteTenantStore store, Subscription s)
+    {
+        // A changed subscription starts its throttling afresh, as an entity subscription does.
+        _lastNotified.TryRemove((store.Tenant, s.Id), out _);
+        Schedule(store, s.Id, s.TimeInterval);
+    }
 
-    public void Unschedule(SqliteTenantStore store, string id) => _periodic.Unschedule(store.Tenant, id);
+    public void Unschedule(SqliteTenantStore store, string id)
+    {
+        _periodic.Unschedule(store.Tenant, id);
+        _lastNotified.TryRemove((store.Tenant, id), out _);
+    }
 
     private void Schedule(SqliteTenantStore store, string id, double? seconds) =>
         _periodic.Schedule(store, id, seconds, ct => NotifyPeriodicallyAsync(store, id, ct));
@@ -110,13 +121,16 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
 
     /// Notifies every live subscription without timeInterval that the registration matched before the write or
     /// matches after it: newlyMatching, updated or noLongerMatching. before is null on creation, after on deletion.
-    /// A periodic subscription reports on its own schedule instead, as a periodic entity subscription does.
-    public void RegistrationChanged(SqliteConnection c, JsonObject? before, JsonObject? after, DateTimeOffset now)
+    /// A periodic subscription reports on its own schedule instead, as a periodic entity subscription does; a
+    /// throttled one is not notified again until its throttling has elapsed since the last notification.
+    public void RegistrationChanged(SqliteConnection c, string tenant, JsonObject? before, JsonObject? after, DateTimeOffset now)
     {
         foreach (var doc in CsourceSubscriptionRows.All(c))
         {
             var s = Load(doc);
-            if (!s.LiveAt(now) || s.TimeInterval is not null)
+            var key = (tenant, s.Id);
+            if (!s.LiveAt(now) || s.TimeInterval is not null
+                || (s.Throttling is { } throttling && _lastNotified.TryGetValue(key, out var last) && (now - last).TotalSeconds < throttling))
             {
                 continue;
             }
@@ -133,6 +147,7 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
             if (reason is not null)
             {
                 SubscriptionRows.Enqueue(c, Row(s, [shown!], reason, now));
+                _lastNotified[key] = now;
             }
         }
     }

@@ -45,7 +45,7 @@ internal static class RegistrationsApi
             {
                 return false;
             }
-            notifier.RegistrationChanged(c, null, doc, now);
+            notifier.RegistrationChanged(c, store.Tenant, null, doc, now);
             return true;
         });
         if (!created)
@@ -123,7 +123,7 @@ internal static class RegistrationsApi
             {
                 return false;
             }
-            notifier.RegistrationChanged(c, before, doc, now);
+            notifier.RegistrationChanged(c, store.Tenant, before, doc, now);
             return true;
         });
         return updated ? TypedResults.NoContent() : throw NotFound(id);
@@ -142,7 +142,7 @@ internal static class RegistrationsApi
             {
                 return false;
             }
-            notifier.RegistrationChanged(c, before, null, DateTimeOffset.UtcNow);
+            notifier.RegistrationChanged(c, store.Tenant, before, null, DateTimeOffset.UtcNow);
             return true;
         });
         return deleted ? TypedResults.NoContent() : throw NotFound(id);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Agora.Tests.Notifications;
+using Agora.Tests.Subscriptions;
 using static Agora.Tests.CsourceSubscriptions.CsourceSubscriptionClient;
 using static Agora.Tests.NgsiLdAssert;
 using static Agora.Tests.Registrations.RegistrationClient;
@@ -194,6 +195,20 @@ public sealed class CsourceNotificationTests
         var body = Body(await receiver.NextAsync(Soon));
         Assert.Equal(Reg, (string?)Assert.Single(body["data"]!.AsArray())!["id"]);
         Assert.Single(receiver.Received);
+    }
+
+    [Fact]
+    public async Task AThrottledSubscriptionIsNotNotifiedAgainWithinItsThrottling()
+    {
+        await using var app = new AgoraApplication();
+        await SubscribeAsync(app, CsourceSubscription(Sub, """, "throttling": 3600"""));
+
+        await RegisterAsync(app, Registration(Reg));
+        await RegisterAsync(app, Registration("urn:ngsi-ld:ContextSourceRegistration:2"));
+
+        // Nothing listens at the subscription's endpoint, so what was written for it stays in the outbox.
+        var row = Assert.Single(SubscriptionClient.Outbox(app));
+        Assert.Equal(Reg, (string?)row.Body["data"]![0]!["id"]);
     }
 
     [Fact]
