@@ -107,17 +107,11 @@ internal sealed class RegistrationQuery
         _time = time;
     }
 
-    /// Which registrations a context source registration subscription (clause 5.11) is about: those that could supply
-    /// an entity of one of its selectors (any, without selectors) and one of its watchedAttributes, that satisfy its
-    /// csf (or q), its scopeQ, its geoQ and its temporalQ. Its stored names are expanded already; q and csf use the context it was written in.
-    public static Func<JsonObject, bool> Selecting(Subscription s)
-    {
-        var queries = QueriesOf(s);
-        return doc => queries.Any(q => q.Matches(doc));
-    }
-
-    /// A registration the subscription selects as its notifications show it: with only the RegistrationInfo entries
-    /// that match the subscription (clause 5.11.7 recommends it, ETSI 047_03), or null when it does not select it.
+    /// Which registrations a context source registration subscription (clause 5.11) is about, as its notifications
+    /// show them: those that could supply an entity of one of its selectors (any, without selectors) and one of its
+    /// watchedAttributes, and that satisfy its csf (or q), its scopeQ, its geoQ and its temporalQ; each with only the
+    /// RegistrationInfo entries that match (clause 5.11.7 recommends it, ETSI 047_03), or null when it is not
+    /// selected. The subscription's stored names are expanded already; q and csf use the context it was written in.
     public static Func<JsonObject, JsonObject?> Narrowing(Subscription s)
     {
         var queries = QueriesOf(s);
