@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Agora.JsonLd;
 using Agora.Registrations;
@@ -8,13 +9,90 @@ using Microsoft.Data.Sqlite;
 namespace Agora.CsourceSubscriptions;
 
 /// Writes the notifications of context source registration subscriptions (clause 5.11.7) to the outbox, inside the
-/// transaction of the write that causes them, so that the dispatcher delivers them as it does entity notifications.
-/// Registrations and their subscriptions are few, so each registration write reads the subscriptions afresh.
-internal sealed class CsourceNotifier(ContextResolver resolver, ILogger<CsourceNotifier> logger)
+/// transaction of the write that causes them, so that the dispatcher delivers them as it does entity notifications;
+/// runs the periodic (timeInterval) ones. Registrations and their subscriptions are few, so each registration write
+/// reads the subscriptions afresh.
+internal sealed class CsourceNotifier : IHostedService, IDisposable
 {
     public const string NewlyMatching = "newlyMatching";
     public const string Updated = "updated";
     public const string NoLongerMatching = "noLongerMatching";
+
+    private readonly TenantStores _stores;
+    private readonly ContextResolver _resolver;
+    private readonly ILogger<CsourceNotifier> _logger;
+    private readonly PeriodicTimers _periodic;
+    private readonly ConcurrentDictionary<(string Tenant, string Id), DateTimeOffset> _lastNotified = new();
+
+    public CsourceNotifier(TenantStores stores, ContextResolver resolver, ILogger<CsourceNotifier> logger)
+    {
+        _stores = stores;
+        _resolver = resolver;
+        _logger = logger;
+        _periodic = new PeriodicTimers(logger);
+    }
+
+    // Every store's periodic subscriptions run from the start, including those of stores opened later.
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _stores.Attach(Attach);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stores.Opened -= Attach;
+        _periodic.CancelAll();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose() => _periodic.Dispose();
+
+    // Scheduling replaces a subscription's timer, so a store reported twice still runs each subscription once.
+    private void Attach(SqliteTenantStore store)
+    {
+        foreach (var doc in store.Read(CsourceSubscriptionRows.All))
+        {
+            if (doc["timeInterval"] is JsonValue seconds && seconds.TryGetValue<double>(out var interval))
+            {
+                Schedule(store, (string)doc["id"]!, interval);
+            }
+        }
+    }
+
+    /// Makes a created or updated subscription's timeInterval take effect: a periodic one notifies every interval
+    /// all the registrations it matches then; one without timeInterval has no timer.
+    public void Schedule(SqliteTenantStore store, Subscription s)
+    {
+        // A changed subscription starts its throttling afresh, as an entity subscription does.
+        _lastNotified.TryRemove((store.Tenant, s.Id), out _);
+        Schedule(store, s.Id, s.TimeInterval);
+    }
+
+    public void Unschedule(SqliteTenantStore store, string id)
+    {
+        _periodic.Unschedule(store.Tenant, id);
+        _lastNotified.TryRemove((store.Tenant, id), out _);
+    }
+
+    private void Schedule(SqliteTenantStore store, string id, double? seconds) =>
+        _periodic.Schedule(store, id, seconds, ct => NotifyPeriodicallyAsync(store, id, ct));
+
+    // Each tick reads the subscription afresh, so that it reports in the subscription's current terms.
+    private async Task NotifyPeriodicallyAsync(SqliteTenantStore store, string id, CancellationToken ct)
+    {
+        if (store.Read(c => CsourceSubscriptionRows.Find(c, id)) is not { } doc)
+        {
+            return;
+        }
+        await ResolveContextsAsync(doc, ct);
+        var s = Load(doc);
+        await store.WriteAsync(c =>
+        {
+            Matching(c, s, DateTimeOffset.UtcNow);
+            return true;
+        });
+    }
 
     /// Resolves the contexts of the tenant's subscriptions before a registration write, so that its transaction
     /// finds them in memory instead of waiting on a fetch.
@@ -22,54 +100,68 @@ internal sealed class CsourceNotifier(ContextResolver resolver, ILogger<CsourceN
     {
         foreach (var doc in store.Read(CsourceSubscriptionRows.All))
         {
-            foreach (var url in new[] { Subscription.ContextUrlOf(doc), (string?)doc[SubscriptionsApi.RequestContext] }.OfType<string>())
+            await ResolveContextsAsync(doc, ct);
+        }
+    }
+
+    private async Task ResolveContextsAsync(JsonObject doc, CancellationToken ct)
+    {
+        foreach (var url in new[] { Subscription.ContextUrlOf(doc), (string?)doc[SubscriptionsApi.RequestContext] }.OfType<string>())
+        {
+            try
             {
-                try
-                {
-                    await resolver.ResolveAsync(JsonValue.Create(url), ct);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    logger.LogWarning(e, "The @context {Url} of context source subscription {Id} is not available; its notifications use the core context.", url, (string?)doc["id"]);
-                }
+                await _resolver.ResolveAsync(JsonValue.Create(url), ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogWarning(e, "The @context {Url} of context source subscription {Id} is not available; its notifications use the core context.", url, (string?)doc["id"]);
             }
         }
     }
 
-    /// Notifies every live subscription the registration matched before the write or matches after it: newlyMatching,
-    /// updated or noLongerMatching. before is null on creation, after on deletion.
-    public void RegistrationChanged(SqliteConnection c, JsonObject? before, JsonObject? after, DateTimeOffset now)
+    /// Notifies every live subscription without timeInterval that the registration matched before the write or
+    /// matches after it: newlyMatching, updated or noLongerMatching. before is null on creation, after on deletion.
+    /// A periodic subscription reports on its own schedule instead, as a periodic entity subscription does; a
+    /// throttled one is not notified again until its throttling has elapsed since the last notification.
+    public void RegistrationChanged(SqliteConnection c, string tenant, JsonObject? before, JsonObject? after, DateTimeOffset now)
     {
         foreach (var doc in CsourceSubscriptionRows.All(c))
         {
             var s = Load(doc);
-            if (!s.LiveAt(now))
+            var key = (tenant, s.Id);
+            if (!s.LiveAt(now) || s.TimeInterval is not null
+                || (s.Throttling is { } throttling && _lastNotified.TryGetValue(key, out var last) && (now - last).TotalSeconds < throttling))
             {
                 continue;
             }
-            var selects = RegistrationQuery.Selecting(s);
-            var reason = (before is not null && selects(before), after is not null && selects(after)) switch
+            var narrowing = RegistrationQuery.Narrowing(s);
+            var (was, @is) = (before is null ? null : narrowing(before), after is null ? null : narrowing(after));
+            // A registration that no longer matches is shown whole, as it now is (ETSI 047_09), or as it was when deleted.
+            var (reason, shown) = (was, @is) switch
             {
-                (false, true) => NewlyMatching,
-                (true, true) => Updated,
-                (true, false) => NoLongerMatching,
-                _ => null,
+                (null, not null) => (NewlyMatching, @is),
+                (not null, not null) => (Updated, @is),
+                (not null, null) => (NoLongerMatching, after ?? was),
+                _ => (null, null),
             };
             if (reason is not null)
             {
-                SubscriptionRows.Enqueue(c, Row(s, [after ?? before!], reason, now));
+                SubscriptionRows.Enqueue(c, Row(s, [shown!], reason, now));
+                _lastNotified[key] = now;
             }
         }
     }
 
-    /// On a subscription's creation or update, the registrations that match it already, if any (ETSI 047_02, 047_03).
-    public static void Initial(SqliteConnection c, Subscription s, DateTimeOffset now)
+    /// The registrations that match a subscription now, if any, as newlyMatching: on its creation or update (ETSI
+    /// 047_02, 047_16) and, for a periodic one, every interval (ETSI 047_01). The notification data has a minimum of
+    /// one registration (clause 5.3.2), so nothing is sent while none matches.
+    public static void Matching(SqliteConnection c, Subscription s, DateTimeOffset now)
     {
         if (!s.LiveAt(now))
         {
             return;
         }
-        var matching = RegistrationRows.All(c).Where(RegistrationQuery.Selecting(s)).ToList();
+        var matching = RegistrationRows.All(c).Select(RegistrationQuery.Narrowing(s)).OfType<JsonObject>().ToList();
         if (matching.Count > 0)
         {
             SubscriptionRows.Enqueue(c, Row(s, matching, NewlyMatching, now));
@@ -98,7 +190,7 @@ internal sealed class CsourceNotifier(ContextResolver resolver, ILogger<CsourceN
         {
             return JsonLdContext.Core;
         }
-        var pending = resolver.ResolveAsync(JsonValue.Create(url), CancellationToken.None);
+        var pending = _resolver.ResolveAsync(JsonValue.Create(url), CancellationToken.None);
         return pending.IsCompletedSuccessfully ? pending.Result : JsonLdContext.Core;
     }
 }

@@ -20,6 +20,7 @@ internal static class CsourceSubscriptionsApi
     public static WebApplicationBuilder AddCsourceSubscriptions(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<CsourceNotifier>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CsourceNotifier>());
         return builder;
     }
 
@@ -33,7 +34,7 @@ internal static class CsourceSubscriptionsApi
         return group;
     }
 
-    private static async Task<IResult> Create(HttpContext http, TenantStores tenants, ContextResolver resolver)
+    private static async Task<IResult> Create(HttpContext http, TenantStores tenants, ContextResolver resolver, CsourceNotifier notifier)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         NgsiLdRequest.AllowParameters(http);
@@ -46,19 +47,21 @@ internal static class CsourceSubscriptionsApi
         var stamp = EntityInput.Timestamp(now);
         doc["createdAt"] = stamp;
         doc["modifiedAt"] = stamp;
-        var created = await tenants.GetOrCreate(tenant).WriteAsync(c =>
+        var store = tenants.GetOrCreate(tenant);
+        var created = await store.WriteAsync(c =>
         {
             if (!CsourceSubscriptionRows.Insert(c, doc, stamp))
             {
                 return false;
             }
-            CsourceNotifier.Initial(c, subscription, now);
+            CsourceNotifier.Matching(c, subscription, now);
             return true;
         });
         if (!created)
         {
             throw new NgsiLdException(ErrorTypes.AlreadyExists, "Subscription exists", $"A context source registration subscription with id {doc["id"]} exists already.");
         }
+        notifier.Schedule(store, subscription);
         return TypedResults.Created(Path + EntitiesApi.PathSegment((string)doc["id"]!));
     }
 
@@ -68,7 +71,7 @@ internal static class CsourceSubscriptionsApi
     private static Task<IResult> Retrieve(HttpContext http, TenantStores tenants, string id) =>
         SubscriptionsApi.RetrieveAsync(http, tenants, CheckId(NgsiLdRequest.PathValue(id)), CsourceSubscriptionRows.Find, Render, NotFound);
 
-    private static async Task<IResult> Update(HttpContext http, TenantStores tenants, ContextResolver resolver, string id)
+    private static async Task<IResult> Update(HttpContext http, TenantStores tenants, ContextResolver resolver, CsourceNotifier notifier, string id)
     {
         id = CheckId(NgsiLdRequest.PathValue(id));
         var (doc, fragment, context, store, now) = await SubscriptionsApi.MergedAsync(http, tenants, id, CsourceSubscriptionRows.Find, NotFound);
@@ -82,24 +85,35 @@ internal static class CsourceSubscriptionsApi
             {
                 return false;
             }
-            // An updated subscription reports what now matches it, as a new one does (ETSI 047_03).
-            CsourceNotifier.Initial(c, subscription, now);
+            // An updated subscription reports what now matches it, as a new one does (ETSI 047_16).
+            CsourceNotifier.Matching(c, subscription, now);
             return true;
         });
-        return updated ? TypedResults.NoContent() : throw NotFound(id);
+        if (!updated)
+        {
+            throw NotFound(id);
+        }
+        notifier.Schedule(store, subscription);
+        return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> Delete(HttpContext http, TenantStores tenants, string id)
+    private static async Task<IResult> Delete(HttpContext http, TenantStores tenants, CsourceNotifier notifier, string id)
     {
         id = CheckId(NgsiLdRequest.PathValue(id));
         var tenant = NgsiLdRequest.Tenant(http);
         NgsiLdRequest.AllowParameters(http);
-        var deleted = await tenants.Existing(tenant).WriteAsync(c => CsourceSubscriptionRows.Delete(c, id));
-        return deleted ? TypedResults.NoContent() : throw NotFound(id);
+        var store = tenants.Existing(tenant);
+        if (!await store.WriteAsync(c => CsourceSubscriptionRows.Delete(c, id)))
+        {
+            throw NotFound(id);
+        }
+        notifier.Unschedule(store, id);
+        return TypedResults.NoContent();
     }
 
     // What an entity subscription may say that means nothing for registrations: a geoQ over another member than
-    // location, observationSpace or operationSpace, or a csf that does not parse.
+    // location, observationSpace or operationSpace, a csf that does not parse, or a temporalQ that a query of
+    // registrations would refuse.
     private static void CheckRegistrationMembers(Subscription s)
     {
         if (s.Geo is { } geo && !RegistrationInput.GeoMembers.Contains(JsonLdContext.Core.CompactIri(geo.GeoProperty)))
@@ -117,6 +131,14 @@ internal static class CsourceSubscriptionsApi
             {
                 throw SubscriptionInput.Bad("csf", e.Detail ?? e.Title);
             }
+        }
+        try
+        {
+            RegistrationQuery.Temporal(s.Doc);
+        }
+        catch (NgsiLdException e) when (e.Status == 400)
+        {
+            throw SubscriptionInput.Bad("temporalQ", e.Detail ?? e.Title);
         }
     }
 

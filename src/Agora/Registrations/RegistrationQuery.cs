@@ -12,14 +12,14 @@ namespace Agora.Registrations;
 
 /// A query of context source registrations (clause 5.10.2): which registrations could supply the entities and
 /// attributes asked for (id, idPattern, type, attrs), and which of them satisfy a filter over their own
-/// properties (csf, or q as the ETSI suite sends it), a geo-query over location, observationSpace or
-/// operationSpace, and a temporal query over observationInterval (observedAt) or managementInterval
+/// properties (csf, or q as the ETSI suite sends it), a scope query over their scope, a geo-query over location,
+/// observationSpace or operationSpace, and a temporal query over observationInterval (observedAt) or managementInterval
 /// (createdAt, modifiedAt). An empty parameter counts as absent.
 internal sealed class RegistrationQuery
 {
     public static readonly string[] Parameters =
     [
-        "id", "idPattern", "type", "attrs", "q", "csf", "georel", "geometry", "coordinates", "geoproperty", "timeproperty",
+        "id", "idPattern", "type", "attrs", "q", "csf", "scopeQ", "georel", "geometry", "coordinates", "geoproperty", "timeproperty",
         "timerel", "timeAt", "endTimeAt", "limit", "offset", "count", "options",
     ];
 
@@ -29,6 +29,7 @@ internal sealed class RegistrationQuery
     private readonly TypeSelection? _type;
     private readonly IReadOnlySet<string>? _attrs;
     private readonly QExpression? _filter;
+    private readonly ScopeQuery? _scope;
     private readonly GeoQuery? _geo;
     private readonly TimeQuery? _time;
 
@@ -65,28 +66,35 @@ internal sealed class RegistrationQuery
             throw NgsiLdException.BadRequest("Invalid csf", "csf and q filter the same registration properties; give one of them.");
         }
         _filter = (Get("csf") ?? Get("q")) is { } filter ? QExpression.Parse(filter) : null;
+        _scope = Get("scopeQ") is { } scopeQ ? ScopeQuery.Parse(scopeQ) : null;
         var geo = GeoQuery.Parse(Get("georel"), Get("geometry"), Get("coordinates"), Get("geoproperty"));
         if (geo is not null && !RegistrationInput.GeoMembers.Contains(geo.GeoProperty))
         {
             throw NgsiLdException.BadRequest("Invalid geoproperty", $"A registration's geoproperty is location, observationSpace or operationSpace, not '{Names.Shorten(geo.GeoProperty)}'.");
         }
         _geo = geo;
-        var time = TimeQuery.Parse(Get);
-        if (time.LastN is not null || time.Property == "deletedAt")
-        {
-            throw NgsiLdException.BadRequest("Invalid temporal query", "A registration query takes timerel, timeAt, endTimeAt and a timeproperty of observedAt, createdAt or modifiedAt.");
-        }
-        _time = time.Rel is null ? null : time;
-        if (_ids is null && _idPattern is null && _type is null && _attrs is null && _filter is null && _geo is null && _time is null)
+        _time = Temporal(TimeQuery.Parse(Get));
+        if (_ids is null && _idPattern is null && _type is null && _attrs is null && _filter is null && _scope is null && _geo is null && _time is null)
         {
             throw NgsiLdException.BadRequest("Query too broad",
-                "A query of registrations needs at least one of id, idPattern, type, attrs, csf (or q), a geo-query or a temporal query (clause 5.10.2).");
+                "A query of registrations needs at least one of id, idPattern, type, attrs, csf (or q), scopeQ, a geo-query or a temporal query (clause 5.10.2).");
         }
     }
 
     public static RegistrationQuery Parse(IQueryCollection query, JsonLdContext context) => new(query, context);
 
-    private RegistrationQuery(JsonLdContext context, IReadOnlyList<string>? ids, Regex? idPattern, TypeSelection? type, IReadOnlySet<string>? attrs, QExpression? filter, GeoQuery? geo)
+    /// A temporal query as registrations take it (clause 5.10.2, and a subscription's temporalQ, clause 5.11.7):
+    /// over observationInterval (observedAt) or managementInterval (createdAt, modifiedAt); null without timerel.
+    public static TimeQuery? Temporal(TimeQuery time) =>
+        time.LastN is not null || time.Property == "deletedAt"
+            ? throw NgsiLdException.BadRequest("Invalid temporal query", "A registration query takes timerel, timeAt, endTimeAt and a timeproperty of observedAt, createdAt or modifiedAt.")
+            : time.Rel is null ? null : time;
+
+    /// A subscription's temporalQ as registrations take it, or null when it has none.
+    public static TimeQuery? Temporal(JsonObject subscription) =>
+        subscription["temporalQ"] is JsonObject temporalQ ? Temporal(TimeQuery.Parse(temporalQ, _ => null)) : null;
+
+    private RegistrationQuery(JsonLdContext context, IReadOnlyList<string>? ids, Regex? idPattern, TypeSelection? type, IReadOnlySet<string>? attrs, QExpression? filter, ScopeQuery? scope, GeoQuery? geo, TimeQuery? time)
     {
         _context = context;
         _ids = ids;
@@ -94,26 +102,49 @@ internal sealed class RegistrationQuery
         _type = type;
         _attrs = attrs;
         _filter = filter;
+        _scope = scope;
         _geo = geo;
+        _time = time;
     }
 
-    /// Which registrations a context source registration subscription (clause 5.11) is about: those that could supply
-    /// an entity of one of its selectors (any, without selectors) and one of its watchedAttributes, that satisfy its
-    /// csf (or q) and its geoQ. Its stored names are expanded already; q and csf use the context it was written in.
-    public static Func<JsonObject, bool> Selecting(Subscription s)
+    /// Which registrations a context source registration subscription (clause 5.11) is about, as its notifications
+    /// show them: those that could supply an entity of one of its selectors (any, without selectors) and one of its
+    /// watchedAttributes, and that satisfy its csf (or q), its scopeQ, its geoQ and its temporalQ; each with only the
+    /// RegistrationInfo entries that match (clause 5.11.7 recommends it, ETSI 047_03), or null when it is not
+    /// selected. The subscription's stored names are expanded already; q and csf use the context it was written in.
+    public static Func<JsonObject, JsonObject?> Narrowing(Subscription s)
+    {
+        var queries = QueriesOf(s);
+        return doc =>
+        {
+            var matching = queries.Where(q => q.Matches(doc)).ToList();
+            if (matching.Count == 0)
+            {
+                return null;
+            }
+            var narrowed = (JsonObject)doc.DeepClone();
+            narrowed["information"] = new JsonArray([.. doc["information"]!.AsArray().OfType<JsonObject>()
+                .Where(info => matching.Any(q => q.SuppliesEntities(info)))
+                .Select(info => (JsonNode?)info.DeepClone())]);
+            return narrowed;
+        };
+    }
+
+    private static List<RegistrationQuery> QueriesOf(Subscription s)
     {
         var filter = s.Doc["csf"] is JsonValue csf ? QExpression.Parse((string)csf!) : s.Q;
         // A registration keeps location, observationSpace and operationSpace under their short names.
         var geo = s.Geo is { } g ? g with { GeoProperty = JsonLdContext.Core.CompactIri(g.GeoProperty) } : null;
-        List<RegistrationQuery> queries = s.Selectors.Count == 0
-            ? [new(s.QueryContext, null, null, null, s.Watched, filter, geo)]
-            : [.. s.Selectors.Select(x => new RegistrationQuery(s.QueryContext, x.Id is null ? null : [x.Id], x.IdPattern, x.Type, s.Watched, filter, geo))];
-        return doc => queries.Any(q => q.Matches(doc));
+        var time = Temporal(s.Doc);
+        return s.Selectors.Count == 0
+            ? [new(s.QueryContext, null, null, null, s.Watched, filter, s.ScopeQ, geo, time)]
+            : [.. s.Selectors.Select(x => new RegistrationQuery(s.QueryContext, x.Id is null ? null : [x.Id], x.IdPattern, x.Type, s.Watched, filter, s.ScopeQ, geo, time))];
     }
 
     public bool Matches(JsonObject doc) =>
         doc["information"]!.AsArray().OfType<JsonObject>().Any(SuppliesEntities)
         && (_filter is null || _filter.Matches(PropertiesOf(doc), _context))
+        && (_scope is null || _scope.Matches(ScopesOf(doc["scope"])))
         && (_geo is null || doc[_geo.GeoProperty] is JsonObject geometry && _geo.Matches(geometry))
         && (_time is null || Overlaps(doc[_time.Property == "observedAt" ? "observationInterval" : "managementInterval"] as JsonObject));
 
@@ -179,6 +210,14 @@ internal sealed class RegistrationQuery
             return false;
         }
     }
+
+    // A registration's scope is one scope or an array of them.
+    private static IEnumerable<string> ScopesOf(JsonNode? scope) => scope switch
+    {
+        JsonArray scopes => scopes.Select(x => (string)x!),
+        JsonValue one => [(string)one!],
+        _ => [],
+    };
 
     /// The registration's own properties as an entity whose attributes csf can test: each extra property (as a
     /// Property unless it is already written as an attribute) and the plain members of clause 5.2.9.

@@ -46,7 +46,7 @@ internal static class RegistrationsApi
             {
                 return false;
             }
-            notifier.RegistrationChanged(c, null, doc, now);
+            notifier.RegistrationChanged(c, store.Tenant, null, doc, now);
             return true;
         });
         sources.Changed(tenant);
@@ -125,7 +125,7 @@ internal static class RegistrationsApi
             {
                 return false;
             }
-            notifier.RegistrationChanged(c, before, doc, now);
+            notifier.RegistrationChanged(c, store.Tenant, before, doc, now);
             return true;
         });
         sources.Changed(tenant);
@@ -145,7 +145,7 @@ internal static class RegistrationsApi
             {
                 return false;
             }
-            notifier.RegistrationChanged(c, before, null, DateTimeOffset.UtcNow);
+            notifier.RegistrationChanged(c, store.Tenant, before, null, DateTimeOffset.UtcNow);
             return true;
         });
         sources.Changed(tenant);

@@ -20,6 +20,17 @@ internal sealed class TenantStores(IOptions<AgoraOptions> options) : IHostedServ
     /// The stores open now.
     public IEnumerable<SqliteTenantStore> Open => _open.Values.Where(s => s.IsValueCreated).Select(s => s.Value);
 
+    /// Calls attach for every store: each open now and each opened later. A store that opens meanwhile may be
+    /// reported twice, so attach must be idempotent.
+    public void Attach(Action<SqliteTenantStore> attach)
+    {
+        Opened += attach;
+        foreach (var store in Open)
+        {
+            attach(store);
+        }
+    }
+
     /// The store of a tenant that exists, or NonexistentTenant.
     public SqliteTenantStore Existing(string tenant)
     {

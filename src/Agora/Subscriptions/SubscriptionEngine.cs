@@ -16,7 +16,7 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
     private readonly ILogger<SubscriptionEngine> _logger;
     private readonly ConcurrentDictionary<string, TenantSubscriptions> _tenants = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Tenant, string Id), DateTimeOffset> _lastNotified = new();
-    private readonly ConcurrentDictionary<(string Tenant, string Id), CancellationTokenSource> _timers = new();
+    private readonly PeriodicTimers _periodic;
     private readonly Lock _lock = new();
 
     public SubscriptionEngine(TenantStores stores, ContextResolver resolver, ILogger<SubscriptionEngine> logger)
@@ -24,6 +24,7 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
         _stores = stores;
         _resolver = resolver;
         _logger = logger;
+        _periodic = new PeriodicTimers(logger);
         // Subscribed before TenantStores starts (hosted services are all built before any starts), so every
         // store it opens at start, and every store opened later, is attached.
         stores.Opened += Attach;
@@ -40,13 +41,7 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        lock (_timers)
-        {
-            foreach (var timer in _timers.Values)
-            {
-                timer.Cancel();
-            }
-        }
+        _periodic.CancelAll();
         return Task.CompletedTask;
     }
 
@@ -54,17 +49,7 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
     public void Dispose()
     {
         _stores.Opened -= Attach;
-        lock (_timers)
-        {
-            foreach (var key in _timers.Keys.ToList())
-            {
-                if (_timers.TryRemove(key, out var timer))
-                {
-                    timer.Cancel();
-                    timer.Dispose();
-                }
-            }
-        }
+        _periodic.Dispose();
     }
 
     /// The parsed subscriptions of a tenant (empty when it has none).
@@ -142,7 +127,7 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
             Publish(store, TenantSubscriptions.Of([.. current.Where(s => s.Id != id)]));
         }
         _lastNotified.TryRemove((store.Tenant, id), out _);
-        Unschedule(store.Tenant, id);
+        _periodic.Unschedule(store.Tenant, id);
     }
 
     private void Publish(SqliteTenantStore store, TenantSubscriptions subscriptions)
@@ -189,73 +174,28 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
         }
     }
 
-    // Scheduling is serialised: two updates of one subscription at once must leave exactly one timer, and a
-    // timer's token is taken before another update can cancel and dispose it.
-    private void Schedule(SqliteTenantStore store, Subscription s)
-    {
-        lock (_timers)
-        {
-            Unschedule(store.Tenant, s.Id);
-            if (s.TimeInterval is not { } seconds)
-            {
-                return;
-            }
-            var cancel = new CancellationTokenSource();
-            var token = cancel.Token;
-            _timers[(store.Tenant, s.Id)] = cancel;
-            _ = RunPeriodicAsync(store, s, TimeSpan.FromSeconds(seconds), token);
-        }
-    }
-
-    private void Unschedule(string tenant, string id)
-    {
-        lock (_timers)
-        {
-            if (_timers.TryRemove((tenant, id), out var previous))
-            {
-                previous.Cancel();
-                previous.Dispose();
-            }
-        }
-    }
+    private void Schedule(SqliteTenantStore store, Subscription s) =>
+        _periodic.Schedule(store, s.Id, s.TimeInterval, _ => NotifyPeriodicallyAsync(store, s));
 
     // One notification per interval with every entity the subscription selects, written through the store so it
-    // is as durable as any other. TODO(multi-node): a lease, so that one node fires per interval.
-    private async Task RunPeriodicAsync(SqliteTenantStore store, Subscription s, TimeSpan interval, CancellationToken ct)
+    // is as durable as any other.
+    private async Task NotifyPeriodicallyAsync(SqliteTenantStore store, Subscription s)
     {
-        using var timer = new PeriodicTimer(interval);
-        try
+        var now = DateTimeOffset.UtcNow;
+        if (!s.LiveAt(now))
         {
-            while (await timer.WaitForNextTickAsync(ct))
-            {
-                var now = DateTimeOffset.UtcNow;
-                if (!s.LiveAt(now))
-                {
-                    continue;
-                }
-                var data = store.Read(c => Periodic.Matching(c, s).SelectMany(e => Notifications.Render(s, e, id => EntityRows.Find(c, id))).ToList());
-                if (data.Count == 0)
-                {
-                    continue;
-                }
-                await store.WriteAsync(c =>
-                {
-                    SubscriptionRows.Enqueue(c, Notifications.Row(s, data, now));
-                    return true;
-                });
-            }
+            return;
         }
-        catch (OperationCanceledException)
+        var data = store.Read(c => Periodic.Matching(c, s).SelectMany(e => Notifications.Render(s, e, id => EntityRows.Find(c, id))).ToList());
+        if (data.Count == 0)
         {
+            return;
         }
-        catch (ObjectDisposedException)
+        await store.WriteAsync(c =>
         {
-            // The store closed (shutdown): nothing left to notify.
-        }
-        catch (Exception e)
-        {
-            _logger.LogError(e, "Periodic subscription {Id} of tenant '{Tenant}' stopped.", s.Id, store.Tenant);
-        }
+            SubscriptionRows.Enqueue(c, Notifications.Row(s, data, now));
+            return true;
+        });
     }
 
     /// A tenant's subscriptions, indexed by the entity types they select so that a change reaches only those that

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Agora.Tests.Notifications;
+using Agora.Tests.Subscriptions;
 using static Agora.Tests.CsourceSubscriptions.CsourceSubscriptionClient;
 using static Agora.Tests.NgsiLdAssert;
 using static Agora.Tests.Registrations.RegistrationClient;
@@ -148,6 +149,93 @@ public sealed class CsourceNotificationTests
 
         var body = Body(await receiver.NextAsync(Soon));
         Assert.Equal("urn:ngsi-ld:ContextSourceRegistration:heights", (string?)Assert.Single(body["data"]!.AsArray())!["id"]);
+    }
+
+    [Fact]
+    public async Task ANotificationShowsOnlyTheRegistrationInfoThatMatchesTheSubscription()
+    {
+        await using var receiver = await NotificationReceiver.StartAsync();
+        await using var app = new AgoraApplication();
+        await SubscribeAsync(app, CsourceSubscription(Sub, uri: receiver.Url));
+
+        await RegisterAsync(app, Registration(Reg, information: """
+            [{"entities": [{"type": "Bus"}], "propertyNames": ["speed"]},
+             {"entities": [{"type": "Building"}], "propertyNames": ["name"], "relationshipNames": ["owner"]}]
+            """));
+
+        JsonEqual(Notification("newlyMatching", Shown(Reg)), Body(await receiver.NextAsync(Soon)));
+    }
+
+    [Fact]
+    public async Task TemporalQSelectsRegistrationsByTheirObservationInterval()
+    {
+        await using var receiver = await NotificationReceiver.StartAsync();
+        await using var app = new AgoraApplication();
+        await SubscribeAsync(app, CsourceSubscription(Sub, """, "temporalQ": {"timerel": "before", "timeAt": "2020-01-01T00:00:00Z"}""", receiver.Url));
+        const string Interval = """, "observationInterval": {"startAt": "{0}-01-01T00:00:00Z", "endAt": "{0}-12-31T00:00:00Z"}""";
+
+        await RegisterAsync(app, Registration("urn:ngsi-ld:ContextSourceRegistration:2021", Interval.Replace("{0}", "2021")));
+        await RegisterAsync(app, Registration(Reg, Interval.Replace("{0}", "2019")));
+
+        var body = Body(await receiver.NextAsync(Soon));
+        Assert.Equal(Reg, (string?)Assert.Single(body["data"]!.AsArray())!["id"]);
+        Assert.Single(receiver.Received);
+    }
+
+    [Fact]
+    public async Task ScopeQSelectsRegistrationsByTheirScope()
+    {
+        await using var receiver = await NotificationReceiver.StartAsync();
+        await using var app = new AgoraApplication();
+        await SubscribeAsync(app, CsourceSubscription(Sub, """, "scopeQ": "/Paris/#" """, receiver.Url));
+
+        await RegisterAsync(app, Registration("urn:ngsi-ld:ContextSourceRegistration:lyon", """, "scope": "/Lyon" """));
+        await RegisterAsync(app, Registration(Reg, """, "scope": "/Paris/Centre" """));
+
+        var body = Body(await receiver.NextAsync(Soon));
+        Assert.Equal(Reg, (string?)Assert.Single(body["data"]!.AsArray())!["id"]);
+        Assert.Single(receiver.Received);
+    }
+
+    [Fact]
+    public async Task AThrottledSubscriptionIsNotNotifiedAgainWithinItsThrottling()
+    {
+        await using var app = new AgoraApplication();
+        await SubscribeAsync(app, CsourceSubscription(Sub, """, "throttling": 3600"""));
+
+        await RegisterAsync(app, Registration(Reg));
+        await RegisterAsync(app, Registration("urn:ngsi-ld:ContextSourceRegistration:2"));
+
+        // Nothing listens at the subscription's endpoint, so what was written for it stays in the outbox.
+        var row = Assert.Single(SubscriptionClient.Outbox(app));
+        Assert.Equal(Reg, (string?)row.Body["data"]![0]!["id"]);
+    }
+
+    [Fact]
+    public async Task APeriodicSubscriptionNotifiesTheRegistrationsThatMatchEveryInterval()
+    {
+        await using var receiver = await NotificationReceiver.StartAsync();
+        await using var app = new AgoraApplication();
+        await SubscribeAsync(app, CsourceSubscription(Sub, """, "timeInterval": 1""", receiver.Url));
+        await RegisterAsync(app, Registration("urn:ngsi-ld:ContextSourceRegistration:cars", information: """[{"entities": [{"type": "Car"}]}]"""));
+
+        await RegisterAsync(app, Registration(Reg));
+
+        // Each interval reports what matches then; the registration itself is not notified as a change.
+        JsonEqual(Notification("newlyMatching", Shown(Reg)), Body(await receiver.NextAsync(Soon)));
+        JsonEqual(Notification("newlyMatching", Shown(Reg)), Body(await receiver.NextAsync(Soon)));
+    }
+
+    [Fact]
+    public async Task APeriodicSubscriptionAlsoNotifiesOnSubscribing()
+    {
+        await using var receiver = await NotificationReceiver.StartAsync();
+        await using var app = new AgoraApplication();
+        await RegisterAsync(app, Registration(Reg));
+
+        await SubscribeAsync(app, CsourceSubscription(Sub, """, "timeInterval": 3600""", receiver.Url));
+
+        JsonEqual(Notification("newlyMatching", Shown(Reg)), Body(await receiver.NextAsync(Soon)));
     }
 
     [Fact]

@@ -134,6 +134,8 @@ public sealed class CsourceSubscriptionApiTests
     [InlineData("""{"id": "urn:ngsi-ld:Subscription:x", "type": "Subscription", "watchedAttributes": ["name"], "expiresAt": "2001-01-01T00:00:00Z", "notification": {"endpoint": {"uri": "http://a.example.org"}}}""")]
     [InlineData("""{"id": "urn:ngsi-ld:Subscription:x", "type": "Subscription", "watchedAttributes": ["name"], "csf": "mode==(", "notification": {"endpoint": {"uri": "http://a.example.org"}}}""")]
     [InlineData("""{"id": "urn:ngsi-ld:Subscription:x", "type": "Subscription", "watchedAttributes": ["name"], "geoQ": {"geometry": "Point", "coordinates": [1, 2], "georel": "near;maxDistance==10", "geoproperty": "position"}, "notification": {"endpoint": {"uri": "http://a.example.org"}}}""")]
+    [InlineData("""{"id": "urn:ngsi-ld:Subscription:x", "type": "Subscription", "watchedAttributes": ["name"], "temporalQ": {"timerel": "before", "timeAt": "2020-01-01T00:00:00Z", "timeproperty": "deletedAt"}, "notification": {"endpoint": {"uri": "http://a.example.org"}}}""")]
+    [InlineData("""{"id": "urn:ngsi-ld:Subscription:x", "type": "Subscription", "watchedAttributes": ["name"], "temporalQ": {"timerel": "before", "timeAt": "yesterday"}, "notification": {"endpoint": {"uri": "http://a.example.org"}}}""")]
     public async Task InvalidSubscriptionsAreBadRequestData(string json)
     {
         await using var app = new AgoraApplication();

@@ -57,6 +57,22 @@ public sealed class RegistrationQueryTests
     }
 
     [Theory]
+    [InlineData("?scopeQ=/Paris/%23", new[] { Buildings })]
+    [InlineData("?type=OffStreetParking&scopeQ=/Lyon", new[] { Parking })]
+    [InlineData("?scopeQ=/Paris/Centre,/Lyon", new[] { Buildings, Parking })]
+    [InlineData("?scopeQ=/Berlin", new string[0])]
+    public async Task ScopeQFiltersOnTheRegistrationsScope(string query, string[] expected)
+    {
+        await using var app = new AgoraApplication();
+        await RegisterAsync(app, Registration(Buildings, """, "scope": "/Paris/Centre" """));
+        await RegisterAsync(app, Registration(Parking, """, "scope": ["/Lyon", "/Rhone"] """,
+            """[{"entities": [{"type": "OffStreetParking"}]}]"""));
+        await RegisterAsync(app, Registration(Anything));
+
+        Assert.Equal(expected, await QueryIdsAsync(app, query));
+    }
+
+    [Theory]
     [InlineData("?georel=near;maxDistance==10000&geometry=Point&coordinates=[2.34,48.86]", new[] { Buildings })]
     [InlineData("?georel=within&geometry=Polygon&coordinates=[[[0,40],[10,40],[10,50],[0,50],[0,40]]]", new[] { Buildings, Parking })]
     [InlineData("?georel=within&geometry=Polygon&coordinates=[[[0,40],[10,40],[10,50],[0,50],[0,40]]]&geoproperty=observationSpace", new string[0])]
