@@ -96,10 +96,17 @@ internal static class EntitiesApi
             await store.WriteAsync(c =>
             {
                 var stored = Load(c, id);
+                // What proxied sources hold is theirs to replace: whatever of it this broker kept stays as it was.
+                var kept = left.Where(stored.ContainsKey).ToDictionary(a => a, a => stored[a]!.DeepClone());
                 var replacement = DistributedWrites.WithoutRemote(fragment, left, context);
                 replacement["id"] = id;
                 replacement["type"] ??= EntityOutput.Types(stored["type"]!.AsArray(), context);
-                EntityRows.Update(c, EntityUpdates.Replace(stored, Input(context).Entity(replacement)));
+                var replaced = EntityUpdates.Replace(stored, Input(context).Entity(replacement));
+                foreach (var (attribute, instances) in kept)
+                {
+                    replaced[attribute] = instances;
+                }
+                EntityRows.Update(c, replaced);
                 return true;
             });
             return TypedResults.NoContent();
