@@ -3,6 +3,7 @@ using Agora.Discovery;
 using Agora.Entities;
 using Agora.Hosting;
 using Agora.JsonLd;
+using Agora.Market;
 using Agora.Registrations;
 using Agora.Security;
 using Agora.Subscriptions;
@@ -24,6 +25,7 @@ builder.AddSecurity();
 builder.AddSubscriptions();
 builder.AddCsourceSubscriptions();
 builder.AddTemporal();
+builder.AddMarket();
 
 var app = builder.Build();
 app.UseAgora();
@@ -40,6 +42,7 @@ ngsiLd.MapRegistrations();
 ngsiLd.MapCsourceSubscriptions();
 ngsiLd.MapTemporal();
 app.MapSecurityAdmin();
+app.MapMarket();
 
 await app.RunAsync();
 return Environment.ExitCode;

@@ -1,0 +1,12 @@
+namespace Agora.Market;
+
+internal static class MarketHosting
+{
+    /// The market's store and agreement service; they are used in Secured mode only, where the market API is mapped.
+    public static WebApplicationBuilder AddMarket(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<MarketStore>();
+        builder.Services.AddSingleton<Agreements>();
+        return builder;
+    }
+}
