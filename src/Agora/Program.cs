@@ -30,6 +30,7 @@ builder.AddMarket();
 var app = builder.Build();
 app.UseAgora();
 app.UseSecurity();
+app.UseMarket();
 
 var ngsiLd = app.MapGroup("/ngsi-ld/v1");
 ngsiLd.MapQueries();

@@ -1,3 +1,5 @@
+using Agora.Security;
+
 namespace Agora.Market;
 
 internal static class MarketHosting
@@ -8,5 +10,15 @@ internal static class MarketHosting
         builder.Services.AddSingleton<MarketStore>();
         builder.Services.AddSingleton<Agreements>();
         return builder;
+    }
+
+    /// Holds every read of a key issued for an agreement to that agreement; after the security gate, in Secured mode.
+    public static WebApplication UseMarket(this WebApplication app)
+    {
+        if (app.IsSecured())
+        {
+            app.UseMiddleware<MarketGate>();
+        }
+        return app;
     }
 }

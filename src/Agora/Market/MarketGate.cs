@@ -1,0 +1,280 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Agora.Discovery;
+using Agora.Entities;
+using Agora.Errors;
+using Agora.NgsiLd;
+using Agora.Security;
+using Agora.Storage;
+using Agora.Temporal;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Agora.Market;
+
+/// Enforces agreements inside the broker. A request whose credential carries an agreement (a key the market
+/// issued) is held to that agreement after the security gate has let it in: the agreement must be active, the
+/// read is narrowed to its scope (Narrowing, by rewriting the request's parameters or Query object, so every
+/// query path runs unchanged), the call is counted against its daily quota before it runs, and the entities
+/// and bytes it returns are counted after. Every denial is audited. Requests without an agreement pass as before.
+internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditLog audit, TimeProvider time)
+{
+    public async Task InvokeAsync(HttpContext http)
+    {
+        if (!http.Request.Path.StartsWithSegments(AccessRules.NgsiLdBase, StringComparison.OrdinalIgnoreCase, out var rest)
+            || Caller.Of(http.User) is not { Agreement: { } agreementId } caller)
+        {
+            await next(http);
+            return;
+        }
+        var now = time.GetUtcNow();
+        var segments = (rest.Value ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (segments is [var contexts, ..] && contexts.Equals("jsonldContexts", StringComparison.OrdinalIgnoreCase) && HttpMethods.IsGet(http.Request.Method))
+        {
+            await next(http);
+            return;
+        }
+        Read read;
+        Agreement agreement;
+        try
+        {
+            agreement = store.Agreement(agreementId) is { } doc && (string?)doc["tenant"] == caller.Tenant
+                ? Agreement.Of(doc, now)
+                : throw Narrowing.Denied($"The agreement {agreementId} of this credential does not exist.");
+            if (agreement.State != Agreement.Active)
+            {
+                throw Narrowing.Denied($"The agreement {agreementId} is {agreement.State}: its credential reads nothing until it is active.");
+            }
+            read = await NarrowAsync(http, segments, new Narrowing(agreement.Scope, await NgsiLdRequest.ContextAsync(http), now));
+        }
+        catch (NgsiLdException e) when (e.Status == 403)
+        {
+            await audit.WriteAsync(http, caller.Tenant, caller.CredentialId, AuditLog.Denied, $"agreement {agreementId}: {e.Detail}");
+            await NgsiLdErrorHandler.WriteAsync(http, e, http.RequestAborted);
+            return;
+        }
+        var day = MarketStore.Day(now);
+        var spent = agreement.BytesPerDay is { } bytes && store.BytesOn(agreement.Id, day) >= bytes
+            ? $"{bytes} bytes a day"
+            : !store.TryCountCall(agreement.Id, day, agreement.CallsPerDay) ? $"{agreement.CallsPerDay} calls a day" : null;
+        if (spent is not null)
+        {
+            await ThrottleAsync(http, caller, agreement, spent, now);
+            return;
+        }
+        // The answer streams through a counter, as response compression wraps it: nothing is buffered.
+        var original = http.Features.Get<IHttpResponseBodyFeature>()!;
+        var metered = new MeteredStream(original.Stream);
+        var counting = new StreamResponseBodyFeature(metered, original);
+        http.Features.Set<IHttpResponseBodyFeature>(counting);
+        try
+        {
+            await next(http);
+            await counting.CompleteAsync();
+        }
+        finally
+        {
+            http.Features.Set(original);
+            var entities = read switch
+            {
+                Read.Entities => metered.TopLevelItems,
+                Read.Entity when http.Response.StatusCode == 200 => 1,
+                _ => 0,
+            };
+            store.AddResult(agreement.Id, day, entities, metered.Bytes);
+        }
+    }
+
+    private async Task ThrottleAsync(HttpContext http, Caller caller, Agreement agreement, string quota, DateTimeOffset now)
+    {
+        var midnight = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
+        var seconds = Math.Max(1, (int)Math.Ceiling((midnight - now).TotalSeconds));
+        await audit.WriteAsync(http, caller.Tenant, caller.CredentialId, AuditLog.Throttled, $"agreement {agreement.Id}: quota of {quota} spent");
+        http.Response.OnStarting(() =>
+        {
+            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return Task.CompletedTask;
+        });
+        await NgsiLdErrorHandler.WriteAsync(http, SecurityErrors.Throttled(
+            $"The agreement {agreement.Id} allows {quota}, all used today; the quota renews at 00:00 UTC, in {seconds} s."), http.RequestAborted);
+    }
+
+    private enum Read { Entities, Entity, Discovery }
+
+    private static async Task<Read> NarrowAsync(HttpContext http, string[] path, Narrowing narrowing)
+    {
+        var method = http.Request.Method;
+        var temporal = path.Length > 0 && Is(path[0], "temporal");
+        var operation = temporal ? path[1..] : path;
+        if (HttpMethods.IsGet(method) && operation is [var entities] && Is(entities, "entities"))
+        {
+            NarrowParameters(http, narrowing, temporal, query: true);
+            return Read.Entities;
+        }
+        if (HttpMethods.IsGet(method) && operation is [var entity, var id] && Is(entity, "entities"))
+        {
+            CheckEntity(http, narrowing, NgsiLdRequest.PathValue(id), temporal);
+            NarrowParameters(http, narrowing, temporal, query: false);
+            return Read.Entity;
+        }
+        if (HttpMethods.IsPost(method) && operation is [var operations, var query] && Is(operations, "entityOperations") && Is(query, "query"))
+        {
+            await NarrowQueryObjectAsync(http, narrowing, temporal);
+            return Read.Entities;
+        }
+        if (!temporal && HttpMethods.IsGet(method) && path is [var discovery, ..] && (Is(discovery, "types") || Is(discovery, "attributes")))
+        {
+            NarrowDiscovery(http, narrowing, path);
+            return Read.Discovery;
+        }
+        throw Narrowing.Denied($"A credential of an agreement reads entities, their history and their types and attributes; {method} {http.Request.Path} is not covered.");
+    }
+
+    private static void NarrowParameters(HttpContext http, Narrowing narrowing, bool temporal, bool query)
+    {
+        var parameters = http.Request.Query.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        string? Get(string name) => parameters.TryGetValue(name, out var v) && v.Count > 0 ? v.ToString() : null;
+        void Set(string name, string? value)
+        {
+            if (value is null)
+            {
+                parameters.Remove(name);
+            }
+            else
+            {
+                parameters[name] = value;
+            }
+        }
+        if (query)
+        {
+            Set("type", string.Join(",", narrowing.Types(Get("type"))));
+            Set("idPattern", narrowing.IdPattern(Get("idPattern")));
+            narrowing.CheckQ(Get("q"));
+            if (narrowing.Area(Get("georel") is not null) is { } area)
+            {
+                Set("georel", (string)area["georel"]!);
+                Set("geometry", (string)area["geometry"]!);
+                Set("coordinates", area["coordinates"]!.ToJsonString());
+                Set("geoproperty", Narrowing.AreaGeoProperty);
+            }
+        }
+        if (Get("pick") is not null || Get("omit") is not null)
+        {
+            Set("pick", narrowing.Pick(Get("pick") ?? Omitted(narrowing, Get("omit")!)));
+            Set("omit", Get("pick") is null ? null : Get("omit"));
+        }
+        else if (narrowing.Attributes(RepresentationQuery.List(http.Request.Query, "attrs")) is { } attributes)
+        {
+            Set("attrs", string.Join(",", attributes));
+        }
+        if (temporal)
+        {
+            foreach (var (name, value) in Narrowing.TimeParameters(narrowing.Time(TimeQuery.Parse(Get))))
+            {
+                Set(name, value);
+            }
+            Set("time", null);
+            Set("endTime", null);
+        }
+        http.Request.QueryString = QueryString.Create(parameters);
+    }
+
+    // omit alone would show every covered attribute but those named: the same as a pick of the rest.
+    private static string Omitted(Narrowing narrowing, string omit) =>
+        string.Join(",", ["id", "type", "scope", .. (narrowing.Attributes([]) ?? []).Where(a => !omit.Split(',').Contains(a))]);
+
+    private static void CheckEntity(HttpContext http, Narrowing narrowing, string id, bool temporal)
+    {
+        var store = http.RequestServices.GetRequiredService<TenantStores>().Existing(NgsiLdRequest.Tenant(http));
+        var (types, entity) = store.Read(c =>
+        {
+            var current = EntityRows.Find(c, id);
+            var known = temporal ? TemporalReader.TypesOf(c, id) : current?["type"]?.AsArray().Select(t => (string)t!).ToList() ?? [];
+            return (known, current);
+        });
+        // An entity that does not exist is left to the endpoint, which answers 404 as it would anyone.
+        if (types.Count > 0 && narrowing.Outside(types, id, entity) is { } outside)
+        {
+            throw Narrowing.Denied(outside);
+        }
+    }
+
+    private static async Task NarrowQueryObjectAsync(HttpContext http, Narrowing narrowing, bool temporal)
+    {
+        var (body, context) = await NgsiLdRequest.BodyAsync(http);
+        narrowing = narrowing.In(context);
+        var selectors = body["entities"] is JsonArray { Count: > 0 } given ? given.OfType<JsonObject>().ToList() : [new JsonObject()];
+        var kept = new JsonArray();
+        NgsiLdException? first = null;
+        foreach (var selector in selectors)
+        {
+            try
+            {
+                var narrowed = selector.DeepClone().AsObject();
+                narrowed["type"] = string.Join(",", narrowing.Types((string?)selector["type"]));
+                if (narrowing.IdPattern((string?)selector["idPattern"]) is { } pattern)
+                {
+                    narrowed["idPattern"] = pattern;
+                }
+                kept.Add(narrowed);
+            }
+            catch (NgsiLdException e)
+            {
+                first ??= e;
+            }
+        }
+        if (kept.Count == 0)
+        {
+            throw first!;
+        }
+        body["entities"] = kept;
+        narrowing.CheckQ((string?)body["q"]);
+        if (narrowing.Area(body["geoQ"] is not null) is { } area)
+        {
+            body["geoQ"] = area;
+        }
+        var attrs = body["attrs"] is JsonArray a ? a.Select(x => (string?)x ?? "").ToList() : [];
+        if (body["pick"] is not null || body["omit"] is not null)
+        {
+            var pick = body["pick"] is JsonArray p ? string.Join(",", p.Select(x => (string?)x)) : (string?)body["pick"];
+            var omit = body["omit"] is JsonArray o ? string.Join(",", o.Select(x => (string?)x)) : (string?)body["omit"];
+            body["pick"] = narrowing.Pick(pick ?? Omitted(narrowing, omit!));
+            if (pick is null)
+            {
+                body.Remove("omit");
+            }
+        }
+        else if (narrowing.Attributes(attrs) is { } attributes)
+        {
+            body["attrs"] = new JsonArray([.. attributes.Select(x => (JsonNode?)JsonValue.Create(x))]);
+        }
+        if (temporal)
+        {
+            var temporalQ = body["temporalQ"] as JsonObject ?? new JsonObject();
+            var parameters = http.Request.Query;
+            var window = narrowing.Time(TimeQuery.Parse(temporalQ, name => parameters[name] is { Count: > 0 } v ? v.ToString() : null));
+            foreach (var (name, value) in Narrowing.TimeParameters(window))
+            {
+                temporalQ[name] = value;
+            }
+            body["temporalQ"] = temporalQ;
+        }
+        var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
+        http.Request.Body = new MemoryStream(bytes);
+        http.Request.ContentLength = bytes.Length;
+    }
+
+    private static void NarrowDiscovery(HttpContext http, Narrowing narrowing, string[] path)
+    {
+        if (path is [var kind, var name])
+        {
+            // A named type or attribute outside the scope is refused: Types and Attributes throw the 403.
+            _ = Is(kind, "types") ? narrowing.Types(NgsiLdRequest.PathValue(name)) : narrowing.Attributes([NgsiLdRequest.PathValue(name)]);
+        }
+        var types = narrowing.Types(null).ToHashSet(StringComparer.Ordinal);
+        var attributes = narrowing.Attributes([])?.ToHashSet(StringComparer.Ordinal);
+        http.Features.Set(new DiscoveryScope(types.Contains, a => attributes is null || attributes.Contains(a)));
+    }
+
+    private static bool Is(string segment, string name) => segment.Equals(name, StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Agora.Entities;
+using Agora.JsonLd;
+using Agora.Query;
+using Agora.Security;
+using Agora.Temporal;
+
+namespace Agora.Market;
+
+/// The one place where a read through an agreement is narrowed to the agreement's scope, before the query runs:
+/// the entity types, the attributes (which both select and project), the id pattern, the area (a geo-query the
+/// scope adds) and the history window. What it returns replaces the request's own parameters or Query object, so
+/// the query code runs unchanged. A read that keeps nothing of what it asked is refused with a 403 naming what is
+/// not covered.
+internal sealed class Narrowing(Scope scope, JsonLdContext context, DateTimeOffset now)
+{
+    public const string AreaGeoProperty = "location";
+
+    /// The same narrowing for names given in another @context (that of a Query object's body).
+    public Narrowing In(JsonLdContext other) => new(scope, other, now);
+
+    /// The types to query: those asked that the scope covers (all of its types when none are asked).
+    public List<string> Types(string? asked)
+    {
+        if (asked is null)
+        {
+            return [.. scope.Types];
+        }
+        var types = TypeSelection.Parse(asked).SimpleTypes(context)
+            ?? throw Denied($"The type expression '{Names.Shorten(asked)}' cannot be narrowed to the agreement; ask for types as a comma-separated list.");
+        var covered = types.Where(scope.Types.Contains).ToList();
+        return covered.Count > 0 ? covered : throw Denied($"The agreement does not cover entities of type {context.CompactIri(types[0])}.");
+    }
+
+    /// The attributes to select and project: those asked that the scope covers (all of its attributes when none
+    /// are asked), or null when the scope does not limit attributes and none are asked.
+    public List<string>? Attributes(IReadOnlyList<string> asked)
+    {
+        if (asked.Count == 0)
+        {
+            return scope.Attributes?.ToList();
+        }
+        var expanded = asked.Select(a => RepresentationQuery.Expand(a, context)).ToList();
+        if (scope.Attributes is null)
+        {
+            return expanded;
+        }
+        var covered = expanded.Where(scope.Attributes.Contains).ToList();
+        return covered.Count > 0 ? covered : throw Denied($"The agreement does not cover the attribute {context.CompactIri(expanded[0])}.");
+    }
+
+    /// The pick list with the attributes the scope does not cover taken out (entity members stay).
+    public string? Pick(string? asked)
+    {
+        if (asked is null || scope.Attributes is null)
+        {
+            return asked;
+        }
+        var kept = asked.Split(',', StringSplitOptions.TrimEntries)
+            .Where(name => name is "id" or "type" or "scope" || scope.Attributes.Contains(context.ExpandTerm(name))).ToList();
+        return string.Join(",", kept);
+    }
+
+    /// A q that tests an attribute outside the scope would tell its values by what matches: refused.
+    public void CheckQ(string? q)
+    {
+        if (q is null || scope.Attributes is null)
+        {
+            return;
+        }
+        foreach (var path in Paths(QExpression.Parse(q).Root))
+        {
+            var name = path.ExpandedNames(context).FirstOrDefault();
+            if (name is not null && !scope.Attributes.Contains(name))
+            {
+                throw Denied($"The agreement does not cover the attribute {context.CompactIri(name)}, so q may not test it.");
+            }
+        }
+    }
+
+    private static IEnumerable<QPath> Paths(QNode node) => node switch
+    {
+        QAnd and => and.Operands.SelectMany(Paths),
+        QOr or => or.Operands.SelectMany(Paths),
+        QTerm term => [term.Path],
+        _ => [],
+    };
+
+    /// The id pattern: the scope's and the request's must both match, searched anywhere in the id as idPattern is.
+    public string? IdPattern(string? asked) => (scope.IdPatternText, asked) switch
+    {
+        (null, _) => asked,
+        (var own, null) => own,
+        (var own, var theirs) => $@"^(?=[\s\S]*?(?:{own}))(?=[\s\S]*?(?:{theirs}))",
+    };
+
+    /// The geo-query of the scope's area, as a geoQ object; null when the scope has none.
+    public JsonObject? Area(bool askedGeo)
+    {
+        if (scope.Area is null)
+        {
+            return null;
+        }
+        return askedGeo
+            ? throw Denied("The agreement limits reads to an area, and a geo-query of its own cannot be combined with it yet; query without georel.")
+            : new JsonObject
+            {
+                ["georel"] = "intersects",
+                ["geometry"] = (string)scope.Area["type"]!,
+                ["coordinates"] = scope.Area["coordinates"]!.DeepClone(),
+                ["geoproperty"] = AreaGeoProperty,
+            };
+    }
+
+    /// The temporal window: the request's, cut to start no earlier than the scope's history allows.
+    public TimeQuery Time(TimeQuery asked)
+    {
+        if (!scope.HistoryAllowed)
+        {
+            throw Denied("The agreement does not cover the history of entities.");
+        }
+        if (scope.HistoryStart(now) is not { } start)
+        {
+            return asked;
+        }
+        double floor = start.ToUnixTimeMilliseconds();
+        if (asked.To is { } to && to <= floor)
+        {
+            throw Denied($"The agreement covers history from {Instant(floor)} only.");
+        }
+        return asked with { Rel = asked.To is null ? "after" : "between", From = Math.Max(asked.From ?? floor, floor) };
+    }
+
+    /// The time parameters of a narrowed TimeQuery, as the GET form and a temporalQ name them.
+    public static IEnumerable<(string Name, string? Value)> TimeParameters(TimeQuery time) =>
+    [
+        ("timerel", time.Rel),
+        ("timeAt", time.From is { } from ? Instant(from) : time.To is { } before ? Instant(before) : null),
+        ("endTimeAt", time.Rel == "between" ? Instant(time.To!.Value) : null),
+    ];
+
+    /// Whether a stored entity is inside the scope: a covered type, a matching id, inside the area. Null when it
+    /// is, else what a 403 says.
+    public string? Outside(IReadOnlyList<string> types, string id, JsonObject? entity)
+    {
+        if (!types.Any(scope.Types.Contains))
+        {
+            return $"The agreement does not cover entities of type {string.Join(", ", types.Select(context.CompactIri))}.";
+        }
+        if (scope.IdPattern is { } pattern && !pattern.IsMatch(id))
+        {
+            return $"The agreement does not cover the entity {id}: its id is outside the agreement's id pattern.";
+        }
+        if (Area(askedGeo: false) is { } area && (entity is null || !Within(Geo.GeoQuery.FromJson(area), entity)))
+        {
+            return $"The agreement does not cover the entity {id}: it is outside the agreement's area.";
+        }
+        return null;
+    }
+
+    private static bool Within(Geo.GeoQuery area, JsonObject entity) =>
+        entity[Members.LocationIri] is JsonArray instances
+        && instances.OfType<JsonObject>().Any(i => (string?)i["type"] == "GeoProperty" && i["value"] is JsonObject geometry && area.Matches(geometry));
+
+    private static string Instant(double epochMilliseconds) =>
+        DateTimeOffset.FromUnixTimeMilliseconds((long)epochMilliseconds).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    public static Errors.NgsiLdException Denied(string detail) => SecurityErrors.Denied(detail);
+}

@@ -1,0 +1,252 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using Agora.Security;
+using Agora.Tests.Security;
+using static Agora.Tests.AgoraApplication;
+
+namespace Agora.Tests.Market;
+
+/// A key issued for an agreement reads what the agreement covers and nothing else, within its quota.
+public sealed class EnforcementTests
+{
+    private const string Base = MarketAgora.Base;
+    private const string Temporal = "/ngsi-ld/v1/temporal/entities";
+    private const string Inside = "urn:ngsi-ld:AirQualityObserved:centro";
+    private const string Outside = "urn:ngsi-ld:AirQualityObserved:vallecas";
+    private const string Weather = "urn:ngsi-ld:WeatherObserved:centro";
+
+    private static readonly string Source = $$$"""
+        {"name": "Centro", "entityTypes": ["AirQualityObserved"], "attributes": ["NO2", "PM10"],
+         "area": {{{MarketAgora.District}}}, "history": {"allowed": true, "window": "P30D"}}
+        """;
+
+    // Temporal geo-queries place an entity by the location instances inside the time window, so the stations
+    // report their location with an observation time, as sensors do.
+    private static readonly string Now = DateTimeOffset.UtcNow.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    /// Two air quality stations (one in the district, one outside) and a weather station in the district, each
+    /// with three attributes, written by the city's admin.
+    private static async Task<MarketAgora> CityAsync()
+    {
+        var market = new MarketAgora();
+        foreach (var (id, type, lon) in new[] { (Inside, "AirQualityObserved", -3.70), (Outside, "AirQualityObserved", -3.65), (Weather, "WeatherObserved", -3.70) })
+        {
+            using var created = await market.Admin.PostAsync(EntitiesPath, Json($$$"""
+                {"id": "{{{id}}}", "type": "{{{type}}}", "NO2": 41, "PM10": 18, "temperature": 21.5,
+                 "location": {"type": "GeoProperty", "observedAt": "{{{Now}}}", "value": {"type": "Point", "coordinates": [{{{lon.ToString(CultureInfo.InvariantCulture)}}}, 40.42]} } }
+                """));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+        return market;
+    }
+
+    private static async Task<JsonNode> OkAsync(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {body}");
+        return JsonNode.Parse(body)!;
+    }
+
+    private static string[] Ids(JsonNode answer) => [.. answer.AsArray().Select(e => (string)e!["id"]!)];
+
+    private static string[] Members(JsonNode entity) => [.. entity.AsObject().Select(p => p.Key).Order()];
+
+    [Fact]
+    public async Task AQueryReturnsOnlyTheCoveredEntitiesAndAttributes()
+    {
+        await using var market = await CityAsync();
+        var (_, key) = await market.AgreementAsync(Source);
+        using var consumer = market.Consumer(key);
+
+        var byType = await OkAsync(await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved"));
+        var unasked = await OkAsync(await consumer.GetAsync(EntitiesPath + "?attrs=NO2,temperature&options=keyValues"));
+        using var counted = await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved&count=true&limit=0");
+
+        Assert.Equal([Inside], Ids(byType));
+        Assert.Equal(["NO2", "PM10", "id", "type"], Members(byType[0]!));
+        Assert.Equal([Inside], Ids(unasked));
+        Assert.Equal(["NO2", "id", "type"], Members(unasked[0]!));
+        Assert.Equal("1", counted.Headers.GetValues("NGSILD-Results-Count").Single());
+    }
+
+    [Fact]
+    public async Task AQueryThroughAPostQueryObjectIsNarrowedTheSameWay()
+    {
+        await using var market = await CityAsync();
+        var (_, key) = await market.AgreementAsync(Source);
+        using var consumer = market.Consumer(key);
+
+        var answer = await OkAsync(await consumer.PostAsync("/ngsi-ld/v1/entityOperations/query", Json("""
+            {"type": "Query", "entities": [{"type": "AirQualityObserved"}, {"type": "WeatherObserved"}], "attrs": ["PM10", "temperature"]}
+            """)));
+        using var outside = await consumer.PostAsync("/ngsi-ld/v1/entityOperations/query", Json("""{"type": "Query", "entities": [{"type": "WeatherObserved"}]}"""));
+
+        Assert.Equal([Inside], Ids(answer));
+        Assert.Equal(["PM10", "id", "type"], Members(answer[0]!));
+        var problem = await NgsiLdAssert.ProblemAsync(outside, HttpStatusCode.Forbidden);
+        Assert.Contains("WeatherObserved", (string?)problem["detail"], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("?type=WeatherObserved", "WeatherObserved")]
+    [InlineData("?type=AirQualityObserved&attrs=temperature", "temperature")]
+    [InlineData("?type=AirQualityObserved&q=temperature>20", "temperature")]
+    [InlineData("?type=AirQualityObserved&georel=near;maxDistance==100&geometry=Point&coordinates=[-3.7,40.42]", "area")]
+    public async Task AReadEntirelyOutsideTheAgreementIsForbiddenNamingWhatIsNotCovered(string query, string named)
+    {
+        await using var market = await CityAsync();
+        var (agreement, key) = await market.AgreementAsync(Source);
+        using var consumer = market.Consumer(key);
+
+        using var response = await consumer.GetAsync(EntitiesPath + query);
+        using var audit = await market.Admin.GetAsync("/admin/v1/audit?decision=denied");
+
+        var problem = await NgsiLdAssert.ProblemAsync(response, HttpStatusCode.Forbidden, "AccessDenied");
+        Assert.Contains(named, (string?)problem["detail"], StringComparison.Ordinal);
+        Assert.Contains(agreement, await audit.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RetrievingAnEntityOutsideTheAgreementIsForbiddenAndInsideItIsProjected()
+    {
+        await using var market = await CityAsync();
+        var (_, key) = await market.AgreementAsync(Source);
+        using var consumer = market.Consumer(key);
+
+        var inside = await OkAsync(await consumer.GetAsync(EntityPath(Inside)));
+        using var outside = await consumer.GetAsync(EntityPath(Outside));
+        using var weather = await consumer.GetAsync(EntityPath(Weather));
+        using var missing = await consumer.GetAsync(EntityPath("urn:ngsi-ld:AirQualityObserved:nowhere"));
+
+        Assert.Equal(["NO2", "PM10", "id", "type"], Members(inside));
+        Assert.Contains("area", (string?)(await NgsiLdAssert.ProblemAsync(outside, HttpStatusCode.Forbidden))["detail"], StringComparison.Ordinal);
+        Assert.Contains("WeatherObserved", (string?)(await NgsiLdAssert.ProblemAsync(weather, HttpStatusCode.Forbidden))["detail"], StringComparison.Ordinal);
+        await NgsiLdAssert.ProblemAsync(missing, HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task DiscoveryShowsOnlyTheCoveredTypesAndAttributes()
+    {
+        await using var market = await CityAsync();
+        var (_, key) = await market.AgreementAsync(Source);
+        using var consumer = market.Consumer(key);
+
+        var types = await OkAsync(await consumer.GetAsync("/ngsi-ld/v1/types"));
+        var attributes = await OkAsync(await consumer.GetAsync("/ngsi-ld/v1/attributes"));
+        var details = await OkAsync(await consumer.GetAsync("/ngsi-ld/v1/types?details=true"));
+        using var weather = await consumer.GetAsync("/ngsi-ld/v1/types/WeatherObserved");
+        using var temperature = await consumer.GetAsync("/ngsi-ld/v1/attributes/temperature");
+
+        NgsiLdAssert.JsonEqual("""["AirQualityObserved"]""", types["typeList"]);
+        NgsiLdAssert.JsonEqual("""["NO2", "PM10"]""", attributes["attributeList"]);
+        NgsiLdAssert.JsonEqual("""["NO2", "PM10"]""", details[0]!["attributeNames"]);
+        await NgsiLdAssert.ProblemAsync(weather, HttpStatusCode.Forbidden);
+        await NgsiLdAssert.ProblemAsync(temperature, HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task TemporalReadsStopAtTheHistoryWindow()
+    {
+        await using var market = await CityAsync();
+        var now = DateTimeOffset.UtcNow;
+        string Ago(int days) => now.AddDays(-days).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        using var history = await market.Admin.PostAsync($"{Temporal}/{Uri.EscapeDataString(Inside)}/attrs", Json($$"""
+            {"NO2": [{"type": "Property", "value": 90, "observedAt": "{{Ago(40)}}"}, {"type": "Property", "value": 30, "observedAt": "{{Ago(10)}}"}],
+             "temperature": [{"type": "Property", "value": 5, "observedAt": "{{Ago(10)}}"}]}
+            """));
+        Assert.Equal(HttpStatusCode.NoContent, history.StatusCode);
+        var (_, key) = await market.AgreementAsync(Source);
+        using var consumer = market.Consumer(key);
+
+        var entity = await OkAsync(await consumer.GetAsync($"{Temporal}/{Uri.EscapeDataString(Inside)}?options=temporalValues"));
+        var query = await OkAsync(await consumer.GetAsync($"{Temporal}?type=AirQualityObserved&timerel=after&timeAt={Ago(60)}&options=temporalValues"));
+        using var tooOld = await consumer.GetAsync($"{Temporal}?type=AirQualityObserved&timerel=before&timeAt={Ago(31)}");
+
+        Assert.DoesNotContain(entity["NO2"]!["values"]!.AsArray(), v => (int)v![0]! == 90);
+        Assert.Contains(entity["NO2"]!["values"]!.AsArray(), v => (int)v![0]! == 30);
+        Assert.Null(entity["temperature"]);
+        Assert.Equal([Inside], Ids(query));
+        Assert.DoesNotContain(query[0]!["NO2"]!["values"]!.AsArray(), v => (int)v![0]! == 90);
+        Assert.Contains("history", (string?)(await NgsiLdAssert.ProblemAsync(tooOld, HttpStatusCode.Forbidden))["detail"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheCallAfterTheQuotaIsTooManyRequestsUntilMidnightAndUsageIsCounted()
+    {
+        await using var market = await CityAsync();
+        var (agreement, key) = await market.AgreementAsync(Source, "\"quotas\": {\"callsPerDay\": 3}");
+        using var consumer = market.Consumer(key);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await OkAsync(await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved"));
+        }
+        using var fourth = await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+        var usage = await OkAsync(await consumer.GetAsync($"{Base}/agreements/{agreement}/usage"));
+
+        await NgsiLdAssert.ProblemAsync(fourth, HttpStatusCode.TooManyRequests);
+        var retryAfter = int.Parse(fourth.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture);
+        var midnight = DateTimeOffset.UtcNow.UtcDateTime.Date.AddDays(1);
+        Assert.InRange(retryAfter, 1, (int)Math.Ceiling((midnight - DateTime.UtcNow).TotalSeconds) + 2);
+        var today = usage["days"]!.AsArray().Single()!;
+        Assert.Equal(3, (int)today["calls"]!);
+        Assert.Equal(3, (int)today["entities"]!);
+        Assert.True((long)today["bytes"]! > 100);
+    }
+
+    [Fact]
+    public async Task ASuspendedAgreementReadsNothingUntilResumed()
+    {
+        await using var market = await CityAsync();
+        var (agreement, key) = await market.AgreementAsync(Source);
+        using var consumer = market.Consumer(key);
+
+        await market.ActAsync(agreement, "suspend");
+        using var suspended = await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+        await market.ActAsync(agreement, "resume");
+        using var resumed = await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+
+        Assert.Contains("suspended", (string?)(await NgsiLdAssert.ProblemAsync(suspended, HttpStatusCode.Forbidden))["detail"], StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
+    }
+
+    [Fact]
+    public async Task AnIdPatternLimitsTheEntitiesTogetherWithTheRequestsOwn()
+    {
+        await using var market = await CityAsync();
+        var (_, key) = await market.AgreementAsync("""{"name": "Centro ids", "entityTypes": ["AirQualityObserved"], "idPattern": "centro$"}""");
+        using var consumer = market.Consumer(key);
+
+        var all = await OkAsync(await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved"));
+        var both = await OkAsync(await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved&idPattern=vallecas"));
+
+        Assert.Equal([Inside], Ids(all));
+        Assert.Empty(both.AsArray());
+    }
+
+    [Fact]
+    public async Task WritesAndOtherResourcesAreNotCoveredByAnAgreement()
+    {
+        await using var market = await CityAsync();
+        var (_, key) = await market.AgreementAsync(Source);
+        using var consumer = market.Consumer(key);
+
+        using var registrations = await consumer.GetAsync("/ngsi-ld/v1/csourceRegistrations?type=AirQualityObserved");
+
+        await NgsiLdAssert.ProblemAsync(registrations, HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task AConsumerWithoutAnAgreementReadsAsBefore()
+    {
+        await using var market = await CityAsync();
+        await market.AgreementAsync(Source);
+        using var consumer = market.Consumer();
+
+        var answer = await OkAsync(await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved"));
+
+        Assert.Equal([Inside, Outside], Ids(answer).Order());
+        Assert.Contains("temperature", Members(answer[0]!));
+    }
+}
