@@ -45,7 +45,7 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
             {
                 throw Narrowing.Denied($"The agreement {agreementId} is {agreement.State}: its credential reads nothing until it is active.");
             }
-            read = await NarrowAsync(http, segments, new Narrowing(agreement.Scope, await NgsiLdRequest.ContextAsync(http), now));
+            read = await NarrowAsync(http, segments, new Narrowing(agreement.Scope, await NgsiLdRequest.ContextAsync(http), now), agreement);
         }
         catch (NgsiLdException e) when (e.Status == 403)
         {
@@ -59,6 +59,10 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
             : !store.TryCountCall(agreement.Id, day, agreement.CallsPerDay) ? $"{agreement.CallsPerDay} calls a day" : null;
         if (spent is not null)
         {
+            if (http.Items[SubscriptionKey] is string refused)
+            {
+                store.UnlinkSubscription(agreement.Tenant, refused);
+            }
             await ThrottleAsync(http, caller, agreement, spent, now);
             return;
         }
@@ -75,6 +79,11 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         finally
         {
             http.Features.Set(original);
+            // A subscription that was not made (refused, or the request failed) is no agreement's.
+            if (http.Items[SubscriptionKey] is string subscription && http.Response.StatusCode != StatusCodes.Status201Created)
+            {
+                store.UnlinkSubscription(agreement.Tenant, subscription);
+            }
             var entities = read switch
             {
                 Read.Entities => metered.TopLevelItems,
@@ -99,9 +108,12 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
             $"The agreement {agreement.Id} allows {quota}, all used today; the quota renews at 00:00 UTC, in {seconds} s."), http.RequestAborted);
     }
 
-    private enum Read { Entities, Entity, Discovery }
+    private enum Read { Entities, Entity, Discovery, Subscription }
 
-    private static async Task<Read> NarrowAsync(HttpContext http, string[] path, Narrowing narrowing)
+    // The id of a subscription being made with an agreement's key, linked to the agreement before it exists.
+    private const string SubscriptionKey = "agora:market:subscription";
+
+    private async Task<Read> NarrowAsync(HttpContext http, string[] path, Narrowing narrowing, Agreement agreement)
     {
         var method = http.Request.Method;
         var temporal = path.Length > 0 && Is(path[0], "temporal");
@@ -126,6 +138,20 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         {
             NarrowDiscovery(http, narrowing, path);
             return Read.Discovery;
+        }
+        if (!temporal && path is [var subscriptions, ..] && Is(subscriptions, "subscriptions"))
+        {
+            if (HttpMethods.IsPost(method) && path.Length == 1)
+            {
+                await NarrowSubscriptionAsync(http, narrowing, agreement);
+                return Read.Subscription;
+            }
+            if ((HttpMethods.IsGet(method) || HttpMethods.IsDelete(method)) && path is [_, var subscription]
+                && store.AgreementOfSubscription(agreement.Tenant, NgsiLdRequest.PathValue(subscription)) == agreement.Id)
+            {
+                return Read.Subscription;
+            }
+            throw Narrowing.Denied("A credential of an agreement creates subscriptions within the agreement, and reads and deletes those it made by their id; it does not list or change them.");
         }
         throw Narrowing.Denied($"A credential of an agreement reads entities, their history and their types and attributes; {method} {http.Request.Path} is not covered.");
     }
@@ -203,6 +229,45 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
     {
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
         narrowing = narrowing.In(context);
+        body["entities"] = Selectors(body, narrowing);
+        narrowing.CheckQ((string?)body["q"]);
+        if (narrowing.Area(body["geoQ"] is not null) is { } area)
+        {
+            body["geoQ"] = area;
+        }
+        var attrs = body["attrs"] is JsonArray a ? Strings(a) : [];
+        if (body["pick"] is not null || body["omit"] is not null)
+        {
+            var pick = body["pick"] is JsonArray p ? string.Join(",", p.Select(x => (string?)x)) : (string?)body["pick"];
+            var omit = body["omit"] is JsonArray o ? string.Join(",", o.Select(x => (string?)x)) : (string?)body["omit"];
+            body["pick"] = narrowing.Pick(pick ?? Omitted(narrowing, omit!));
+            if (pick is null)
+            {
+                body.Remove("omit");
+            }
+        }
+        else if (narrowing.Attributes(attrs) is { } attributes)
+        {
+            body["attrs"] = Array(attributes);
+        }
+        if (temporal)
+        {
+            var temporalQ = body["temporalQ"] as JsonObject ?? new JsonObject();
+            var parameters = http.Request.Query;
+            var window = narrowing.Time(TimeQuery.Parse(temporalQ, name => parameters[name] is { Count: > 0 } v ? v.ToString() : null));
+            foreach (var (name, value) in Narrowing.TimeParameters(window))
+            {
+                temporalQ[name] = value;
+            }
+            body["temporalQ"] = temporalQ;
+        }
+        Replace(http, body);
+    }
+
+    /// The entity selectors of a Query object or a subscription, each narrowed; those wholly outside are left
+    /// out, and when none is left the first refusal stands.
+    private static JsonArray Selectors(JsonObject body, Narrowing narrowing)
+    {
         var selectors = body["entities"] is JsonArray { Count: > 0 } given ? given.OfType<JsonObject>().ToList() : [new JsonObject()];
         var kept = new JsonArray();
         NgsiLdException? first = null;
@@ -227,38 +292,48 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         {
             throw first!;
         }
-        body["entities"] = kept;
+        return kept;
+    }
+
+    private async Task NarrowSubscriptionAsync(HttpContext http, Narrowing narrowing, Agreement agreement)
+    {
+        var (body, context) = await NgsiLdRequest.BodyAsync(http);
+        narrowing = narrowing.In(context);
+        body["entities"] = Selectors(body, narrowing);
+        // Changes to attributes outside the scope notify nothing: they would tell when those attributes change.
+        if (narrowing.Attributes(body["watchedAttributes"] is JsonArray watched ? Strings(watched) : []) is { } covered)
+        {
+            body["watchedAttributes"] = Array(covered);
+        }
         narrowing.CheckQ((string?)body["q"]);
         if (narrowing.Area(body["geoQ"] is not null) is { } area)
         {
             body["geoQ"] = area;
         }
-        var attrs = body["attrs"] is JsonArray a ? a.Select(x => (string?)x ?? "").ToList() : [];
-        if (body["pick"] is not null || body["omit"] is not null)
+        if (body["notification"] is JsonObject notification
+            && narrowing.Attributes(notification["attributes"] is JsonArray shown ? Strings(shown) : []) is { } attributes)
         {
-            var pick = body["pick"] is JsonArray p ? string.Join(",", p.Select(x => (string?)x)) : (string?)body["pick"];
-            var omit = body["omit"] is JsonArray o ? string.Join(",", o.Select(x => (string?)x)) : (string?)body["omit"];
-            body["pick"] = narrowing.Pick(pick ?? Omitted(narrowing, omit!));
-            if (pick is null)
+            notification["attributes"] = Array(attributes);
+        }
+        // The id is fixed here so that the subscription is the agreement's before its first notification can go.
+        body["id"] ??= $"urn:ngsi-ld:Subscription:{Guid.NewGuid()}";
+        if (body["id"] is JsonValue v && v.TryGetValue<string>(out var id))
+        {
+            if (!store.LinkSubscription(agreement.Tenant, id, agreement.Id))
             {
-                body.Remove("omit");
+                throw new NgsiLdException(ErrorTypes.AlreadyExists, "Subscription exists", $"A subscription with id {id} exists already.");
             }
+            http.Items[SubscriptionKey] = id;
         }
-        else if (narrowing.Attributes(attrs) is { } attributes)
-        {
-            body["attrs"] = new JsonArray([.. attributes.Select(x => (JsonNode?)JsonValue.Create(x))]);
-        }
-        if (temporal)
-        {
-            var temporalQ = body["temporalQ"] as JsonObject ?? new JsonObject();
-            var parameters = http.Request.Query;
-            var window = narrowing.Time(TimeQuery.Parse(temporalQ, name => parameters[name] is { Count: > 0 } v ? v.ToString() : null));
-            foreach (var (name, value) in Narrowing.TimeParameters(window))
-            {
-                temporalQ[name] = value;
-            }
-            body["temporalQ"] = temporalQ;
-        }
+        Replace(http, body);
+    }
+
+    private static List<string> Strings(JsonArray array) => [.. array.Select(x => x is JsonValue v && v.TryGetValue<string>(out var s) ? s : "")];
+
+    private static JsonArray Array(IEnumerable<string> items) => new([.. items.Select(x => (JsonNode?)JsonValue.Create(x))]);
+
+    private static void Replace(HttpContext http, JsonObject body)
+    {
         var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
         http.Request.Body = new MemoryStream(bytes);
         http.Request.ContentLength = bytes.Length;

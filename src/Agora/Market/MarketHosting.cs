@@ -9,6 +9,12 @@ internal static class MarketHosting
     {
         builder.Services.AddSingleton<MarketStore>();
         builder.Services.AddSingleton<Agreements>();
+        var security = builder.Configuration.GetSection(SecurityOptions.Section).Get<SecurityOptions>() ?? new SecurityOptions();
+        if (security.Secured)
+        {
+            builder.Services.AddSingleton<MarketNotifications>();
+            builder.Services.AddSingleton<Notifications.DeliveryVeto>(sp => sp.GetRequiredService<MarketNotifications>().Veto);
+        }
         return builder;
     }
 

@@ -50,6 +50,13 @@ internal sealed class MarketStore
             notifications_dropped INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (agreement, day)
         ) WITHOUT ROWID;
+        -- The subscriptions made with an agreement's key, whose notifications the agreement governs.
+        CREATE TABLE IF NOT EXISTS subscriptions (
+            tenant TEXT NOT NULL,
+            id TEXT NOT NULL,
+            agreement TEXT NOT NULL,
+            PRIMARY KEY (tenant, id)
+        ) WITHOUT ROWID;
         """;
 
     private readonly OwnerOnlyDatabase _database;
@@ -119,6 +126,23 @@ internal sealed class MarketStore
             SELECT doc FROM agreements WHERE tenant = $tenant
               AND ($requester IS NULL OR requested_by = $requester OR id = $held) ORDER BY rowid
             """, ("$tenant", tenant), ("$requester", requester), ("$held", heldAgreement));
+
+    /// Records that an agreement's key makes this subscription; false when the id is another agreement's already.
+    public bool LinkSubscription(string tenant, string subscription, string agreement) =>
+        Run("INSERT OR IGNORE INTO subscriptions (tenant, id, agreement) VALUES ($tenant, $id, $agreement)",
+            ("$tenant", tenant), ("$id", subscription), ("$agreement", agreement)) == 1;
+
+    public void UnlinkSubscription(string tenant, string subscription) =>
+        Run("DELETE FROM subscriptions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", subscription));
+
+    /// The agreement whose key made this subscription, or null when none did.
+    public string? AgreementOfSubscription(string tenant, string subscription)
+    {
+        using var connection = Open();
+        using var command = Command(connection, "SELECT agreement FROM subscriptions WHERE tenant = $tenant AND id = $id",
+            [("$tenant", tenant), ("$id", subscription)]);
+        return command.ExecuteScalar() as string;
+    }
 
     /// Counts one call against the agreement's day if it stays within the limit; false when the quota is spent.
     public bool TryCountCall(string agreement, string day, long? limit) =>

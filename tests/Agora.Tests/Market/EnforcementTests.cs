@@ -12,11 +12,11 @@ public sealed class EnforcementTests
 {
     private const string Base = MarketAgora.Base;
     private const string Temporal = "/ngsi-ld/v1/temporal/entities";
-    private const string Inside = "urn:ngsi-ld:AirQualityObserved:centro";
-    private const string Outside = "urn:ngsi-ld:AirQualityObserved:vallecas";
+    internal const string Inside = "urn:ngsi-ld:AirQualityObserved:centro";
+    internal const string Outside = "urn:ngsi-ld:AirQualityObserved:vallecas";
     private const string Weather = "urn:ngsi-ld:WeatherObserved:centro";
 
-    private static readonly string Source = $$$"""
+    internal static readonly string Source = $$$"""
         {"name": "Centro", "entityTypes": ["AirQualityObserved"], "attributes": ["NO2", "PM10"],
          "area": {{{MarketAgora.District}}}, "history": {"allowed": true, "window": "P30D"}}
         """;
@@ -27,7 +27,7 @@ public sealed class EnforcementTests
 
     /// Two air quality stations (one in the district, one outside) and a weather station in the district, each
     /// with three attributes, written by the city's admin.
-    private static async Task<MarketAgora> CityAsync()
+    internal static async Task<MarketAgora> CityAsync()
     {
         var market = new MarketAgora();
         foreach (var (id, type, lon) in new[] { (Inside, "AirQualityObserved", -3.70), (Outside, "AirQualityObserved", -3.65), (Weather, "WeatherObserved", -3.70) })
