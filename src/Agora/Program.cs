@@ -44,6 +44,7 @@ ngsiLd.MapCsourceSubscriptions();
 ngsiLd.MapTemporal();
 app.MapSecurityAdmin();
 app.MapMarket();
+app.MapCatalogue();
 
 await app.RunAsync();
 return Environment.ExitCode;
