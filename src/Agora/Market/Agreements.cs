@@ -123,8 +123,9 @@ internal sealed class Agreements(MarketStore store, Credentials credentials, Sec
     {
         var id = (string)agreement["id"]!;
         var tenant = (string)agreement["tenant"]!;
-        var end = agreement["endAt"] is JsonValue e ? DateTimeOffset.Parse((string)e!, CultureInfo.InvariantCulture) : (DateTimeOffset?)null;
-        var (credential, key) = credentials.CreateApiKey(tenant, new CredentialRequest(Role.Consumer, null, $"agreement {id}", end, null, id));
+        // The key lives as long as the agreement is not terminated: past the agreement's end it still
+        // authenticates, so that its reads are refused naming the expired agreement and its usage stays readable.
+        var (credential, key) = credentials.CreateApiKey(tenant, new CredentialRequest(Role.Consumer, null, $"agreement {id}", null, null, id));
         agreement["credential"] = credential.Id;
         JsonObject changed;
         try

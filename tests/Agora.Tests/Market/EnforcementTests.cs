@@ -212,6 +212,32 @@ public sealed class EnforcementTests
     }
 
     [Fact]
+    public async Task AnAgreementPastItsEndReadsNothingAndReadsAsExpired()
+    {
+        await using var market = await CityAsync();
+        var offering = await market.OfferingAsync(await market.DataSourceAsync(Source), "\"accessMode\": \"open\"");
+        var end = DateTimeOffset.UtcNow.AddSeconds(1).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        using var requester = market.Consumer();
+        using var requested = await requester.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{offering}}", "consumer": "Acme", "endAt": "{{end}}"}"""));
+        var agreement = (await SecuredAgora.JsonAsync(requested)).AsObject();
+        using var consumer = market.Consumer((string)agreement["key"]!);
+
+        // Polled rather than slept: the agreement ends a second after it is made.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        HttpResponseMessage read;
+        while ((read = await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved")).StatusCode == HttpStatusCode.OK && DateTime.UtcNow < deadline)
+        {
+            read.Dispose();
+            await Task.Delay(50);
+        }
+        using var expired = read;
+        using var state = await market.Admin.GetAsync($"{Base}/agreements/{agreement["id"]}");
+
+        Assert.Contains("expired", (string?)(await NgsiLdAssert.ProblemAsync(expired, HttpStatusCode.Forbidden))["detail"], StringComparison.Ordinal);
+        Assert.Equal("expired", (string?)(await SecuredAgora.JsonAsync(state))["state"]);
+    }
+
+    [Fact]
     public async Task AnIdPatternLimitsTheEntitiesTogetherWithTheRequestsOwn()
     {
         await using var market = await CityAsync();
