@@ -8,8 +8,12 @@ namespace Agora.Market;
 /// and resumed, terminated, expired when its end passes. It freezes the offering's terms and its data source's
 /// scope when it is made, so later edits of the offering change no agreement. An active agreement issues an API
 /// key of role consumer bound to it, shown once; terminating revokes the key. Every change is audited.
-internal sealed class Agreements(MarketStore store, Credentials credentials, SecurityStore security, AuditLog audit, TimeProvider time)
+internal sealed class Agreements(
+    MarketStore store, Credentials credentials, SecurityStore security, AuditLog audit, TimeProvider time, Microsoft.Extensions.Options.IOptions<SecurityOptions> options)
 {
+    // Agora's own issuer, when it runs, also gives each agreement an OAuth2 client (client credentials).
+    private readonly bool _clients = options.Value.Issuer.Enabled;
+
     public static readonly string[] Actions = ["approve", "reject", "suspend", "resume", "terminate"];
 
     public async Task<IResult> RequestAsync(HttpContext http)
@@ -125,33 +129,51 @@ internal sealed class Agreements(MarketStore store, Credentials credentials, Sec
         var tenant = (string)agreement["tenant"]!;
         // The key lives as long as the agreement is not terminated: past the agreement's end it still
         // authenticates, so that its reads are refused naming the expired agreement and its usage stays readable.
-        var (credential, key) = credentials.CreateApiKey(tenant, new CredentialRequest(Role.Consumer, null, $"agreement {id}", null, null, id));
+        var request = new CredentialRequest(Role.Consumer, null, $"agreement {id}", null, null, id);
+        var (credential, key) = credentials.CreateApiKey(tenant, request);
+        (Credential? client, string? secret) = _clients ? credentials.CreateClient(tenant, request) : (null, null);
         agreement["credential"] = credential.Id;
+        agreement["clientId"] = client?.Id;
         JsonObject changed;
         try
         {
-            changed = await MoveAsync(http, agreement, Agreement.Active, from, what, credential.Id);
+            changed = await MoveAsync(http, agreement, Agreement.Active, from, what, credential.Id + (client is null ? "" : $" and OAuth2 client {client.Id}"));
         }
         catch (Errors.NgsiLdException)
         {
-            // Another request changed the agreement first: the key it would have had is never shown, and revoked.
-            security.Revoke(CredentialKind.ApiKey, tenant, credential.Id, time.GetUtcNow());
+            // Another request changed the agreement first: the credentials it would have had are never shown, and revoked.
+            RevokeCredentials(agreement);
             throw;
         }
-        // The key is in this answer and nowhere else, ever: only its hash is kept.
+        // The key and the client secret are in this answer and nowhere else, ever: only their hashes are kept.
         var answer = changed.DeepClone().AsObject();
         answer["key"] = key;
+        if (client is not null)
+        {
+            answer["clientSecret"] = secret;
+            answer["tokenEndpoint"] = TokenIssuer.TokenPath;
+        }
         return answer;
     }
 
     private async Task<JsonObject> TerminateAsync(HttpContext http, JsonObject agreement)
     {
         var changed = await MoveAsync(http, agreement, Agreement.Terminated, [Agreement.PendingApproval, Agreement.Active, Agreement.Suspended], "terminated");
-        if ((string?)changed["credential"] is { } credential)
-        {
-            security.Revoke(CredentialKind.ApiKey, (string)changed["tenant"]!, credential, time.GetUtcNow());
-        }
+        RevokeCredentials(changed);
         return changed;
+    }
+
+    private void RevokeCredentials(JsonObject agreement)
+    {
+        var tenant = (string)agreement["tenant"]!;
+        if ((string?)agreement["credential"] is { } key)
+        {
+            security.Revoke(CredentialKind.ApiKey, tenant, key, time.GetUtcNow());
+        }
+        if ((string?)agreement["clientId"] is { } client)
+        {
+            security.Revoke(CredentialKind.Client, tenant, client, time.GetUtcNow());
+        }
     }
 
     private async Task<JsonObject> MoveAsync(HttpContext http, JsonObject agreement, string state, string[] from, string what, string? credential = null)

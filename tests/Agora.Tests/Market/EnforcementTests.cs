@@ -238,6 +238,69 @@ public sealed class EnforcementTests
     }
 
     [Fact]
+    public async Task TheAgreementsOAuth2ClientIsHeldToItAsItsKeyIs()
+    {
+        await using var market = await CityAsync();
+        var offering = await market.OfferingAsync(await market.DataSourceAsync(Source));
+        using var requester = market.Consumer();
+        var requested = await MarketAgora.RequestAsync(requester, offering);
+        var approved = await market.ActAsync((string)requested["id"]!, "approve");
+        var token = await IssuerTests.TokenAsync(market.App, (string)approved["clientId"]!, (string)approved["clientSecret"]!);
+        using var bearer = market.App.BearerClient(token);
+
+        var covered = await OkAsync(await bearer.GetAsync(EntitiesPath + "?type=AirQualityObserved"));
+        using var outside = await bearer.GetAsync(EntitiesPath + "?type=WeatherObserved");
+        await market.ActAsync((string)requested["id"]!, "terminate");
+        using var terminated = await bearer.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+
+        Assert.Equal("/oauth2/token", (string?)approved["tokenEndpoint"]);
+        Assert.Equal([Inside], Ids(covered));
+        await NgsiLdAssert.ProblemAsync(outside, HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.Unauthorized, terminated.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheBytesQuotaStopsReadsOnceSpent()
+    {
+        await using var market = await CityAsync();
+        var (_, key) = await market.AgreementAsync(Source, "\"quotas\": {\"bytesPerDay\": 10}");
+        using var consumer = market.Consumer(key);
+
+        using var first = await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+        using var second = await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Contains("10 bytes a day", (string?)(await NgsiLdAssert.ProblemAsync(second, HttpStatusCode.TooManyRequests))["detail"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ATemporalQueryObjectIsNarrowedToTheHistoryWindow()
+    {
+        await using var market = await CityAsync();
+        var (_, key) = await market.AgreementAsync(Source);
+        using var consumer = market.Consumer(key);
+        var old = DateTimeOffset.UtcNow.AddDays(-40).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var recent = DateTimeOffset.UtcNow.AddDays(-10).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        using var history = await market.Admin.PostAsync($"{Temporal}/{Uri.EscapeDataString(Inside)}/attrs", Json($$"""
+            {"NO2": [{"type": "Property", "value": 30, "observedAt": "{{recent}}"}], "temperature": [{"type": "Property", "value": 5, "observedAt": "{{recent}}"}]}
+            """));
+        Assert.Equal(HttpStatusCode.NoContent, history.StatusCode);
+
+        var answer = await OkAsync(await consumer.PostAsync("/ngsi-ld/v1/temporal/entityOperations/query", Json($$"""
+            {"type": "Query", "entities": [{"type": "AirQualityObserved"}, {"type": "WeatherObserved"}], "attrs": ["NO2", "temperature"],
+             "temporalQ": {"timerel": "after", "timeAt": "{{old}}"} }
+            """)));
+        using var before = await consumer.PostAsync("/ngsi-ld/v1/temporal/entityOperations/query", Json($$"""
+            {"type": "Query", "entities": [{"type": "AirQualityObserved"}], "temporalQ": {"timerel": "before", "timeAt": "{{old}}"} }
+            """));
+
+        Assert.Equal([Inside], Ids(answer));
+        Assert.Null(answer[0]!["temperature"]);
+        Assert.NotNull(answer[0]!["NO2"]);
+        await NgsiLdAssert.ProblemAsync(before, HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
     public async Task AnIdPatternLimitsTheEntitiesTogetherWithTheRequestsOwn()
     {
         await using var market = await CityAsync();
