@@ -230,7 +230,7 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
         narrowing = narrowing.In(context);
         body["entities"] = Selectors(body, narrowing);
-        narrowing.CheckQ((string?)body["q"]);
+        narrowing.CheckQ(Text(body, "q"));
         if (narrowing.Area(body["geoQ"] is not null) is { } area)
         {
             body["geoQ"] = area;
@@ -238,8 +238,8 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         var attrs = body["attrs"] is JsonArray a ? Strings(a) : [];
         if (body["pick"] is not null || body["omit"] is not null)
         {
-            var pick = body["pick"] is JsonArray p ? string.Join(",", p.Select(x => (string?)x)) : (string?)body["pick"];
-            var omit = body["omit"] is JsonArray o ? string.Join(",", o.Select(x => (string?)x)) : (string?)body["omit"];
+            var pick = body["pick"] is JsonArray p ? string.Join(",", Strings(p)) : Text(body, "pick");
+            var omit = body["omit"] is JsonArray o ? string.Join(",", Strings(o)) : Text(body, "omit");
             body["pick"] = narrowing.Pick(pick ?? Omitted(narrowing, omit!));
             if (pick is null)
             {
@@ -268,7 +268,7 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
     /// out, and when none is left the first refusal stands.
     private static JsonArray Selectors(JsonObject body, Narrowing narrowing)
     {
-        var selectors = body["entities"] is JsonArray { Count: > 0 } given ? given.OfType<JsonObject>().ToList() : [new JsonObject()];
+        var selectors = body["entities"] is JsonArray given && given.OfType<JsonObject>().ToList() is { Count: > 0 } objects ? objects : [new JsonObject()];
         var kept = new JsonArray();
         NgsiLdException? first = null;
         foreach (var selector in selectors)
@@ -276,8 +276,8 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
             try
             {
                 var narrowed = selector.DeepClone().AsObject();
-                narrowed["type"] = string.Join(",", narrowing.Types((string?)selector["type"]));
-                if (narrowing.IdPattern((string?)selector["idPattern"]) is { } pattern)
+                narrowed["type"] = string.Join(",", narrowing.Types(Text(selector, "type")));
+                if (narrowing.IdPattern(Text(selector, "idPattern")) is { } pattern)
                 {
                     narrowed["idPattern"] = pattern;
                 }
@@ -305,7 +305,7 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         {
             body["watchedAttributes"] = Array(covered);
         }
-        narrowing.CheckQ((string?)body["q"]);
+        narrowing.CheckQ(Text(body, "q"));
         if (narrowing.Area(body["geoQ"] is not null) is { } area)
         {
             body["geoQ"] = area;
@@ -327,6 +327,14 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         }
         Replace(http, body);
     }
+
+    // A member the narrowing reads must be a string; anything else is the client's error, said before the endpoint would.
+    private static string? Text(JsonObject body, string name) => body[name] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        _ => throw NgsiLdException.BadRequest("Invalid " + name, $"{name} must be a string."),
+    };
 
     private static List<string> Strings(JsonArray array) => [.. array.Select(x => x is JsonValue v && v.TryGetValue<string>(out var s) ? s : "")];
 

@@ -149,8 +149,9 @@ internal static class MarketInput
             ["exclusivity"] = Flag(custom, "exclusivity"),
             ["resale"] = Flag(custom, "resale"),
         };
-        if (custom["period"] is { } period)
+        if (custom["period"] is { } given)
         {
+            var period = given as JsonObject ?? throw Invalid("licence.period", "must be an object {start, end}.");
             var start = Instant(period, "start");
             var end = Instant(period, "end");
             if (start is not null && end is not null && end <= start)

@@ -107,6 +107,25 @@ public sealed class EnforcementTests
         Assert.Contains(agreement, await audit.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"type": "Query", "entities": [{"type": 7}]}""")]
+    [InlineData("""{"type": "Query", "entities": [3, "x"], "q": 5}""")]
+    [InlineData("""{"type": "Query", "entities": [{"type": "AirQualityObserved", "idPattern": ["x"]}]}""")]
+    [InlineData("""{"type": "Query", "attrs": [1, 2]}""")]
+    [InlineData("""{"type": "Query", "pick": {"a": 1}}""")]
+    [InlineData("""[1, 2]""")]
+    [InlineData("""{"type": """)]
+    public async Task ABadQueryObjectThroughAnAgreementIsAClientErrorNeverAServerError(string body)
+    {
+        await using var market = await CityAsync();
+        var (_, key) = await market.AgreementAsync(Source);
+        using var consumer = market.Consumer(key);
+
+        using var response = await consumer.PostAsync("/ngsi-ld/v1/entityOperations/query", Json(body));
+
+        await NgsiLdAssert.AnyProblemAsync(response);
+    }
+
     [Fact]
     public async Task RetrievingAnEntityOutsideTheAgreementIsForbiddenAndInsideItIsProjected()
     {

@@ -108,6 +108,7 @@ public sealed class MarketApiTests
     [InlineData("\"licence\": {\"purpose\": \"research\"}", "licence.region")]
     [InlineData("\"licence\": {\"purpose\": \"r\", \"region\": \"ES\", \"colour\": \"red\"}", "licence.colour")]
     [InlineData("\"licence\": {\"purpose\": \"r\", \"region\": \"ES\", \"period\": {\"start\": \"2027-01-01T00:00:00Z\", \"end\": \"2026-01-01T00:00:00Z\"}}", "licence.period")]
+    [InlineData("\"licence\": {\"purpose\": \"r\", \"region\": \"ES\", \"period\": \"always\"}", "licence.period")]
     [InlineData("\"accessMode\": \"maybe\"", "accessMode")]
     [InlineData("\"pricePlan\": {\"type\": \"barter\"}", "pricePlan.type")]
     [InlineData("\"pricePlan\": {\"type\": \"oneTime\", \"amount\": 3}", "pricePlan.currency")]
