@@ -176,7 +176,8 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
             Set("type", string.Join(",", narrowing.Types(Get("type"))));
             Set("idPattern", narrowing.IdPattern(Get("idPattern")));
             narrowing.CheckQ(Get("q"));
-            if (narrowing.Area(Get("georel") is not null) is { } area)
+            var coordinates = Get("coordinates") is { } text ? ParseJson(text) : null;
+            if (narrowing.Area(Get("georel"), Get("geometry"), coordinates, Get("geoproperty")) is { } area)
             {
                 Set("georel", (string)area["georel"]!);
                 Set("geometry", (string)area["geometry"]!);
@@ -231,7 +232,7 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         narrowing = narrowing.In(context);
         body["entities"] = Selectors(body, narrowing);
         narrowing.CheckQ(Text(body, "q"));
-        if (narrowing.Area(body["geoQ"] is not null) is { } area)
+        if (GeoOf(body, narrowing) is { } area)
         {
             body["geoQ"] = area;
         }
@@ -306,7 +307,7 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
             body["watchedAttributes"] = Array(covered);
         }
         narrowing.CheckQ(Text(body, "q"));
-        if (narrowing.Area(body["geoQ"] is not null) is { } area)
+        if (GeoOf(body, narrowing) is { } area)
         {
             body["geoQ"] = area;
         }
@@ -326,6 +327,32 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
             http.Items[SubscriptionKey] = id;
         }
         Replace(http, body);
+    }
+
+    // The geoQ of a Query object or subscription, whose coordinates may be the array or its JSON text.
+    private static JsonObject? GeoOf(JsonObject body, Narrowing narrowing)
+    {
+        var geoQ = body["geoQ"] as JsonObject;
+        if (body["geoQ"] is not null && geoQ is null)
+        {
+            throw NgsiLdException.BadRequest("Invalid geoQ", "geoQ must be an object.");
+        }
+        var coordinates = geoQ?["coordinates"] is JsonValue v && v.TryGetValue<string>(out var text) ? ParseJson(text) : geoQ?["coordinates"];
+        return geoQ is null
+            ? narrowing.Area(null, null, null, null)
+            : narrowing.Area(Text(geoQ, "georel") ?? "", Text(geoQ, "geometry"), coordinates, Text(geoQ, "geoproperty"));
+    }
+
+    private static JsonNode? ParseJson(string text)
+    {
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            throw NgsiLdException.BadRequest("Invalid coordinates", "coordinates must be a JSON array of positions.");
+        }
     }
 
     // A member the narrowing reads must be a string; anything else is the client's error, said before the endpoint would.

@@ -95,23 +95,53 @@ internal sealed class Narrowing(Scope scope, JsonLdContext context, DateTimeOffs
         (var own, var theirs) => $@"^(?=[\s\S]*?(?:{own}))(?=[\s\S]*?(?:{theirs}))",
     };
 
-    /// The geo-query of the scope's area, as a geoQ object; null when the scope has none.
-    public JsonObject? Area(bool askedGeo)
+    /// The geo-query to run, as a geoQ object: the scope's area when none is asked; the asked one cut to the area
+    /// when it is `within` or `intersects` a (Multi)Polygon (for either relation, matching the intersection implies
+    /// matching both); null when the scope has no area, and the asked geo-query stands.
+    public JsonObject? Area(string? georel, string? geometry, JsonNode? coordinates, string? geoproperty)
     {
         if (scope.Area is null)
         {
             return null;
         }
-        return askedGeo
-            ? throw Denied("The agreement limits reads to an area, and a geo-query of its own cannot be combined with it yet; query without georel.")
-            : new JsonObject
-            {
-                ["georel"] = "intersects",
-                ["geometry"] = (string)scope.Area["type"]!,
-                ["coordinates"] = scope.Area["coordinates"]!.DeepClone(),
-                ["geoproperty"] = AreaGeoProperty,
-            };
+        var area = new JsonObject
+        {
+            ["georel"] = "intersects",
+            ["geometry"] = (string)scope.Area["type"]!,
+            ["coordinates"] = scope.Area["coordinates"]!.DeepClone(),
+            ["geoproperty"] = AreaGeoProperty,
+        };
+        if (georel is null)
+        {
+            return area;
+        }
+        string? error = null;
+        var asked = georel is "within" or "intersects" && geometry is "Polygon" or "MultiPolygon"
+            && (geoproperty ?? AreaGeoProperty) == AreaGeoProperty
+            ? Geo.GeoJson.Read(geometry, coordinates, ref error)
+            : null;
+        if (asked is null)
+        {
+            throw Denied("The agreement limits reads to an area on location; a geo-query of your own is combined with it when it is within or intersects a Polygon or MultiPolygon on location.");
+        }
+        var cut = asked.Intersection(Geo.GeoJson.TryRead(scope.Area)!);
+        if (cut.IsEmpty || cut is not (NetTopologySuite.Geometries.Polygon or NetTopologySuite.Geometries.MultiPolygon))
+        {
+            throw Denied("The geo-query's geometry lies outside the agreement's area.");
+        }
+        area["georel"] = georel;
+        area["geometry"] = cut.GeometryType;
+        area["coordinates"] = Coordinates(cut);
+        return area;
     }
+
+    private static JsonArray Coordinates(NetTopologySuite.Geometries.Geometry shape) => shape switch
+    {
+        NetTopologySuite.Geometries.MultiPolygon many => new([.. many.Geometries.Select(g => (JsonNode?)Coordinates(g))]),
+        NetTopologySuite.Geometries.Polygon polygon => new([.. new[] { polygon.ExteriorRing }.Concat(polygon.InteriorRings)
+            .Select(ring => (JsonNode?)new JsonArray([.. ring.Coordinates.Select(c => (JsonNode?)new JsonArray(c.X, c.Y))]))]),
+        _ => throw new ArgumentException("Only polygons have these coordinates.", nameof(shape)),
+    };
 
     /// The temporal window: the request's, cut to start no earlier than the scope's history allows.
     public TimeQuery Time(TimeQuery asked)
@@ -152,7 +182,7 @@ internal sealed class Narrowing(Scope scope, JsonLdContext context, DateTimeOffs
         {
             return $"The agreement does not cover the entity {id}: its id is outside the agreement's id pattern.";
         }
-        if (Area(askedGeo: false) is { } area && (entity is null || !Within(Geo.GeoQuery.FromJson(area), entity)))
+        if (Area(null, null, null, null) is { } area && (entity is null || !Within(Geo.GeoQuery.FromJson(area), entity)))
         {
             return $"The agreement does not cover the entity {id}: it is outside the agreement's area.";
         }

@@ -127,6 +127,26 @@ public sealed class EnforcementTests
     }
 
     [Fact]
+    public async Task AGeoQueryOfTheConsumersOwnIsCutToTheAgreementsArea()
+    {
+        await using var market = await CityAsync();
+        var (_, key) = await market.AgreementAsync(Source);
+        using var consumer = market.Consumer(key);
+        const string Both = "[[[-3.72,40.40],[-3.60,40.40],[-3.60,40.44],[-3.72,40.44],[-3.72,40.40]]]";
+        const string Elsewhere = "[[[-3.66,40.40],[-3.64,40.40],[-3.64,40.44],[-3.66,40.44],[-3.66,40.40]]]";
+
+        var within = await OkAsync(await consumer.GetAsync($"{EntitiesPath}?type=AirQualityObserved&georel=within&geometry=Polygon&coordinates={Uri.EscapeDataString(Both)}"));
+        var posted = await OkAsync(await consumer.PostAsync("/ngsi-ld/v1/entityOperations/query", Json($$"""
+            {"type": "Query", "entities": [{"type": "AirQualityObserved"}], "geoQ": {"georel": "intersects", "geometry": "Polygon", "coordinates": {{Both}} } }
+            """)));
+        using var elsewhere = await consumer.GetAsync($"{EntitiesPath}?type=AirQualityObserved&georel=intersects&geometry=Polygon&coordinates={Uri.EscapeDataString(Elsewhere)}");
+
+        Assert.Equal([Inside], Ids(within));
+        Assert.Equal([Inside], Ids(posted));
+        Assert.Contains("outside the agreement's area", (string?)(await NgsiLdAssert.ProblemAsync(elsewhere, HttpStatusCode.Forbidden))["detail"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RetrievingAnEntityOutsideTheAgreementIsForbiddenAndInsideItIsProjected()
     {
         await using var market = await CityAsync();
