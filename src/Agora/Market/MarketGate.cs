@@ -185,10 +185,12 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
                 Set("geoproperty", Narrowing.AreaGeoProperty);
             }
         }
+        narrowing.CheckOrderBy(Get("orderBy"));
         if (Get("pick") is not null || Get("omit") is not null)
         {
-            Set("pick", narrowing.Pick(Get("pick") ?? Omitted(narrowing, Get("omit")!)));
-            Set("omit", Get("pick") is null ? null : Get("omit"));
+            var (pick, omit) = narrowing.Projection(Get("pick"), Get("omit"));
+            Set("pick", pick);
+            Set("omit", omit);
         }
         else if (narrowing.Attributes(RepresentationQuery.List(http.Request.Query, "attrs")) is { } attributes)
         {
@@ -205,10 +207,6 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         }
         http.Request.QueryString = QueryString.Create(parameters);
     }
-
-    // omit alone would show every covered attribute but those named: the same as a pick of the rest.
-    private static string Omitted(Narrowing narrowing, string omit) =>
-        string.Join(",", ["id", "type", "scope", .. (narrowing.Attributes([]) ?? []).Where(a => !omit.Split(',').Contains(a))]);
 
     private static void CheckEntity(HttpContext http, Narrowing narrowing, string id, bool temporal)
     {
@@ -237,15 +235,14 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
             body["geoQ"] = area;
         }
         var attrs = body["attrs"] is JsonArray a ? Strings(a) : [];
+        narrowing.CheckOrderBy(body["orderBy"] is JsonArray order ? string.Join(",", Strings(order)) : Text(body, "orderBy"));
         if (body["pick"] is not null || body["omit"] is not null)
         {
-            var pick = body["pick"] is JsonArray p ? string.Join(",", Strings(p)) : Text(body, "pick");
-            var omit = body["omit"] is JsonArray o ? string.Join(",", Strings(o)) : Text(body, "omit");
-            body["pick"] = narrowing.Pick(pick ?? Omitted(narrowing, omit!));
-            if (pick is null)
-            {
-                body.Remove("omit");
-            }
+            var (pick, omit) = narrowing.Projection(
+                body["pick"] is JsonArray p ? string.Join(",", Strings(p)) : Text(body, "pick"),
+                body["omit"] is JsonArray o ? string.Join(",", Strings(o)) : Text(body, "omit"));
+            body["pick"] = pick;
+            body["omit"] = omit;
         }
         else if (narrowing.Attributes(attrs) is { } attributes)
         {

@@ -50,16 +50,41 @@ internal sealed class Narrowing(Scope scope, JsonLdContext context, DateTimeOffs
         return covered.Count > 0 ? covered : throw Denied($"The agreement does not cover the attribute {context.CompactIri(expanded[0])}.");
     }
 
-    /// The pick list with the attributes the scope does not cover taken out (entity members stay).
-    public string? Pick(string? asked)
+    /// The projection: pick loses the attributes the scope does not cover (entity members stay); omit alone,
+    /// under a scope that limits attributes, becomes a pick of the covered attributes it does not name.
+    public (string? Pick, string? Omit) Projection(string? pick, string? omit)
     {
-        if (asked is null || scope.Attributes is null)
+        if (scope.Attributes is null)
         {
-            return asked;
+            return (pick, omit);
         }
-        var kept = asked.Split(',', StringSplitOptions.TrimEntries)
-            .Where(name => name is "id" or "type" or "scope" || scope.Attributes.Contains(context.ExpandTerm(name))).ToList();
-        return string.Join(",", kept);
+        if (pick is null)
+        {
+            var omitted = Items(omit ?? "").Select(context.ExpandTerm).ToHashSet(StringComparer.Ordinal);
+            return (string.Join(",", [.. KeptMembers, .. scope.Attributes.Where(a => !omitted.Contains(a))]), null);
+        }
+        return (string.Join(",", Items(pick).Where(name => KeptMembers.Contains(name) || scope.Attributes.Contains(context.ExpandTerm(name)))), omit);
+    }
+
+    private static readonly string[] KeptMembers = ["id", "type", "scope"];
+
+    private static IEnumerable<string> Items(string list) => list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    /// Sorting by an attribute outside the scope would tell its order: refused.
+    public void CheckOrderBy(string? orderBy)
+    {
+        if (orderBy is null || scope.Attributes is null)
+        {
+            return;
+        }
+        foreach (var item in Items(orderBy))
+        {
+            var name = item.Split(';')[0].Split('.')[0].Trim();
+            if (name is not ("id" or "type" or "createdAt" or "modifiedAt") && !scope.Attributes.Contains(context.ExpandTerm(name)))
+            {
+                throw Denied($"The agreement does not cover the attribute {name}, so orderBy may not sort by it.");
+            }
+        }
     }
 
     /// A q that tests an attribute outside the scope would tell its values by what matches: refused.

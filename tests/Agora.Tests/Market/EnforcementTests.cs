@@ -71,6 +71,22 @@ public sealed class EnforcementTests
     }
 
     [Fact]
+    public async Task PickAndOmitAreNarrowedToTheCoveredAttributes()
+    {
+        await using var market = await CityAsync();
+        var (_, key) = await market.AgreementAsync(Source);
+        using var consumer = market.Consumer(key);
+
+        var picked = await OkAsync(await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved&pick=id,NO2,temperature"));
+        var omitted = await OkAsync(await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved&omit=PM10"));
+        var sorted = await OkAsync(await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved&orderBy=NO2;desc"));
+
+        Assert.Equal(["NO2", "id"], Members(picked[0]!));
+        Assert.Equal(["NO2", "id", "type"], Members(omitted[0]!));
+        Assert.Equal([Inside], Ids(sorted));
+    }
+
+    [Fact]
     public async Task AQueryThroughAPostQueryObjectIsNarrowedTheSameWay()
     {
         await using var market = await CityAsync();
@@ -92,6 +108,7 @@ public sealed class EnforcementTests
     [InlineData("?type=WeatherObserved", "WeatherObserved")]
     [InlineData("?type=AirQualityObserved&attrs=temperature", "temperature")]
     [InlineData("?type=AirQualityObserved&q=temperature>20", "temperature")]
+    [InlineData("?type=AirQualityObserved&orderBy=temperature;desc", "temperature")]
     [InlineData("?type=AirQualityObserved&georel=near;maxDistance==100&geometry=Point&coordinates=[-3.7,40.42]", "area")]
     public async Task AReadEntirelyOutsideTheAgreementIsForbiddenNamingWhatIsNotCovered(string query, string named)
     {
