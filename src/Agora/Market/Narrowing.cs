@@ -203,7 +203,7 @@ internal sealed class Narrowing(Scope scope, JsonLdContext context, DateTimeOffs
         {
             return $"The agreement does not cover entities of type {string.Join(", ", types.Select(context.CompactIri))}.";
         }
-        if (scope.IdPattern is { } pattern && !pattern.IsMatch(id))
+        if (scope.IdPattern is { } pattern && !Matches(pattern, id))
         {
             return $"The agreement does not cover the entity {id}: its id is outside the agreement's id pattern.";
         }
@@ -212,6 +212,19 @@ internal sealed class Narrowing(Scope scope, JsonLdContext context, DateTimeOffs
             return $"The agreement does not cover the entity {id}: it is outside the agreement's area.";
         }
         return null;
+    }
+
+    // A pattern too costly for this id is the city's mistake; the entity is then not covered rather than a 500.
+    private static bool Matches(System.Text.RegularExpressions.Regex pattern, string id)
+    {
+        try
+        {
+            return pattern.IsMatch(id);
+        }
+        catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+        {
+            return false;
+        }
     }
 
     private static bool Within(Geo.GeoQuery area, JsonObject entity) =>
