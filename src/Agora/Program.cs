@@ -3,6 +3,7 @@ using Agora.Discovery;
 using Agora.Entities;
 using Agora.Hosting;
 using Agora.JsonLd;
+using Agora.Market;
 using Agora.Registrations;
 using Agora.Security;
 using Agora.Subscriptions;
@@ -24,10 +25,12 @@ builder.AddSecurity();
 builder.AddSubscriptions();
 builder.AddCsourceSubscriptions();
 builder.AddTemporal();
+builder.AddMarket();
 
 var app = builder.Build();
 app.UseAgora();
 app.UseSecurity();
+app.UseMarket();
 
 var ngsiLd = app.MapGroup("/ngsi-ld/v1");
 ngsiLd.MapQueries();
@@ -40,6 +43,8 @@ ngsiLd.MapRegistrations();
 ngsiLd.MapCsourceSubscriptions();
 ngsiLd.MapTemporal();
 app.MapSecurityAdmin();
+app.MapMarket();
+app.MapCatalogue();
 
 await app.RunAsync();
 return Environment.ExitCode;

@@ -23,9 +23,10 @@ internal static class DiscoveryApi
     private static async Task<IResult> Types(HttpContext http, TenantStores tenants)
     {
         var (store, context, mediaType) = await PrepareAsync(http, tenants, "details", "local");
+        var scope = ScopeOf(http);
         if (!Details(http))
         {
-            var types = store.Read(DiscoveryRows.Types);
+            var types = store.Read(DiscoveryRows.Types).Where(scope.Type);
             return new NgsiLdResult(new JsonObject
             {
                 ["id"] = $"urn:ngsi-ld:EntityTypeList:{Guid.NewGuid()}",
@@ -33,8 +34,8 @@ internal static class DiscoveryApi
                 ["typeList"] = Names(types, context),
             }, context, mediaType);
         }
-        var pairs = store.Read(DiscoveryRows.AttributesOfTypes);
-        var all = store.Read(DiscoveryRows.Types);
+        var pairs = store.Read(DiscoveryRows.AttributesOfTypes).Where(p => scope.Attribute(p.Attribute)).ToList();
+        var all = store.Read(DiscoveryRows.Types).Where(scope.Type);
         var details = new JsonArray([.. all.Select(type => (JsonNode?)new JsonObject
         {
             ["id"] = type,
@@ -60,7 +61,7 @@ internal static class DiscoveryApi
             ["type"] = "EntityTypeInfo",
             ["typeName"] = context.CompactIri(iri),
             ["entityCount"] = count,
-            ["attributeDetails"] = new JsonArray([.. attributes.GroupBy(a => a.Attribute).Select(g => (JsonNode?)new JsonObject
+            ["attributeDetails"] = new JsonArray([.. attributes.Where(a => ScopeOf(http).Attribute(a.Attribute)).GroupBy(a => a.Attribute).Select(g => (JsonNode?)new JsonObject
             {
                 ["id"] = g.Key,
                 ["type"] = "Attribute",
@@ -73,16 +74,21 @@ internal static class DiscoveryApi
     private static async Task<IResult> Attributes(HttpContext http, TenantStores tenants)
     {
         var (store, context, mediaType) = await PrepareAsync(http, tenants, "details", "local");
+        var scope = http.Features.Get<DiscoveryScope>();
         if (!Details(http))
         {
+            // Narrowed, the names come from the attributes of the visible types, not from every attribute.
+            var names = scope is null
+                ? store.Read(DiscoveryRows.Attributes)
+                : store.Read(DiscoveryRows.TypesOfAttributes).Where(p => scope.Type(p.Type) && scope.Attribute(p.Attribute)).Select(p => p.Attribute).Distinct();
             return new NgsiLdResult(new JsonObject
             {
                 ["id"] = $"urn:ngsi-ld:AttributeList:{Guid.NewGuid()}",
                 ["type"] = "AttributeList",
-                ["attributeList"] = Names(store.Read(DiscoveryRows.Attributes), context),
+                ["attributeList"] = Names(names, context),
             }, context, mediaType);
         }
-        var pairs = store.Read(DiscoveryRows.TypesOfAttributes);
+        var pairs = store.Read(DiscoveryRows.TypesOfAttributes).Where(p => scope is null || (scope.Type(p.Type) && scope.Attribute(p.Attribute)));
         var details = new JsonArray([.. pairs.GroupBy(p => p.Attribute).Select(g => (JsonNode?)new JsonObject
         {
             ["id"] = g.Key,
@@ -110,7 +116,7 @@ internal static class DiscoveryApi
             ["attributeName"] = context.CompactIri(iri),
             ["attributeCount"] = count,
             ["attributeTypes"] = new JsonArray([.. attributeTypes.Select(t => (JsonNode?)JsonValue.Create(t))]),
-            ["typeNames"] = Names(typeNames, context),
+            ["typeNames"] = Names(typeNames.Where(ScopeOf(http).Type), context),
         }, context, mediaType);
     }
 
@@ -123,6 +129,10 @@ internal static class DiscoveryApi
         var context = await NgsiLdRequest.ContextAsync(http);
         return (tenants.Existing(tenant), context, mediaType);
     }
+
+    private static readonly DiscoveryScope Everything = new(_ => true, _ => true);
+
+    private static DiscoveryScope ScopeOf(HttpContext http) => http.Features.Get<DiscoveryScope>() ?? Everything;
 
     private static bool Details(HttpContext http) => http.Request.Query["details"].ToString() switch
     {

@@ -7,9 +7,12 @@ namespace Agora.Notifications;
 /// Started after the tenant stores, so every store found on disk is drained from the start, including what a
 /// killed process left pending: delivery is at least once.
 internal sealed class NotificationDispatcher(
-    TenantStores stores, HttpNotifier http, MqttNotifier mqtt, IOptions<NotificationOptions> options, ILogger<NotificationDispatcher> logger)
+    TenantStores stores, HttpNotifier http, MqttNotifier mqtt, IOptions<NotificationOptions> options, IEnumerable<DeliveryVeto> vetoes,
+    ILogger<NotificationDispatcher> logger)
     : IHostedService
 {
+    private readonly DeliveryVeto[] _vetoes = [.. vetoes];
+
     private readonly NotificationOptions _options = options.Value;
     private readonly Dictionary<SqliteTenantStore, TenantOutbox> _outboxes = [];
     private readonly CancellationTokenSource _stopping = new();
@@ -42,6 +45,14 @@ internal sealed class NotificationDispatcher(
     /// One attempt to deliver a notification; never throws but for stopping.
     public async Task<DeliveryResult> SendAsync(string tenant, OutboxRow row, CancellationToken stopping)
     {
+        foreach (var veto in _vetoes)
+        {
+            if (veto(tenant, row) is { } reason)
+            {
+                logger.LogDebug("Notification {Nid} of subscription {Subscription} is withheld: {Reason}", row.Nid, row.SubscriptionId, reason);
+                return new DeliveryResult(row, null, DateTimeOffset.UtcNow, 0) { Withheld = true };
+            }
+        }
         string? failure;
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         attempt.CancelAfter(_options.Timeout);

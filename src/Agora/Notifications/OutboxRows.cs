@@ -110,7 +110,7 @@ internal static class OutboxRows
             if (result.Failure is null)
             {
                 deleteNid.Value = result.Row.Nid;
-                if (delete.ExecuteNonQuery() == 1)
+                if (delete.ExecuteNonQuery() == 1 && !result.Withheld)
                 {
                     sentSubscription.Value = result.Row.SubscriptionId;
                     sentAt.Value = at;
@@ -138,5 +138,13 @@ internal static class OutboxRows
     public static double UnixSeconds(DateTimeOffset at) => at.ToUnixTimeMilliseconds() / 1000.0;
 }
 
-/// The outcome of one delivery attempt: Failure is null when the notification arrived.
-internal sealed record DeliveryResult(OutboxRow Row, string? Failure, DateTimeOffset At, double NextAttempt);
+/// The outcome of one delivery attempt: Failure is null when the notification arrived, or when it was withheld
+/// (a DeliveryVeto said it must not be sent): then it leaves the outbox unsent and uncounted.
+internal sealed record DeliveryResult(OutboxRow Row, string? Failure, DateTimeOffset At, double NextAttempt)
+{
+    public bool Withheld { get; init; }
+}
+
+/// A say over each notification before it is sent: the reason it must not be sent, or null. The market uses one
+/// to stop the notifications of an agreement that is not active or has spent its notification quota.
+internal delegate string? DeliveryVeto(string tenant, OutboxRow row);

@@ -6,12 +6,18 @@ internal static class AccessRules
 {
     public const string NgsiLdBase = "/ngsi-ld/v1";
     public const string AdminBase = "/admin/v1";
+    public const string MarketBase = "/market/v1";
 
     /// The role a request needs and the right it exercises, as a 403 names it.
     public sealed record Need(Role Role, string Right, bool OperatorOnly = false);
 
     public static bool IsGuarded(PathString path) =>
-        path.StartsWithSegments(NgsiLdBase, StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments(AdminBase, StringComparison.OrdinalIgnoreCase);
+        path.StartsWithSegments(NgsiLdBase, StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments(AdminBase, StringComparison.OrdinalIgnoreCase)
+        || (path.StartsWithSegments(MarketBase, StringComparison.OrdinalIgnoreCase) && !IsMarketDescription(path));
+
+    // The market API's OpenAPI document describes routes, not data, so anyone may read it.
+    private static bool IsMarketDescription(PathString path) =>
+        path.Equals(MarketBase + "/openapi.json", StringComparison.OrdinalIgnoreCase);
 
     public static bool IsAdminApi(PathString path) => path.StartsWithSegments(AdminBase, StringComparison.OrdinalIgnoreCase);
 
@@ -24,6 +30,10 @@ internal static class AccessRules
         if (IsAdminApi(request.Path))
         {
             return new Need(Role.Admin, "admin (manage the tenant's credentials and read its audit log)");
+        }
+        if (request.Path.StartsWithSegments(MarketBase, StringComparison.OrdinalIgnoreCase, out var market))
+        {
+            return MarketNeedOf(request.Method, market.Value ?? "");
         }
         var read = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method);
         if (IsShared(request.Path))
@@ -40,6 +50,16 @@ internal static class AccessRules
         return rest.StartsWith("/subscriptions", StringComparison.OrdinalIgnoreCase)
             ? new Need(Role.Consumer, "subscribe")
             : new Need(Role.Provider, "write");
+    }
+
+    // A consumer browses published offerings, requests agreements and reads its own agreements and their usage
+    // (the market API shows it nothing else); data sources and every change of terms or state are the city's.
+    private static Need MarketNeedOf(string method, string rest)
+    {
+        var consumer = HttpMethods.IsGet(method)
+            ? !rest.StartsWith("/datasources", StringComparison.OrdinalIgnoreCase)
+            : HttpMethods.IsPost(method) && rest.Equals("/agreements", StringComparison.OrdinalIgnoreCase);
+        return consumer ? new Need(Role.Consumer, "use the market") : new Need(Role.Admin, "manage the market (the city's data sources, offerings and agreements)");
     }
 
     // Queries sent as POST (entityOperations/query, temporal/entityOperations/query) are reads.

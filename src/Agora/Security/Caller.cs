@@ -33,19 +33,21 @@ internal static class Roles
 
 /// Who sent a request, whichever credential it came with: one tenant, one role and, for a provider, optionally
 /// the entity types it may write. Every authentication handler turns its credential into these claims, so that
-/// authorization reads one shape.
-internal sealed record Caller(string CredentialId, string Tenant, Role Role, IReadOnlySet<string>? Types, int? RateLimit = null)
+/// authorization reads one shape. A consumer key issued by the marketplace also names its agreement, whose terms
+/// then bound every read (Market/MarketGate).
+internal sealed record Caller(string CredentialId, string Tenant, Role Role, IReadOnlySet<string>? Types, int? RateLimit = null, string? Agreement = null)
 {
     public const string CredentialClaim = "agora:credential";
     public const string TenantClaim = "agora:tenant";
     public const string RoleClaim = "agora:role";
     public const string TypeClaim = "agora:type";
     public const string RateLimitClaim = "agora:rate";
+    public const string AgreementClaim = "agora:agreement";
 
     public static IEnumerable<Claim> Claims(Credential credential) =>
-        Claims(credential.Id, credential.Tenant, credential.Role, credential.Types, credential.RateLimit);
+        Claims(credential.Id, credential.Tenant, credential.Role, credential.Types, credential.RateLimit, credential.Agreement);
 
-    public static IEnumerable<Claim> Claims(string credentialId, string tenant, Role role, IEnumerable<string>? types, int? rateLimit = null)
+    public static IEnumerable<Claim> Claims(string credentialId, string tenant, Role role, IEnumerable<string>? types, int? rateLimit = null, string? agreement = null)
     {
         yield return new Claim(CredentialClaim, credentialId);
         yield return new Claim(TenantClaim, tenant);
@@ -57,6 +59,10 @@ internal sealed record Caller(string CredentialId, string Tenant, Role Role, IRe
         if (rateLimit is { } limit)
         {
             yield return new Claim(RateLimitClaim, limit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        if (agreement is not null)
+        {
+            yield return new Claim(AgreementClaim, agreement);
         }
     }
 
@@ -70,6 +76,6 @@ internal sealed record Caller(string CredentialId, string Tenant, Role Role, IRe
         }
         var types = user.FindAll(TypeClaim).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
         var rate = int.TryParse(user.FindFirst(RateLimitClaim)?.Value, System.Globalization.CultureInfo.InvariantCulture, out var r) ? r : (int?)null;
-        return new Caller(id, tenant, role, types.Count == 0 ? null : types, rate);
+        return new Caller(id, tenant, role, types.Count == 0 ? null : types, rate, user.FindFirst(AgreementClaim)?.Value);
     }
 }

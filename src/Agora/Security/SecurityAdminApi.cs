@@ -17,7 +17,7 @@ internal static class SecurityAdminApi
     /// key that stays valid once security is switched on. The first key comes from `agora admin create-key`.
     public static IEndpointRouteBuilder MapSecurityAdmin(this IEndpointRouteBuilder app)
     {
-        if (!app.ServiceProvider.GetRequiredService<Microsoft.Extensions.Options.IOptions<SecurityOptions>>().Value.Secured)
+        if (!app.IsSecured())
         {
             return app;
         }

@@ -40,6 +40,10 @@ internal static class SecurityHosting
         return builder;
     }
 
+    /// Whether Agora runs Secured: the administration and market APIs exist in that mode only.
+    public static bool IsSecured(this IEndpointRouteBuilder app) =>
+        app.ServiceProvider.GetRequiredService<IOptions<SecurityOptions>>().Value.Secured;
+
     public static WebApplication UseSecurity(this WebApplication app)
     {
         if (app.Services.GetRequiredService<IOptions<SecurityOptions>>().Value.Secured)

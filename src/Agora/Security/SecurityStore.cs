@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Agora.Hosting;
+using Agora.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
@@ -18,7 +19,8 @@ internal sealed record Credential(
     DateTimeOffset CreatedAt,
     DateTimeOffset? ExpiresAt,
     DateTimeOffset? RevokedAt,
-    int? RateLimit)
+    int? RateLimit,
+    string? Agreement = null)
 {
     public bool IsActive(DateTimeOffset now) => RevokedAt is null && (ExpiresAt is null || ExpiresAt > now);
 }
@@ -82,7 +84,7 @@ internal sealed class SecurityStore
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         """;
 
-    private readonly string _connectionString;
+    private readonly OwnerOnlyDatabase _database;
 
     public SecurityStore(IOptions<AgoraOptions> options) : this(options.Value.Data)
     {
@@ -90,27 +92,27 @@ internal sealed class SecurityStore
 
     public SecurityStore(string dataFolder)
     {
-        Directory.CreateDirectory(dataFolder);
-        Path = System.IO.Path.Combine(dataFolder, "security.sqlite");
-        if (!OperatingSystem.IsWindows() && !File.Exists(Path))
-        {
-            // Credential hashes and the audit log (with client addresses) are for the owner only.
-            new FileStream(Path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }).Dispose();
-        }
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = true }.ToString();
+        // Credential hashes and the audit log (with client addresses) are for the owner only.
+        _database = new OwnerOnlyDatabase(dataFolder, "security.sqlite", Schema);
         using var connection = Open();
-        Execute(connection, Schema);
+        // Added with the marketplace: a key issued for an agreement names it. Older files gain the column once.
+        using var columns = connection.CreateCommand();
+        columns.CommandText = "SELECT COUNT(*) FROM pragma_table_info('credentials') WHERE name = 'agreement'";
+        if ((long)columns.ExecuteScalar()! == 0)
+        {
+            OwnerOnlyDatabase.Execute(connection, "ALTER TABLE credentials ADD COLUMN agreement TEXT");
+        }
     }
 
-    public string Path { get; }
+    public string Path => _database.Path;
 
     public void Insert(Credential credential, byte[] secretHash)
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO credentials (id, kind, tenant, role, types, name, secret_hash, created_at, expires_at, rate_limit)
-            VALUES ($id, $kind, $tenant, $role, $types, $name, $hash, $created, $expires, $rate)
+            INSERT INTO credentials (id, kind, tenant, role, types, name, secret_hash, created_at, expires_at, rate_limit, agreement)
+            VALUES ($id, $kind, $tenant, $role, $types, $name, $hash, $created, $expires, $rate, $agreement)
             """;
         command.Parameters.AddWithValue("$id", credential.Id);
         command.Parameters.AddWithValue("$kind", KindName(credential.Kind));
@@ -122,6 +124,7 @@ internal sealed class SecurityStore
         command.Parameters.AddWithValue("$created", Time(credential.CreatedAt));
         command.Parameters.AddWithValue("$expires", credential.ExpiresAt is { } e ? Time(e) : DBNull.Value);
         command.Parameters.AddWithValue("$rate", (object?)credential.RateLimit ?? DBNull.Value);
+        command.Parameters.AddWithValue("$agreement", (object?)credential.Agreement ?? DBNull.Value);
         command.ExecuteNonQuery();
     }
 
@@ -238,20 +241,7 @@ internal sealed class SecurityStore
         return command.ExecuteNonQuery();
     }
 
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        Execute(connection, "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;");
-        return connection;
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    private SqliteConnection Open() => _database.Open();
 
     private static Credential Read(SqliteDataReader reader)
     {
@@ -268,7 +258,8 @@ internal sealed class SecurityStore
             TimeOf(reader, "created_at")!.Value,
             TimeOf(reader, "expires_at"),
             TimeOf(reader, "revoked_at"),
-            reader.IsDBNull(rate) ? null : reader.GetInt32(rate));
+            reader.IsDBNull(rate) ? null : reader.GetInt32(rate),
+            Text(reader, "agreement"));
     }
 
     private static string? Text(SqliteDataReader reader, string column)

@@ -1,0 +1,215 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Agora.Security;
+
+namespace Agora.Market;
+
+/// The life of an agreement: requested by a consumer (or by the city for one), approved or rejected, suspended
+/// and resumed, terminated, expired when its end passes. It freezes the offering's terms and its data source's
+/// scope when it is made, so later edits of the offering change no agreement. An active agreement issues an API
+/// key of role consumer bound to it, shown once; terminating revokes the key. Every change is audited.
+internal sealed class Agreements(
+    MarketStore store, Credentials credentials, SecurityStore security, AuditLog audit, TimeProvider time, Microsoft.Extensions.Options.IOptions<SecurityOptions> options)
+{
+    // Agora's own issuer, when it runs, also gives each agreement an OAuth2 client (client credentials).
+    private readonly bool _clients = options.Value.Issuer.Enabled;
+
+    public static readonly string[] Actions = ["approve", "reject", "suspend", "resume", "terminate"];
+
+    public async Task<IResult> RequestAsync(HttpContext http)
+    {
+        var caller = Caller.Of(http.User)!;
+        var body = await MarketApi.BodyAsync(http);
+        foreach (var (name, _) in body)
+        {
+            if (name is not ("offering" or "consumer" or "endAt"))
+            {
+                throw MarketInput.Invalid(name, "is not a member of an agreement request (offering, consumer, endAt).");
+            }
+        }
+        var offeringId = MarketInput.Text(body, "offering", required: true, max: 100)!;
+        var consumer = MarketInput.Text(body, "consumer", required: true, max: 200)!;
+        var offering = caller.Tenant is var tenant && store.Offering(tenant, offeringId) is { } found && (string?)found["state"] == "published"
+            ? found
+            : throw MarketApi.NotFound("Offering", offeringId);
+        var mode = (string)offering["accessMode"]!;
+        if (mode == "closed")
+        {
+            throw MarketApi.Conflict($"Offering {offeringId} is closed: it takes no new agreements.");
+        }
+        var now = time.GetUtcNow();
+        var end = EndOf(body, offering, now);
+        var terms = offering.DeepClone().AsObject();
+        foreach (var name in new[] { "id", "tenant", "state", "createdAt", "modifiedAt" })
+        {
+            terms.Remove(name);
+        }
+        terms["dataSource"] = store.DataSource(tenant, (string)offering["dataSource"]!)!.DeepClone();
+        var agreement = new JsonObject
+        {
+            ["id"] = MarketApi.NewId("ag"),
+            ["tenant"] = tenant,
+            ["offering"] = offeringId,
+            ["consumer"] = consumer,
+            ["state"] = Agreement.PendingApproval,
+            ["requestedBy"] = caller.CredentialId,
+            ["createdAt"] = MarketInput.Format(now),
+            ["modifiedAt"] = MarketInput.Format(now),
+            ["endAt"] = MarketInput.Format(end),
+            ["terms"] = terms,
+        };
+        store.InsertAgreement(tenant, agreement, caller.CredentialId);
+        await MarketApi.AuditAsync(http, audit, $"agreement {agreement["id"]} requested for offering {offeringId} by consumer '{consumer}'");
+        if (mode == "open")
+        {
+            // An open offering needs no one's approval: the agreement is active, and its key issued, at once.
+            agreement = await ActivateAsync(http, agreement, [Agreement.PendingApproval], "activated (open offering)");
+        }
+        return MarketApi.Created(http, "agreements", agreement);
+    }
+
+    public async Task<IResult> ActAsync(HttpContext http, string id, string action)
+    {
+        var agreement = Own(http, id);
+        if (!MarketApi.IsAdmin(http))
+        {
+            throw SecurityErrors.Denied($"Only the city (role admin) may {action} an agreement.");
+        }
+        var changed = action switch
+        {
+            "approve" => await ActivateAsync(http, agreement, [Agreement.PendingApproval], "approved"),
+            "resume" => await MoveAsync(http, agreement, Agreement.Active, [Agreement.Suspended], "resumed"),
+            "reject" => await MoveAsync(http, agreement, Agreement.Rejected, [Agreement.PendingApproval], "rejected"),
+            "suspend" => await MoveAsync(http, agreement, Agreement.Suspended, [Agreement.Active], "suspended"),
+            _ => await TerminateAsync(http, agreement),
+        };
+        return MarketApi.Json(changed);
+    }
+
+    /// The agreements the caller may see: all of the tenant's for its admin; for a consumer those it asked for
+    /// and the one its key was issued for.
+    public List<JsonObject> Visible(HttpContext http)
+    {
+        var caller = Caller.Of(http.User)!;
+        var admin = caller.Role == Role.Admin;
+        return [.. store.Agreements(caller.Tenant, admin ? null : caller.CredentialId, caller.Agreement).Select(Current)];
+    }
+
+    public JsonObject Own(HttpContext http, string id)
+    {
+        var caller = Caller.Of(http.User)!;
+        var doc = store.Agreement(id);
+        var visible = doc is not null && (string?)doc["tenant"] == caller.Tenant
+            && (caller.Role == Role.Admin || (string?)doc["requestedBy"] == caller.CredentialId || caller.Agreement == id);
+        return visible ? Current(doc!) : throw MarketApi.NotFound("Agreement", id);
+    }
+
+    // The state as of now: an agreement whose end has passed reads as expired, which is also recorded.
+    private JsonObject Current(JsonObject doc)
+    {
+        var now = time.GetUtcNow();
+        var state = Agreement.StateOf(doc, now);
+        if (state == Agreement.Expired && (string?)doc["state"] != Agreement.Expired)
+        {
+            var previous = (string)doc["state"]!;
+            doc["state"] = state;
+            doc["modifiedAt"] = MarketInput.Format(now);
+            if (store.ChangeAgreement((string)doc["tenant"]!, doc, [previous]))
+            {
+                _ = audit.WriteAsync(new AuditEntry(now, (string)doc["tenant"]!, null, "agreement " + doc["id"], AuditLog.Changed,
+                    $"agreement {doc["id"]} expired at {doc["endAt"]}", null));
+            }
+        }
+        return doc;
+    }
+
+    private async Task<JsonObject> ActivateAsync(HttpContext http, JsonObject agreement, string[] from, string what)
+    {
+        var id = (string)agreement["id"]!;
+        var tenant = (string)agreement["tenant"]!;
+        // The key lives as long as the agreement is not terminated: past the agreement's end it still
+        // authenticates, so that its reads are refused naming the expired agreement and its usage stays readable.
+        var request = new CredentialRequest(Role.Consumer, null, $"agreement {id}", null, null, id);
+        var (credential, key) = credentials.CreateApiKey(tenant, request);
+        (Credential? client, string? secret) = _clients ? credentials.CreateClient(tenant, request) : (null, null);
+        agreement["credential"] = credential.Id;
+        agreement["clientId"] = client?.Id;
+        JsonObject changed;
+        try
+        {
+            changed = await MoveAsync(http, agreement, Agreement.Active, from, what, credential.Id + (client is null ? "" : $" and OAuth2 client {client.Id}"));
+        }
+        catch (Errors.NgsiLdException)
+        {
+            // Another request changed the agreement first: the credentials it would have had are never shown, and revoked.
+            RevokeCredentials(agreement);
+            throw;
+        }
+        // The key and the client secret are in this answer and nowhere else, ever: only their hashes are kept.
+        var answer = changed.DeepClone().AsObject();
+        answer["key"] = key;
+        if (client is not null)
+        {
+            answer["clientSecret"] = secret;
+            answer["tokenEndpoint"] = TokenIssuer.TokenPath;
+        }
+        return answer;
+    }
+
+    private async Task<JsonObject> TerminateAsync(HttpContext http, JsonObject agreement)
+    {
+        var changed = await MoveAsync(http, agreement, Agreement.Terminated, [Agreement.PendingApproval, Agreement.Active, Agreement.Suspended], "terminated");
+        RevokeCredentials(changed);
+        return changed;
+    }
+
+    private void RevokeCredentials(JsonObject agreement)
+    {
+        var tenant = (string)agreement["tenant"]!;
+        if ((string?)agreement["credential"] is { } key)
+        {
+            security.Revoke(CredentialKind.ApiKey, tenant, key, time.GetUtcNow());
+        }
+        if ((string?)agreement["clientId"] is { } client)
+        {
+            security.Revoke(CredentialKind.Client, tenant, client, time.GetUtcNow());
+        }
+    }
+
+    private async Task<JsonObject> MoveAsync(HttpContext http, JsonObject agreement, string state, string[] from, string what, string? credential = null)
+    {
+        var id = (string)agreement["id"]!;
+        var previous = (string)agreement["state"]!;
+        if (!from.Contains(previous))
+        {
+            throw MarketApi.Conflict($"Agreement {id} is {previous}; it can be {what} only when it is {string.Join(" or ", from)}.");
+        }
+        var changed = agreement.DeepClone().AsObject();
+        changed["state"] = state;
+        changed["modifiedAt"] = MarketInput.Format(time.GetUtcNow());
+        if (!store.ChangeAgreement((string)agreement["tenant"]!, changed, from))
+        {
+            throw MarketApi.Conflict($"Agreement {id} changed meanwhile; read it again.");
+        }
+        await MarketApi.AuditAsync(http, audit, $"agreement {id} {what}: {previous} -> {state}" + (credential is null ? "" : $", key {credential} issued"));
+        return changed;
+    }
+
+    private static DateTimeOffset? EndOf(JsonObject body, JsonObject offering, DateTimeOffset now)
+    {
+        var asked = body["endAt"] switch
+        {
+            null => (DateTimeOffset?)null,
+            JsonValue v when v.TryGetValue<string>(out var s)
+                && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) && t > now => t,
+            _ => throw MarketInput.Invalid("endAt", "must be a future date-time such as 2027-01-31T00:00:00Z."),
+        };
+        // A custom licence granted for a period ends every agreement under it with the period.
+        var licenceEnd = MarketInput.PeriodEnd(offering["licence"]);
+        if (licenceEnd is { } l && l <= now)
+        {
+            throw MarketApi.Conflict("The offering's licence period has ended; it takes no new agreements.");
+        }
+        return asked is null ? licenceEnd : licenceEnd is null ? asked : asked < licenceEnd ? asked : licenceEnd;
+    }
+}

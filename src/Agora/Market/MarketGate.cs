@@ -1,0 +1,387 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Agora.Discovery;
+using Agora.Entities;
+using Agora.Errors;
+using Agora.NgsiLd;
+using Agora.Security;
+using Agora.Storage;
+using Agora.Temporal;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Agora.Market;
+
+/// Enforces agreements inside the broker. A request whose credential carries an agreement (a key the market
+/// issued) is held to that agreement after the security gate has let it in: the agreement must be active, the
+/// read is narrowed to its scope (Narrowing, by rewriting the request's parameters or Query object, so every
+/// query path runs unchanged), the call is counted against its daily quota before it runs, and the entities
+/// and bytes it returns are counted after. Every denial is audited. Requests without an agreement pass as before.
+internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditLog audit, TimeProvider time)
+{
+    public async Task InvokeAsync(HttpContext http)
+    {
+        if (!http.Request.Path.StartsWithSegments(AccessRules.NgsiLdBase, StringComparison.OrdinalIgnoreCase, out var rest)
+            || Caller.Of(http.User) is not { Agreement: { } agreementId } caller)
+        {
+            await next(http);
+            return;
+        }
+        var now = time.GetUtcNow();
+        var segments = (rest.Value ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (segments is [var contexts, ..] && contexts.Equals("jsonldContexts", StringComparison.OrdinalIgnoreCase) && HttpMethods.IsGet(http.Request.Method))
+        {
+            await next(http);
+            return;
+        }
+        Read read;
+        Agreement agreement;
+        try
+        {
+            agreement = store.Agreement(agreementId) is { } doc && (string?)doc["tenant"] == caller.Tenant
+                ? Agreement.Of(doc, now)
+                : throw Narrowing.Denied($"The agreement {agreementId} of this credential does not exist.");
+            if (agreement.State != Agreement.Active)
+            {
+                throw Narrowing.Denied($"The agreement {agreementId} is {agreement.State}: its credential reads nothing until it is active.");
+            }
+            read = await NarrowAsync(http, segments, new Narrowing(agreement.Scope, await NgsiLdRequest.ContextAsync(http), now), agreement);
+        }
+        catch (NgsiLdException e) when (e.Status == 403)
+        {
+            await audit.WriteAsync(http, caller.Tenant, caller.CredentialId, AuditLog.Denied, $"agreement {agreementId}: {e.Detail}");
+            await NgsiLdErrorHandler.WriteAsync(http, e, http.RequestAborted);
+            return;
+        }
+        var day = MarketStore.Day(now);
+        var spent = agreement.BytesPerDay is { } bytes && store.BytesOn(agreement.Id, day) >= bytes
+            ? $"{bytes} bytes a day"
+            : !store.TryCountCall(agreement.Id, day, agreement.CallsPerDay) ? $"{agreement.CallsPerDay} calls a day" : null;
+        if (spent is not null)
+        {
+            if (http.Items[SubscriptionKey] is string refused)
+            {
+                store.UnlinkSubscription(agreement.Tenant, refused);
+            }
+            await ThrottleAsync(http, caller, agreement, spent, now);
+            return;
+        }
+        // The answer streams through a counter, as response compression wraps it: nothing is buffered.
+        var original = http.Features.Get<IHttpResponseBodyFeature>()!;
+        var metered = new MeteredStream(original.Stream);
+        var counting = new StreamResponseBodyFeature(metered, original);
+        http.Features.Set<IHttpResponseBodyFeature>(counting);
+        try
+        {
+            await next(http);
+            await counting.CompleteAsync();
+        }
+        finally
+        {
+            http.Features.Set(original);
+            // A subscription that was not made (refused, or the request failed) is no agreement's.
+            if (http.Items[SubscriptionKey] is string subscription && http.Response.StatusCode != StatusCodes.Status201Created)
+            {
+                store.UnlinkSubscription(agreement.Tenant, subscription);
+            }
+            var entities = read switch
+            {
+                Read.Entities => metered.TopLevelItems,
+                Read.Entity when http.Response.StatusCode == 200 => 1,
+                _ => 0,
+            };
+            store.AddResult(agreement.Id, day, entities, metered.Bytes);
+        }
+    }
+
+    private async Task ThrottleAsync(HttpContext http, Caller caller, Agreement agreement, string quota, DateTimeOffset now)
+    {
+        var midnight = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
+        var seconds = Math.Max(1, (int)Math.Ceiling((midnight - now).TotalSeconds));
+        await audit.WriteAsync(http, caller.Tenant, caller.CredentialId, AuditLog.Throttled, $"agreement {agreement.Id}: quota of {quota} spent");
+        http.Response.OnStarting(() =>
+        {
+            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return Task.CompletedTask;
+        });
+        await NgsiLdErrorHandler.WriteAsync(http, SecurityErrors.Throttled(
+            $"The agreement {agreement.Id} allows {quota}, all used today; the quota renews at 00:00 UTC, in {seconds} s."), http.RequestAborted);
+    }
+
+    private enum Read { Entities, Entity, Discovery, Subscription }
+
+    // The id of a subscription being made with an agreement's key, linked to the agreement before it exists.
+    private const string SubscriptionKey = "agora:market:subscription";
+
+    private async Task<Read> NarrowAsync(HttpContext http, string[] path, Narrowing narrowing, Agreement agreement)
+    {
+        var method = http.Request.Method;
+        var temporal = path.Length > 0 && Is(path[0], "temporal");
+        var operation = temporal ? path[1..] : path;
+        if (HttpMethods.IsGet(method) && operation is [var entities] && Is(entities, "entities"))
+        {
+            NarrowParameters(http, narrowing, temporal, query: true);
+            return Read.Entities;
+        }
+        if (HttpMethods.IsGet(method) && operation is [var entity, var id] && Is(entity, "entities"))
+        {
+            CheckEntity(http, narrowing, NgsiLdRequest.PathValue(id), temporal);
+            NarrowParameters(http, narrowing, temporal, query: false);
+            return Read.Entity;
+        }
+        if (HttpMethods.IsPost(method) && operation is [var operations, var query] && Is(operations, "entityOperations") && Is(query, "query"))
+        {
+            await NarrowQueryObjectAsync(http, narrowing, temporal);
+            return Read.Entities;
+        }
+        if (!temporal && HttpMethods.IsGet(method) && path is [var discovery, ..] && (Is(discovery, "types") || Is(discovery, "attributes")))
+        {
+            NarrowDiscovery(http, narrowing, path);
+            return Read.Discovery;
+        }
+        if (!temporal && path is [var subscriptions, ..] && Is(subscriptions, "subscriptions"))
+        {
+            if (HttpMethods.IsPost(method) && path.Length == 1)
+            {
+                await NarrowSubscriptionAsync(http, narrowing, agreement);
+                return Read.Subscription;
+            }
+            if ((HttpMethods.IsGet(method) || HttpMethods.IsDelete(method)) && path is [_, var subscription]
+                && store.AgreementOfSubscription(agreement.Tenant, NgsiLdRequest.PathValue(subscription)) == agreement.Id)
+            {
+                return Read.Subscription;
+            }
+            throw Narrowing.Denied("A credential of an agreement creates subscriptions within the agreement, and reads and deletes those it made by their id; it does not list or change them.");
+        }
+        throw Narrowing.Denied($"A credential of an agreement reads entities, their history and their types and attributes; {method} {http.Request.Path} is not covered.");
+    }
+
+    private static void NarrowParameters(HttpContext http, Narrowing narrowing, bool temporal, bool query)
+    {
+        var parameters = http.Request.Query.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        string? Get(string name) => parameters.TryGetValue(name, out var v) && v.Count > 0 ? v.ToString() : null;
+        void Set(string name, string? value)
+        {
+            if (value is null)
+            {
+                parameters.Remove(name);
+            }
+            else
+            {
+                parameters[name] = value;
+            }
+        }
+        if (query)
+        {
+            Set("type", string.Join(",", narrowing.Types(Get("type"))));
+            Set("idPattern", narrowing.IdPattern(Get("idPattern")));
+            narrowing.CheckQ(Get("q"));
+            var coordinates = Get("coordinates") is { } text ? ParseJson(text) : null;
+            if (narrowing.Area(Get("georel"), Get("geometry"), coordinates, Get("geoproperty")) is { } area)
+            {
+                Set("georel", (string)area["georel"]!);
+                Set("geometry", (string)area["geometry"]!);
+                Set("coordinates", area["coordinates"]!.ToJsonString());
+                Set("geoproperty", Narrowing.AreaGeoProperty);
+            }
+        }
+        narrowing.CheckOrderBy(Get("orderBy"));
+        if (Get("pick") is not null || Get("omit") is not null)
+        {
+            var (pick, omit) = narrowing.Projection(Get("pick"), Get("omit"));
+            Set("pick", pick);
+            Set("omit", omit);
+        }
+        else if (narrowing.Attributes(RepresentationQuery.List(http.Request.Query, "attrs")) is { } attributes)
+        {
+            Set("attrs", string.Join(",", attributes));
+        }
+        if (temporal)
+        {
+            foreach (var (name, value) in Narrowing.TimeParameters(narrowing.Time(TimeQuery.Parse(Get))))
+            {
+                Set(name, value);
+            }
+            Set("time", null);
+            Set("endTime", null);
+        }
+        http.Request.QueryString = QueryString.Create(parameters);
+    }
+
+    private static void CheckEntity(HttpContext http, Narrowing narrowing, string id, bool temporal)
+    {
+        var store = http.RequestServices.GetRequiredService<TenantStores>().Existing(NgsiLdRequest.Tenant(http));
+        var (types, entity) = store.Read(c =>
+        {
+            var current = EntityRows.Find(c, id);
+            var known = temporal ? TemporalReader.TypesOf(c, id) : current?["type"]?.AsArray().Select(t => (string)t!).ToList() ?? [];
+            return (known, current);
+        });
+        // An entity that does not exist is left to the endpoint, which answers 404 as it would anyone.
+        if (types.Count > 0 && narrowing.Outside(types, id, entity) is { } outside)
+        {
+            throw Narrowing.Denied(outside);
+        }
+    }
+
+    private static async Task NarrowQueryObjectAsync(HttpContext http, Narrowing narrowing, bool temporal)
+    {
+        var (body, context) = await NgsiLdRequest.BodyAsync(http);
+        narrowing = narrowing.In(context);
+        body["entities"] = Selectors(body, narrowing);
+        narrowing.CheckQ(Text(body, "q"));
+        if (GeoOf(body, narrowing) is { } area)
+        {
+            body["geoQ"] = area;
+        }
+        var attrs = body["attrs"] is JsonArray a ? Strings(a) : [];
+        narrowing.CheckOrderBy(body["orderBy"] is JsonArray order ? string.Join(",", Strings(order)) : Text(body, "orderBy"));
+        if (body["pick"] is not null || body["omit"] is not null)
+        {
+            var (pick, omit) = narrowing.Projection(
+                body["pick"] is JsonArray p ? string.Join(",", Strings(p)) : Text(body, "pick"),
+                body["omit"] is JsonArray o ? string.Join(",", Strings(o)) : Text(body, "omit"));
+            body["pick"] = pick;
+            body["omit"] = omit;
+        }
+        else if (narrowing.Attributes(attrs) is { } attributes)
+        {
+            body["attrs"] = Array(attributes);
+        }
+        if (temporal)
+        {
+            var temporalQ = body["temporalQ"] as JsonObject ?? new JsonObject();
+            var parameters = http.Request.Query;
+            var window = narrowing.Time(TimeQuery.Parse(temporalQ, name => parameters[name] is { Count: > 0 } v ? v.ToString() : null));
+            foreach (var (name, value) in Narrowing.TimeParameters(window))
+            {
+                temporalQ[name] = value;
+            }
+            body["temporalQ"] = temporalQ;
+        }
+        Replace(http, body);
+    }
+
+    /// The entity selectors of a Query object or a subscription, each narrowed; those wholly outside are left
+    /// out, and when none is left the first refusal stands.
+    private static JsonArray Selectors(JsonObject body, Narrowing narrowing)
+    {
+        var selectors = body["entities"] is JsonArray given && given.OfType<JsonObject>().ToList() is { Count: > 0 } objects ? objects : [new JsonObject()];
+        var kept = new JsonArray();
+        NgsiLdException? first = null;
+        foreach (var selector in selectors)
+        {
+            try
+            {
+                var narrowed = selector.DeepClone().AsObject();
+                narrowed["type"] = string.Join(",", narrowing.Types(Text(selector, "type")));
+                if (narrowing.IdPattern(Text(selector, "idPattern")) is { } pattern)
+                {
+                    narrowed["idPattern"] = pattern;
+                }
+                kept.Add(narrowed);
+            }
+            catch (NgsiLdException e)
+            {
+                first ??= e;
+            }
+        }
+        if (kept.Count == 0)
+        {
+            throw first!;
+        }
+        return kept;
+    }
+
+    private async Task NarrowSubscriptionAsync(HttpContext http, Narrowing narrowing, Agreement agreement)
+    {
+        var (body, context) = await NgsiLdRequest.BodyAsync(http);
+        narrowing = narrowing.In(context);
+        body["entities"] = Selectors(body, narrowing);
+        // Changes to attributes outside the scope notify nothing: they would tell when those attributes change.
+        if (narrowing.Attributes(body["watchedAttributes"] is JsonArray watched ? Strings(watched) : []) is { } covered)
+        {
+            body["watchedAttributes"] = Array(covered);
+        }
+        narrowing.CheckQ(Text(body, "q"));
+        if (GeoOf(body, narrowing) is { } area)
+        {
+            body["geoQ"] = area;
+        }
+        if (body["notification"] is JsonObject notification
+            && narrowing.Attributes(notification["attributes"] is JsonArray shown ? Strings(shown) : []) is { } attributes)
+        {
+            notification["attributes"] = Array(attributes);
+        }
+        // The id is fixed here so that the subscription is the agreement's before its first notification can go.
+        body["id"] ??= $"urn:ngsi-ld:Subscription:{Guid.NewGuid()}";
+        if (body["id"] is JsonValue v && v.TryGetValue<string>(out var id))
+        {
+            if (!store.LinkSubscription(agreement.Tenant, id, agreement.Id))
+            {
+                throw new NgsiLdException(ErrorTypes.AlreadyExists, "Subscription exists", $"A subscription with id {id} exists already.");
+            }
+            http.Items[SubscriptionKey] = id;
+        }
+        Replace(http, body);
+    }
+
+    // The geoQ of a Query object or subscription, whose coordinates may be the array or its JSON text.
+    private static JsonObject? GeoOf(JsonObject body, Narrowing narrowing)
+    {
+        var geoQ = body["geoQ"] as JsonObject;
+        if (body["geoQ"] is not null && geoQ is null)
+        {
+            throw NgsiLdException.BadRequest("Invalid geoQ", "geoQ must be an object.");
+        }
+        var coordinates = geoQ?["coordinates"] is JsonValue v && v.TryGetValue<string>(out var text) ? ParseJson(text) : geoQ?["coordinates"];
+        return geoQ is null
+            ? narrowing.Area(null, null, null, null)
+            : narrowing.Area(Text(geoQ, "georel") ?? "", Text(geoQ, "geometry"), coordinates, Text(geoQ, "geoproperty"));
+    }
+
+    private static JsonNode? ParseJson(string text)
+    {
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            throw NgsiLdException.BadRequest("Invalid coordinates", "coordinates must be a JSON array of positions.");
+        }
+    }
+
+    // A member the narrowing reads must be a string; anything else is the client's error, said before the endpoint would.
+    private static string? Text(JsonObject body, string name) => body[name] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        _ => throw NgsiLdException.BadRequest("Invalid " + name, $"{name} must be a string."),
+    };
+
+    private static List<string> Strings(JsonArray array) => [.. array.Select(x => x is JsonValue v && v.TryGetValue<string>(out var s) ? s : "")];
+
+    private static JsonArray Array(IEnumerable<string> items) => new([.. items.Select(x => (JsonNode?)JsonValue.Create(x))]);
+
+    private static void Replace(HttpContext http, JsonObject body)
+    {
+        var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
+        http.Request.Body = new MemoryStream(bytes);
+        http.Request.ContentLength = bytes.Length;
+    }
+
+    private static void NarrowDiscovery(HttpContext http, Narrowing narrowing, string[] path)
+    {
+        if (path is [var kind, var name])
+        {
+            // A named type or attribute outside the scope is refused: Types and Attributes throw the 403.
+            _ = Is(kind, "types") ? narrowing.Types(NgsiLdRequest.PathValue(name)) : narrowing.Attributes([NgsiLdRequest.PathValue(name)]);
+        }
+        var types = narrowing.Types(null).ToHashSet(StringComparer.Ordinal);
+        var attributes = narrowing.Attributes([])?.ToHashSet(StringComparer.Ordinal);
+        http.Features.Set(new DiscoveryScope(types.Contains, a => attributes is null || attributes.Contains(a)));
+    }
+
+    private static bool Is(string segment, string name) => segment.Equals(name, StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,228 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Agora.Hosting;
+using Agora.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Agora.Market;
+
+/// One day of an agreement's metered use.
+internal sealed record UsageDay(string Agreement, string Day, long Calls, long Entities, long Bytes, long Notifications, long NotificationsDropped);
+
+/// The marketplace in its own SQLite database (market.sqlite in the data folder, beside security.sqlite): data
+/// sources, offerings, agreements and their daily usage. Each record is a JSON document with the columns that
+/// queries and state changes need beside it; a state change is one conditional UPDATE, so two admins acting on
+/// one agreement at once cannot both win. All of the SQL of the market lives here.
+internal sealed class MarketStore
+{
+    private const string Schema = """
+        PRAGMA journal_mode = WAL;
+        CREATE TABLE IF NOT EXISTS datasources (
+            id TEXT PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            doc TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS offerings (
+            id TEXT PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            datasource TEXT NOT NULL REFERENCES datasources(id),
+            state TEXT NOT NULL,
+            doc TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS offerings_state ON offerings(state);
+        CREATE TABLE IF NOT EXISTS agreements (
+            id TEXT PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            offering TEXT NOT NULL REFERENCES offerings(id),
+            state TEXT NOT NULL,
+            requested_by TEXT,
+            doc TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS agreements_tenant ON agreements(tenant, id);
+        CREATE TABLE IF NOT EXISTS usage (
+            agreement TEXT NOT NULL,
+            day TEXT NOT NULL,
+            calls INTEGER NOT NULL DEFAULT 0,
+            entities INTEGER NOT NULL DEFAULT 0,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            notifications INTEGER NOT NULL DEFAULT 0,
+            notifications_dropped INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (agreement, day)
+        ) WITHOUT ROWID;
+        -- The subscriptions made with an agreement's key, whose notifications the agreement governs.
+        CREATE TABLE IF NOT EXISTS subscriptions (
+            tenant TEXT NOT NULL,
+            id TEXT NOT NULL,
+            agreement TEXT NOT NULL,
+            PRIMARY KEY (tenant, id)
+        ) WITHOUT ROWID;
+        """;
+
+    private readonly OwnerOnlyDatabase _database;
+
+    // Agreements name consumers and their credentials: for the owner only, as security.sqlite is.
+    public MarketStore(IOptions<AgoraOptions> options) => _database = new OwnerOnlyDatabase(options.Value.Data, "market.sqlite", Schema);
+
+    public void InsertDataSource(string tenant, JsonObject doc) =>
+        Run("INSERT INTO datasources (id, tenant, doc) VALUES ($id, $tenant, $doc)",
+            ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$doc", doc.ToJsonString()));
+
+    public JsonObject? DataSource(string tenant, string id) =>
+        Docs("SELECT doc FROM datasources WHERE id = $id AND tenant = $tenant", ("$id", id), ("$tenant", tenant)).FirstOrDefault();
+
+    public List<JsonObject> DataSources(string tenant) =>
+        Docs("SELECT doc FROM datasources WHERE tenant = $tenant ORDER BY rowid", ("$tenant", tenant));
+
+    /// Deletes a data source no offering uses; false when one does (or there is no such source).
+    public bool DeleteDataSource(string tenant, string id) =>
+        Run("DELETE FROM datasources WHERE id = $id AND tenant = $tenant AND NOT EXISTS (SELECT 1 FROM offerings WHERE datasource = $id)",
+            ("$id", id), ("$tenant", tenant)) == 1;
+
+    public bool DataSourceInUse(string id) =>
+        Docs("SELECT doc FROM offerings WHERE datasource = $id LIMIT 1", ("$id", id)).Count > 0;
+
+    public void SaveOffering(string tenant, JsonObject doc, bool insert) =>
+        Run(insert
+                ? "INSERT INTO offerings (id, tenant, datasource, state, doc) VALUES ($id, $tenant, $source, $state, $doc)"
+                : "UPDATE offerings SET datasource = $source, state = $state, doc = $doc WHERE id = $id AND tenant = $tenant",
+            ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$source", (string)doc["dataSource"]!), ("$state", (string)doc["state"]!),
+            ("$doc", doc.ToJsonString()));
+
+    public JsonObject? Offering(string tenant, string id) =>
+        Docs("SELECT doc FROM offerings WHERE id = $id AND tenant = $tenant", ("$id", id), ("$tenant", tenant)).FirstOrDefault();
+
+    public List<JsonObject> Offerings(string tenant, string? state) =>
+        Docs("SELECT doc FROM offerings WHERE tenant = $tenant AND ($state IS NULL OR state = $state) ORDER BY rowid",
+            ("$tenant", tenant), ("$state", state));
+
+    /// Every tenant's published offerings, for the public catalogue.
+    public List<JsonObject> Published() =>
+        Docs("SELECT doc FROM offerings WHERE state = 'published' ORDER BY rowid");
+
+    public void InsertAgreement(string tenant, JsonObject doc, string? requestedBy) =>
+        Run("INSERT INTO agreements (id, tenant, offering, state, requested_by, doc) VALUES ($id, $tenant, $offering, $state, $by, $doc)",
+            ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$offering", (string)doc["offering"]!), ("$state", (string)doc["state"]!),
+            ("$by", requestedBy), ("$doc", doc.ToJsonString()));
+
+    /// Moves an agreement from one of the given states to the state in doc; false when it is in none of them.
+    public bool ChangeAgreement(string tenant, JsonObject doc, IReadOnlyList<string> from)
+    {
+        var states = string.Join(",", from.Select((_, i) => "$from" + i));
+        var parameters = new List<(string, object?)>
+        {
+            ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$state", (string)doc["state"]!), ("$doc", doc.ToJsonString()),
+        };
+        parameters.AddRange(from.Select((s, i) => ("$from" + i, (object?)s)));
+        return Run($"UPDATE agreements SET state = $state, doc = $doc WHERE id = $id AND tenant = $tenant AND state IN ({states})", [.. parameters]) == 1;
+    }
+
+    public JsonObject? Agreement(string id) =>
+        Docs("SELECT doc FROM agreements WHERE id = $id", ("$id", id)).FirstOrDefault();
+
+    /// A tenant's agreements; with a requester, only those it asked for or whose key it holds.
+    public List<JsonObject> Agreements(string tenant, string? requester, string? heldAgreement) =>
+        Docs("""
+            SELECT doc FROM agreements WHERE tenant = $tenant
+              AND ($requester IS NULL OR requested_by = $requester OR id = $held) ORDER BY rowid
+            """, ("$tenant", tenant), ("$requester", requester), ("$held", heldAgreement));
+
+    /// Records that an agreement's key makes this subscription; false when the id is another agreement's already.
+    public bool LinkSubscription(string tenant, string subscription, string agreement) =>
+        Run("INSERT OR IGNORE INTO subscriptions (tenant, id, agreement) VALUES ($tenant, $id, $agreement)",
+            ("$tenant", tenant), ("$id", subscription), ("$agreement", agreement)) == 1;
+
+    public void UnlinkSubscription(string tenant, string subscription) =>
+        Run("DELETE FROM subscriptions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", subscription));
+
+    /// The agreement whose key made this subscription, or null when none did.
+    public string? AgreementOfSubscription(string tenant, string subscription)
+    {
+        using var connection = Open();
+        using var command = Command(connection, "SELECT agreement FROM subscriptions WHERE tenant = $tenant AND id = $id",
+            [("$tenant", tenant), ("$id", subscription)]);
+        return command.ExecuteScalar() as string;
+    }
+
+    /// Counts one call against the agreement's day if it stays within the limit; false when the quota is spent.
+    public bool TryCountCall(string agreement, string day, long? limit) =>
+        Run("""
+            INSERT INTO usage (agreement, day, calls) SELECT $agreement, $day, 1 WHERE $limit IS NULL OR $limit >= 1
+            ON CONFLICT (agreement, day) DO UPDATE SET calls = calls + 1 WHERE $limit IS NULL OR calls < $limit
+            """, ("$agreement", agreement), ("$day", day), ("$limit", limit)) == 1;
+
+    public void AddResult(string agreement, string day, long entities, long bytes) =>
+        Run("""
+            INSERT INTO usage (agreement, day, entities, bytes) VALUES ($agreement, $day, $entities, $bytes)
+            ON CONFLICT (agreement, day) DO UPDATE SET entities = entities + $entities, bytes = bytes + $bytes
+            """, ("$agreement", agreement), ("$day", day), ("$entities", entities), ("$bytes", bytes));
+
+    /// The bytes an agreement has been sent on a day, for the bytesPerDay quota.
+    public long BytesOn(string agreement, string day) => Usage(agreement).FirstOrDefault(u => u.Day == day)?.Bytes ?? 0;
+
+    /// Counts one notification if it stays within the limit; otherwise counts it as dropped and returns false.
+    public bool TryCountNotification(string agreement, string day, long? limit)
+    {
+        var counted = Run("""
+            INSERT INTO usage (agreement, day, notifications) SELECT $agreement, $day, 1 WHERE $limit IS NULL OR $limit >= 1
+            ON CONFLICT (agreement, day) DO UPDATE SET notifications = notifications + 1 WHERE $limit IS NULL OR notifications < $limit
+            """, ("$agreement", agreement), ("$day", day), ("$limit", limit)) == 1;
+        if (!counted)
+        {
+            Run("""
+                INSERT INTO usage (agreement, day, notifications_dropped) VALUES ($agreement, $day, 1)
+                ON CONFLICT (agreement, day) DO UPDATE SET notifications_dropped = notifications_dropped + 1
+                """, ("$agreement", agreement), ("$day", day));
+        }
+        return counted;
+    }
+
+    public List<UsageDay> Usage(string agreement)
+    {
+        using var connection = Open();
+        using var command = Command(connection, "SELECT * FROM usage WHERE agreement = $agreement ORDER BY day", [("$agreement", agreement)]);
+        using var reader = command.ExecuteReader();
+        var days = new List<UsageDay>();
+        while (reader.Read())
+        {
+            days.Add(new UsageDay(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
+                reader.GetInt64(5), reader.GetInt64(6)));
+        }
+        return days;
+    }
+
+    public static string Day(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private List<JsonObject> Docs(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var connection = Open();
+        using var command = Command(connection, sql, parameters);
+        using var reader = command.ExecuteReader();
+        var docs = new List<JsonObject>();
+        while (reader.Read())
+        {
+            docs.Add(JsonNode.Parse(reader.GetString(0))!.AsObject());
+        }
+        return docs;
+    }
+
+    private int Run(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var connection = Open();
+        using var command = Command(connection, sql, parameters);
+        return command.ExecuteNonQuery();
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        return command;
+    }
+
+    private SqliteConnection Open() => _database.Open();
+}
