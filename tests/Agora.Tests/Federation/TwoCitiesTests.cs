@@ -195,4 +195,57 @@ public sealed class TwoCitiesTests(ITestOutputHelper output) : IAsyncLifetime
         using var looped = await clientA.SendAsync(request);
         Assert.Equal((HttpStatusCode)508, looped.StatusCode);
     }
+
+    [Fact]
+    public async Task AnAuxiliarySourceOnlyFillsAttributesCityALacks()
+    {
+        const string Id = "urn:ngsi-ld:AirQualityObserved:Shared";
+        await CreateAsync(clientA, Id, 1, "Centro");
+        using (var pm10 = await clientB.PostAsync(Entities, Json($$$"""
+            {"id": "{{{Id}}}", "type": "AirQualityObserved", "NO2": {"type": "Property", "value": 99}, "PM10": {"type": "Property", "value": 7}}
+            """)))
+        {
+            Assert.Equal(HttpStatusCode.Created, pm10.StatusCode);
+        }
+        await RegisterAsync(clientA, "urn:ngsi-ld:ContextSourceRegistration:Aux", b.BaseAddress, """[{"entities": [{"type": "AirQualityObserved"}]}]""", mode: "auxiliary");
+
+        var entity = JsonNode.Parse(await clientA.GetStringAsync(Entities + "/" + Id))!;
+        Assert.Equal(1, (double)entity["NO2"]!["value"]!);
+        Assert.Equal(7, (double)entity["PM10"]!["value"]!);
+    }
+
+    [Fact]
+    public async Task ABatchUpsertAtCityAReachesCityBInOneRequest()
+    {
+        await RegisterAsync(clientA, "urn:ngsi-ld:ContextSourceRegistration:Batch", b.BaseAddress, """[{"entities": [{"type": "AirQualityObserved"}]}]""",
+            operations: """["redirectionOps", "upsertBatch"]""");
+
+        using var upsert = await clientA.PostAsync("/ngsi-ld/v1/entityOperations/upsert", Json("""
+            [{"id": "urn:ngsi-ld:AirQualityObserved:U1", "type": "AirQualityObserved", "NO2": {"type": "Property", "value": 5}},
+             {"id": "urn:ngsi-ld:AirQualityObserved:U2", "type": "AirQualityObserved", "NO2": {"type": "Property", "value": 6}}]
+            """));
+        Assert.Equal(HttpStatusCode.Created, upsert.StatusCode);
+
+        Assert.Equal(["urn:ngsi-ld:AirQualityObserved:U1", "urn:ngsi-ld:AirQualityObserved:U2"], Ids(await QueryAsync(clientB, "?type=AirQualityObserved")));
+        Assert.Equal(["urn:ngsi-ld:AirQualityObserved:U1", "urn:ngsi-ld:AirQualityObserved:U2"], Ids(await QueryAsync(clientA, "?type=AirQualityObserved&local=true")));
+        Assert.Equal(1, (int)(await RegistrationAsync("urn:ngsi-ld:ContextSourceRegistration:Batch"))["timesSent"]!);
+    }
+
+    [Fact]
+    public async Task AWriteWhoseSourceIsDownIsAPartialSuccessNamingTheRegistration()
+    {
+        await CreateAsync(clientA, "urn:ngsi-ld:AirQualityObserved:A1", 21, "Centro");
+        await RegisterAsync(clientA, "urn:ngsi-ld:ContextSourceRegistration:Down", b.BaseAddress, """[{"entities": [{"type": "AirQualityObserved"}]}]""",
+            operations: """["redirectionOps"]""");
+        b.Kill();
+
+        using var update = await clientA.PatchAsync(Entities + "/urn:ngsi-ld:AirQualityObserved:A1/attrs", Json("""{"NO2": {"type": "Property", "value": 22}}"""));
+        Assert.Equal((HttpStatusCode)207, update.StatusCode);
+        var result = JsonNode.Parse(await update.Content.ReadAsStringAsync())!;
+        var error = Assert.Single(result["errors"]!.AsArray())!;
+        Assert.Equal("urn:ngsi-ld:ContextSourceRegistration:Down", (string)error["registrationId"]!);
+        Assert.Equal(504, (int)error["error"]!["status"]!);
+        // The local part was done.
+        Assert.Equal(22, (double)JsonNode.Parse(await clientA.GetStringAsync(Entities + "/urn:ngsi-ld:AirQualityObserved:A1?local=true"))!["NO2"]!["value"]!);
+    }
 }
