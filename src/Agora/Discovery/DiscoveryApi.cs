@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Agora.Entities;
 using Agora.Errors;
+using Agora.Federation;
 using Agora.JsonLd;
 using Agora.NgsiLd;
 using Agora.Storage;
@@ -20,13 +21,14 @@ internal static class DiscoveryApi
         return group;
     }
 
-    private static async Task<IResult> Types(HttpContext http, TenantStores tenants)
+    private static async Task<IResult> Types(HttpContext http, TenantStores tenants, Distributed distributed)
     {
         var (store, context, mediaType) = await PrepareAsync(http, tenants, "details", "local");
         var scope = ScopeOf(http);
         if (!Details(http))
         {
-            var types = store.Read(DiscoveryRows.Types).Where(scope.Type);
+            var remote = await DistributedReads.NamesAsync(http, distributed, store, "retrieveEntityTypes", "/types", "typeList", context);
+            var types = store.Read(DiscoveryRows.Types).Concat(remote).Distinct().Where(scope.Type);
             return new NgsiLdResult(new JsonObject
             {
                 ["id"] = $"urn:ngsi-ld:EntityTypeList:{Guid.NewGuid()}",
@@ -71,7 +73,7 @@ internal static class DiscoveryApi
         }, context, mediaType);
     }
 
-    private static async Task<IResult> Attributes(HttpContext http, TenantStores tenants)
+    private static async Task<IResult> Attributes(HttpContext http, TenantStores tenants, Distributed distributed)
     {
         var (store, context, mediaType) = await PrepareAsync(http, tenants, "details", "local");
         var scope = http.Features.Get<DiscoveryScope>();
@@ -80,6 +82,7 @@ internal static class DiscoveryApi
             // Narrowed, the names come from the attributes of the visible types, not from every attribute.
             var names = scope is null
                 ? store.Read(DiscoveryRows.Attributes)
+                    .Concat(await DistributedReads.NamesAsync(http, distributed, store, "retrieveAttrTypes", "/attributes", "attributeList", context)).Distinct()
                 : store.Read(DiscoveryRows.TypesOfAttributes).Where(p => scope.Type(p.Type) && scope.Attribute(p.Attribute)).Select(p => p.Attribute).Distinct();
             return new NgsiLdResult(new JsonObject
             {

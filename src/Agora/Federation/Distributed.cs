@@ -89,9 +89,7 @@ internal sealed class Distributed(SourceRegistry registry, SourceClient client, 
             var copy = (JsonObject)body.DeepClone();
             var contextNode = copy["@context"];
             copy.Remove("@context");
-            var context = contextNode is not null
-                ? await resolver.ResolveAsync(contextNode, http.RequestAborted)
-                : reply.Link is { } link ? await resolver.ResolveAsync(JsonValue.Create(link), http.RequestAborted) : asked;
+            var context = contextNode is not null ? await resolver.ResolveAsync(contextNode, http.RequestAborted) : await ContextOfAsync(http, reply, asked);
             var doc = new EntityInput(context, EntityInput.Timestamp(DateTimeOffset.UtcNow)).Entity(Concise(copy));
             KeepTimes(doc, copy, context);
             if (!claim.All)
@@ -110,6 +108,12 @@ internal sealed class Distributed(SourceRegistry registry, SourceClient client, 
             return null;
         }
     }
+
+    /// The @context a source answered in: its body's, its Link header's, else the one it was asked in.
+    public async Task<JsonLdContext> ContextOfAsync(HttpContext http, Reply reply, JsonLdContext asked) =>
+        reply.Body is JsonObject { } body && body["@context"] is { } node ? await resolver.ResolveAsync(node, http.RequestAborted)
+        : reply.Link is { } link ? await resolver.ResolveAsync(JsonValue.Create(link), http.RequestAborted)
+        : asked;
 
     // The system members of an answer are not input; they are put back once the entity has been read.
     private static JsonObject Concise(JsonObject body)

@@ -201,6 +201,30 @@ internal static class DistributedReads
         return (merged, total);
     }
 
+    /// The names a discovery list of the sources holds (typeList of /types, attributeList of /attributes),
+    /// expanded: with the names this broker holds, they make the list a client sees (clauses 5.7.5, 5.7.7).
+    public static async Task<List<string>> NamesAsync(HttpContext http, Distributed distributed, SqliteTenantStore store, string operation, string path, string member, JsonLdContext context)
+    {
+        var sources = distributed.ForRead(http, store, operation);
+        if (sources.Count == 0)
+        {
+            return [];
+        }
+        var replies = await Task.WhenAll(sources.Select(s => distributed.Client.SendAsync(http, store, s, new Forward(HttpMethod.Get, s.LocalOnly ? path + "?local=true" : path))));
+        var names = new List<string>();
+        foreach (var reply in replies)
+        {
+            if (!reply.Succeeded || reply.Body is not JsonObject { } answer || answer[member] is not JsonArray list)
+            {
+                distributed.Warn(http, reply.Succeeded ? 111 : reply.Status == 0 ? 199 : 299, $"context source {reply.Source.Id} {(reply.Succeeded ? "answered without a " + member : reply.Failure)}");
+                continue;
+            }
+            var replyContext = await distributed.ContextOfAsync(http, reply, context);
+            names.AddRange(list.OfType<JsonValue>().Select(n => (string?)n).OfType<string>().Select(replyContext.ExpandTerm));
+        }
+        return names;
+    }
+
     /// The attrs to ask a source for: those asked that it holds, or all it holds when none were asked ("" for
     /// everything); null when it holds none of those asked.
     private static string? Attrs(IReadOnlyList<string> asked, Claim claim, JsonLdContext context)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Agora.Entities;
 using Agora.Errors;
+using Agora.Federation;
 using Agora.JsonLd;
 using Agora.NgsiLd;
 using Agora.Storage;
@@ -30,7 +31,7 @@ internal static class TemporalQueryApi
     // Members of a POST Query object that shape the answer like the GET parameters of the same names.
     private static readonly string[] BodyParameters = ["lang", "pick", "omit", "datasetId", "options", "format", "aggrMethods", "aggrPeriodDuration", "lastN", "orderBy"];
 
-    public static async Task<IResult> Retrieve(HttpContext http, TenantStores tenants, IOptions<TemporalOptions> options, string id)
+    public static async Task<IResult> Retrieve(HttpContext http, TenantStores tenants, IOptions<TemporalOptions> options, Distributed distributed, string id)
     {
         id = NgsiLdRequest.PathValue(id);
         var tenant = NgsiLdRequest.Tenant(http);
@@ -40,26 +41,44 @@ internal static class TemporalQueryApi
         var context = await NgsiLdRequest.ContextAsync(http);
         var query = http.Request.Query;
         var request = new TemporalRequest(TimeQuery.Parse(Get(query)), TemporalView.Parse(Get(query)), Representation(query, context), options.Value.MaxInstances);
-        var (entity, range) = tenants.Existing(tenant).Read(c =>
+        var store = tenants.Existing(tenant);
+        var sources = distributed.ForRead(http, store, "retrieveTemporal");
+        var remote = sources.Count == 0 ? null : DistributedTemporal.AskAsync(http, distributed, store, sources, id, null);
+        JsonObject? entity = null;
+        (double, double)? range = null;
+        try
         {
-            var e = TemporalReader.Find(c, id) ?? throw TemporalApi.NotFound(id);
-            if (query["type"] is { Count: > 0 } t && !TypeSelectionMatches(t.ToString(), e, context))
-            {
-                throw TemporalApi.NotFound(id);
-            }
-            var slice = Collect(c, e, request, context);
-            var projected = query.ContainsKey("attrs") || query.ContainsKey("pick") || query.ContainsKey("omit");
-            if (projected && AsksForAttributes(request.Representation) && slice.Attrs.Count == 0)
-            {
-                throw NgsiLdException.NotFound("No matching attributes", $"The history of {id} holds none of the attributes asked for.");
-            }
-            var cut = Cut([slice], request);
-            return (Build(slice, request, context), cut);
-        });
-        return Answer(http, entity, context, mediaType, range, request);
+            (entity, range) = store.Read(c => RetrieveLocal(c, id, query, request, context));
+        }
+        catch (NgsiLdException e) when (remote is not null && e.Status == 404)
+        {
+            // The history may be held by the sources alone.
+        }
+        if (remote is not null)
+        {
+            entity = DistributedTemporal.Entity(entity, await remote) ?? throw TemporalApi.NotFound(id);
+        }
+        return Answer(http, entity!, context, mediaType, range, request);
     }
 
-    public static async Task<IResult> Query(HttpContext http, TenantStores tenants, IOptions<TemporalOptions> options)
+    private static (JsonObject, (double, double)?) RetrieveLocal(SqliteConnection c, string id, IQueryCollection query, TemporalRequest request, JsonLdContext context)
+    {
+        var e = TemporalReader.Find(c, id) ?? throw TemporalApi.NotFound(id);
+        if (query["type"] is { Count: > 0 } t && !TypeSelectionMatches(t.ToString(), e, context))
+        {
+            throw TemporalApi.NotFound(id);
+        }
+        var slice = Collect(c, e, request, context);
+        var projected = query.ContainsKey("attrs") || query.ContainsKey("pick") || query.ContainsKey("omit");
+        if (projected && AsksForAttributes(request.Representation) && slice.Attrs.Count == 0)
+        {
+            throw NgsiLdException.NotFound("No matching attributes", $"The history of {id} holds none of the attributes asked for.");
+        }
+        var cut = Cut([slice], request);
+        return (Build(slice, request, context), cut);
+    }
+
+    public static async Task<IResult> Query(HttpContext http, TenantStores tenants, IOptions<TemporalOptions> options, Distributed distributed)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: false);
@@ -67,10 +86,10 @@ internal static class TemporalQueryApi
         var context = await NgsiLdRequest.ContextAsync(http);
         var query = http.Request.Query;
         var time = TimeQuery.Parse(Get(query));
-        return Run(http, query, tenants, tenant, QueryApi.Selected(query), time, options.Value, context, mediaType);
+        return await RunAsync(http, query, tenants, distributed, tenant, QueryApi.Selected(query), time, options.Value, context, mediaType, null);
     }
 
-    public static async Task<IResult> QueryPost(HttpContext http, TenantStores tenants, IOptions<TemporalOptions> options)
+    public static async Task<IResult> QueryPost(HttpContext http, TenantStores tenants, IOptions<TemporalOptions> options, Distributed distributed)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: false);
@@ -83,11 +102,11 @@ internal static class TemporalQueryApi
         var selection = QueryApi.SelectionOf(body);
         var query = WithBodyParameters(http.Request.Query, body);
         var time = TimeQuery.Parse(body["temporalQ"] as JsonObject, Get(query));
-        return Run(http, query, tenants, tenant, selection, time, options.Value, context, mediaType);
+        return await RunAsync(http, query, tenants, distributed, tenant, selection, time, options.Value, context, mediaType, NgsiLdRequest.AsSent(body));
     }
 
-    private static IResult Run(HttpContext http, IQueryCollection query, TenantStores tenants, string tenant, QueryApi.Selection selection,
-        TimeQuery time, TemporalOptions options, JsonLdContext context, string mediaType)
+    private static async Task<IResult> RunAsync(HttpContext http, IQueryCollection query, TenantStores tenants, Distributed distributed, string tenant,
+        QueryApi.Selection selection, TimeQuery time, TemporalOptions options, JsonLdContext context, string mediaType, JsonObject? postBody)
     {
         var local = query["local"].ToString() == "true";
         var bounded = selection.Entities.Any(s => s.Type is not null) || selection.Attrs.Count > 0 || selection.Q is not null
@@ -109,7 +128,10 @@ internal static class TemporalQueryApi
         var types = single?.Type?.SimpleTypes(context);
         var matches = plan.Exact;
         var order = query["orderBy"] is { Count: > 0 } orderBy ? OrderBy.Parse(orderBy.ToString(), context) : null;
-        var (page, total, range) = tenants.Existing(tenant).Read(c =>
+        var store = tenants.Existing(tenant);
+        var sources = distributed.ForRead(http, store, "queryTemporal");
+        var remote = sources.Count == 0 ? null : DistributedTemporal.AskAsync(http, distributed, store, sources, null, postBody);
+        var (page, total, range) = store.Read(c =>
         {
             IEnumerable<TemporalEntity> candidates = TemporalReader.Scan(c, ids, types);
             if (matches is not null)
@@ -148,6 +170,10 @@ internal static class TemporalQueryApi
             var cut = Cut(slices, request);
             return (new JsonArray([.. slices.Select(s => (JsonNode)Build(s, request, context))]), paging.Count ? seen : (long?)null, cut);
         });
+        if (remote is not null)
+        {
+            page = DistributedTemporal.Entities(page, await remote);
+        }
         paging.WriteCount(http.Response, total);
         return Answer(http, page, context, mediaType, range, request);
     }

@@ -248,4 +248,33 @@ public sealed class TwoCitiesTests(ITestOutputHelper output) : IAsyncLifetime
         // The local part was done.
         Assert.Equal(22, (double)JsonNode.Parse(await clientA.GetStringAsync(Entities + "/urn:ngsi-ld:AirQualityObserved:A1?local=true"))!["NO2"]!["value"]!);
     }
+
+    [Fact]
+    public async Task HistoryAndDiscoveryAtCityAIncludeCityB()
+    {
+        await CreateAsync(clientA, "urn:ngsi-ld:AirQualityObserved:A1", 21, "Centro");
+        await CreateAsync(clientB, "urn:ngsi-ld:AirQualityObserved:B1", 35, "Norte");
+        using (var update = await clientB.PatchAsync(Entities + "/urn:ngsi-ld:AirQualityObserved:B1/attrs", Json("""{"NO2": {"type": "Property", "value": 36}}""")))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, update.StatusCode);
+        }
+        using (var water = await clientB.PostAsync(Entities, Json("""{"id": "urn:ngsi-ld:WaterQualityObserved:B9", "type": "WaterQualityObserved", "pH": {"type": "Property", "value": 7.1}}""")))
+        {
+            Assert.Equal(HttpStatusCode.Created, water.StatusCode);
+        }
+        await RegisterAsync(clientA, "urn:ngsi-ld:ContextSourceRegistration:B", b.BaseAddress,
+            """[{"entities": [{"type": "AirQualityObserved"}, {"type": "WaterQualityObserved"}]}]""",
+            operations: """["federationOps", "retrieveTemporal", "queryTemporal"]""");
+
+        var history = JsonNode.Parse(await clientA.GetStringAsync("/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:AirQualityObserved:B1?attrs=NO2"))!;
+        Assert.Equal([35.0, 36.0], history["NO2"]!.AsArray().Select(i => (double)i!["value"]!).Order());
+
+        var histories = JsonNode.Parse(await clientA.GetStringAsync("/ngsi-ld/v1/temporal/entities?type=AirQualityObserved&attrs=NO2"))!.AsArray();
+        Assert.Equal(["urn:ngsi-ld:AirQualityObserved:A1", "urn:ngsi-ld:AirQualityObserved:B1"], Ids(histories));
+
+        var types = JsonNode.Parse(await clientA.GetStringAsync("/ngsi-ld/v1/types"))!["typeList"]!.AsArray().Select(t => (string)t!).Order();
+        Assert.Equal(["AirQualityObserved", "WaterQualityObserved"], types);
+        var attributes = JsonNode.Parse(await clientA.GetStringAsync("/ngsi-ld/v1/attributes"))!["attributeList"]!.AsArray().Select(t => (string)t!);
+        Assert.Contains("pH", attributes);
+    }
 }
