@@ -320,7 +320,7 @@ internal static class BatchApi
             && doc.Select(p => p.Key).Where(EntityMerge.IsAttribute).ToList() is { Count: > 0 } names && names.All(taken.Contains);
         var wholeRemote = new HashSet<string>(StringComparer.Ordinal);
         var remote = new Remote([], [], [], []);
-        var sends = new List<(Task<Reply> Reply, List<string> Ids)>();
+        var batches = new List<(ContextSource Source, Forward Forward, List<string> Ids)>();
         foreach (var source in sources)
         {
             var parts = new JsonArray();
@@ -361,18 +361,17 @@ internal static class BatchApi
             }
             var query = http.Request.QueryString.HasValue ? http.Request.QueryString.Value : "";
             var ldJson = parts.Any(p => p is JsonObject o && o.ContainsKey("@context"));
-            sends.Add((distributed.Client.SendAsync(http, store, source, new Forward(HttpMethod.Post, path + query, parts, ldJson)), ids));
+            batches.Add((source, new Forward(HttpMethod.Post, path + query, parts, ldJson), ids));
         }
-        if (sends.Count > 0)
-        {
-            distributed.CheckLoop(http, forwarding: true);
-        }
+        // A batch that came back here is refused before any of it is sent on again.
+        distributed.CheckLoop(http, forwarding: batches.Count > 0);
+        var sends = batches.Select(b => (Reply: distributed.Client.SendAsync(http, store, b.Source, b.Forward), b.Ids)).ToList();
         wholeRemote.UnionWith(valid.Where(AllRemote).Select(i => i.Id!));
         foreach (var (pending, ids) in sends)
         {
             var reply = await pending;
             var failed = reply.Succeeded && reply.Body is JsonObject result && result["errors"] is JsonArray errors
-                ? errors.OfType<JsonObject>().Select(e => ((string?)e["entityId"] ?? "", e["error"] as JsonObject)).Where(e => ids.Contains(e.Item1)).ToList()
+                ? errors.OfType<JsonObject>().Select(e => (DistributedReads.Text(e["entityId"]) ?? "", e["error"] as JsonObject)).Where(e => ids.Contains(e.Item1)).ToList()
                 : [];
             foreach (var id in ids)
             {
@@ -382,8 +381,9 @@ internal static class BatchApi
                 }
                 else if (failed.FirstOrDefault(f => f.Item1 == id) is { Item1: not null } f && f.Item2 is { } problem)
                 {
-                    remote.Errors.Add((id, new NgsiLdException((string?)problem["type"] ?? ErrorTypes.InternalError, (string?)problem["title"] ?? "Context source failed",
-                        $"Registration {reply.Source.Id}: {(string?)problem["detail"]}", (int?)problem["status"] ?? 500)));
+                    var status = problem["status"] is JsonValue s && s.TryGetValue<int>(out var code) && code is >= 400 and <= 599 ? code : 500;
+                    remote.Errors.Add((id, new NgsiLdException(DistributedReads.Text(problem["type"]) ?? ErrorTypes.InternalError, DistributedReads.Text(problem["title"]) ?? "Context source failed",
+                        $"Registration {reply.Source.Id}: {DistributedReads.Text(problem["detail"])}", status)));
                 }
                 else if (wholeRemote.Contains(id))
                 {

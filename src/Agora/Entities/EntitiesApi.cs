@@ -139,8 +139,8 @@ internal static class EntitiesApi
         var tenant = NgsiLdRequest.Tenant(http);
         CheckId(id);
         var store = tenants.Existing(tenant);
-        var context = await NgsiLdRequest.ContextAsync(http);
-        return await DistributedWrites.RunAsync(http, distributed, store, "deleteEntity", id, null, [], null, context, async _ =>
+        // A delete needs no @context of its own; a 207 names registrations and entities by their full ids.
+        return await DistributedWrites.RunAsync(http, distributed, store, "deleteEntity", id, null, [], null, JsonLdContext.Core, async _ =>
         {
             var deleted = await store.WriteAsync(c => EntityRows.Delete(c, id));
             return deleted ? TypedResults.NoContent() : throw EntityNotFound(id);

@@ -82,6 +82,9 @@ internal static class QueryApi
         var droppedIris = drop.Select(a => RepresentationQuery.Expand(a, context)).ToHashSet(StringComparer.Ordinal);
         var plan = Plan(selection, context);
         var now = EntityInput.Timestamp(DateTimeOffset.UtcNow);
+        var purgeSources = PurgeSources(http, distributed, tenants.Existing(tenant), selection, context);
+        // A purge that came back here is refused before anything is deleted.
+        distributed.CheckLoop(http, forwarding: purgeSources.Count > 0);
         await tenants.Existing(tenant).WriteAloneAsync(c =>
         {
             var (matches, _) = plan.Run(c, 0, int.MaxValue, count: false);
@@ -103,21 +106,25 @@ internal static class QueryApi
             }
             return matches.Count;
         });
-        return await PurgeRemoteAsync(http, distributed, tenants.Existing(tenant), selection, context);
+        return await PurgeRemoteAsync(http, distributed, tenants.Existing(tenant), purgeSources, context);
     }
 
-    /// Purge across context sources (V1.9.1 clause 5.6.21): every source registered for entities of the types
-    /// purged, and supporting purgeEntity, receives the same purge; one that fails is reported in a 207.
-    private static async Task<IResult> PurgeRemoteAsync(HttpContext http, Distributed distributed, Storage.SqliteTenantStore store, Selection selection, JsonLdContext context)
+    /// The sources of a purge (V1.9.1 clause 5.6.21): registered for entities of the types purged, and supporting
+    /// purgeEntity.
+    private static List<ContextSource> PurgeSources(HttpContext http, Distributed distributed, Storage.SqliteTenantStore store, Selection selection, JsonLdContext context)
     {
         var types = selection.Entities.Select(s => s.Type?.SimpleTypes(context)).ToList() is { Count: > 0 } simple && simple.All(t => t is not null)
             ? simple.SelectMany(t => t!).ToList() : null;
-        var sources = distributed.ForWrite(http, store).Where(s => s.Supports("purgeEntity") && s.ClaimOfQuery(types, []) is not null).ToList();
+        return [.. distributed.ForWrite(http, store).Where(s => s.Supports("purgeEntity") && s.ClaimOfQuery(types, []) is not null)];
+    }
+
+    /// Each source receives the same purge; one that fails is reported in a 207.
+    private static async Task<IResult> PurgeRemoteAsync(HttpContext http, Distributed distributed, Storage.SqliteTenantStore store, List<ContextSource> sources, JsonLdContext context)
+    {
         if (sources.Count == 0)
         {
             return TypedResults.NoContent();
         }
-        distributed.CheckLoop(http, forwarding: true);
         var target = DistributedWrites.Target(http);
         var replies = await Task.WhenAll(sources.Select(s => distributed.Client.SendAsync(http, store, s, new Forward(HttpMethod.Delete, target))));
         var failed = replies.Where(r => !r.Succeeded && r.Status != 404).ToList();
@@ -248,7 +255,10 @@ internal static class QueryApi
         }
 
         var store = tenants.Existing(tenant);
-        var sources = distributed.ForRead(http, store, "queryEntity", "queryBatch");
+        var types = selection.Entities.Count == 0 || selection.Entities.Any(s => s.Type is null) ? null
+            : selection.Entities.Select(s => s.Type!.SimpleTypes(context)).ToList() is var simple && simple.All(t => t is not null) ? simple.SelectMany(t => t!).ToList() : null;
+        var expandedAttrs = selection.Attrs.Select(a => RepresentationQuery.Expand(a, context)).ToList();
+        var sources = distributed.ForRead(http, store, "queryEntity", "queryBatch").Where(s => s.ClaimOfQuery(types, expandedAttrs) is not null).ToList();
         JsonArray page;
         long? total;
         if (sources.Count == 0)
@@ -265,15 +275,13 @@ internal static class QueryApi
             {
                 throw NgsiLdException.BadRequest("orderBy needs local=true", "Entities from context sources cannot be ordered; add local=true to order the local entities (clause 5.7.2.4).");
             }
-            var types = selection.Entities.Count == 0 || selection.Entities.Any(s => s.Type is null) ? null
-                : selection.Entities.Select(s => s.Type!.SimpleTypes(context)).ToList() is var simple && simple.All(t => t is not null) ? simple.SelectMany(t => t!).ToList() : null;
             var (docs, n) = await DistributedReads.QueryAsync(http, distributed, store, sources, types, selection.Attrs, postBody, context,
                 wanted => store.Read(c =>
                 {
                     var (found, count) = plan.Run(c, 0, wanted, count: true);
                     return (found, (int)(count ?? found.Count));
                 }),
-                paging.Offset + paging.Limit);
+                (int)Math.Min((long)paging.Offset + paging.Limit, distributed.MaxRemoteEntities));
             var slice = docs.Skip(paging.Offset).Take(paging.Limit).ToList();
             page = store.Read(c => Render(slice, c, representation, context, mediaType, geometryIri));
             total = paging.Count ? n : null;

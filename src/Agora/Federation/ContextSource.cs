@@ -57,7 +57,8 @@ internal sealed class ContextSource
         Headers = (doc["contextSourceInfo"] as JsonArray ?? []).OfType<JsonObject>()
             .Select(kv => KeyValuePair.Create((string)kv["key"]!, (string)kv["value"]!)).ToList();
         var management = doc["management"] as JsonObject;
-        Timeout = management?["timeout"] is JsonValue t && t.TryGetValue<double>(out var ms) ? TimeSpan.FromMilliseconds(ms) : null;
+        // At most five minutes: a source that takes longer is as good as absent.
+        Timeout = management?["timeout"] is JsonValue t && t.TryGetValue<double>(out var ms) ? TimeSpan.FromMilliseconds(Math.Clamp(ms, 1, 300_000)) : null;
         LocalOnly = management?["localOnly"] is JsonValue l && l.TryGetValue<bool>(out var local) && local;
         var operations = doc["operations"] is JsonArray ops ? ops.Select(o => (string)o!) : ["federationOps"];
         _operations = [.. operations.SelectMany(o => Groups.TryGetValue(o, out var members) ? members : [o])];

@@ -9,12 +9,15 @@ namespace Agora.Federation;
 /// Distributed operations (clauses 4.3.6 and 5.6–5.7, with their HTTP binding in 6.3.17 and 6.3.18): which
 /// context sources a request goes to, and how their answers are turned back into Agora's stored form and merged
 /// with what this broker holds.
-internal sealed class Distributed(SourceRegistry registry, SourceClient client, ContextResolver resolver)
+internal sealed class Distributed(SourceRegistry registry, SourceClient client, ContextResolver resolver, Microsoft.Extensions.Options.IOptions<FederationOptions> options)
 {
     public const string WarningHeader = "NGSILD-Warning";
     public const string LoopDetected = "https://uri.etsi.org/ngsi-ld/errors/LoopDetected";
 
     public SourceClient Client => client;
+
+    /// Most entities a query takes from each side before its page is cut (Agora:Federation:MaxRemoteEntities).
+    public int MaxRemoteEntities => options.Value.MaxRemoteEntities;
 
     /// The sources that may take part in a read: none with local=true, none when the request has been here
     /// before (a loop: answered from the local store, with a warning), and none whose own alias is in the Via
@@ -70,7 +73,10 @@ internal sealed class Distributed(SourceRegistry registry, SourceClient client, 
     /// Adds an NGSILD-Warning to the answer (clause 6.3.17): 199 when a source did not answer or looped, 299 when
     /// it answered with an error, 111 when its answer could not be read.
     public void Warn(HttpContext http, int code, string text) =>
-        http.Response.Headers.Append(WarningHeader, $"{code} {client.Alias} \"{text.Replace('"', '\'')}\"");
+        http.Response.Headers.Append(WarningHeader, $"{code} {Ascii(client.Alias)} \"{Ascii(text).Replace('"', '\'')}\"");
+
+    // A header value is ASCII: anything else in a name or a message is replaced.
+    private static string Ascii(string text) => string.Concat(text.Select(c => c is >= ' ' and <= '~' ? c : '?'));
 
     public void Warn(HttpContext http, Reply reply) =>
         Warn(http, reply.Status == 0 ? 199 : 299, $"context source {reply.Source.Id} {reply.Failure}");
@@ -107,6 +113,11 @@ internal sealed class Distributed(SourceRegistry registry, SourceClient client, 
             Warn(http, 111, $"context source {reply.Source.Id} answered an entity Agora cannot read: {e.Title}");
             return null;
         }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
+        {
+            Warn(http, 111, $"context source {reply.Source.Id} answered an entity Agora cannot read");
+            return null;
+        }
     }
 
     /// The @context a source answered in: its body's, its Link header's, else the one it was asked in.
@@ -135,11 +146,16 @@ internal sealed class Distributed(SourceRegistry registry, SourceClient client, 
             foreach (var instance in instances.OfType<JsonObject>())
             {
                 var source = given.FirstOrDefault(g => (string?)g["datasetId"] == (string?)instance["datasetId"]);
+                // A time the source did not give is unknown, not now: such an instance loses to any dated one.
                 foreach (var time in new[] { "createdAt", "modifiedAt" })
                 {
-                    if (source?[time] is JsonValue t)
+                    if (source?[time] is JsonValue t && t.TryGetValue<string>(out var at) && EntityInput.IsDateTime(at))
                     {
-                        instance[time] = t.DeepClone();
+                        instance[time] = at;
+                    }
+                    else
+                    {
+                        instance.Remove(time);
                     }
                 }
             }

@@ -121,8 +121,15 @@ internal static class DistributedReads
     }
 
     // A query answers an array; the entity asked for is the one with its id.
-    private static JsonNode? Single(JsonNode? body, string id) =>
-        body is JsonArray many ? many.FirstOrDefault(e => e is JsonObject o && (string?)o["id"] == id) : body;
+    private static JsonNode? Single(JsonNode? body, string id) => body switch
+    {
+        JsonArray many => many.FirstOrDefault(e => e is JsonObject o && Text(o["id"]) == id),
+        JsonObject one when Text(one["id"]) == id => one,
+        _ => null,
+    };
+
+    /// A string member of a source's answer, or null when it is missing or not a string.
+    public static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
     /// The entities of a query from the local store and the sources, merged by id, local ones first: at most
     /// offset + limit of each, so that the page asked for can be cut from the merge. The total counts local
@@ -181,7 +188,10 @@ internal static class DistributedReads
             }
             foreach (var entity in entities)
             {
-                if (await distributed.ExpandAsync(http, reply, entity, context, targets.First(t => t.Source == reply.Source).Claim) is not { } remote)
+                // What a source answers beyond what it is registered for (another entity, another attribute) is dropped.
+                if (entity is not JsonObject given || Text(given["id"]) is not { } givenId
+                    || reply.Source.ClaimOf(givenId, types) is not { } entityClaim
+                    || await distributed.ExpandAsync(http, reply, entity, context, entityClaim) is not { } remote)
                 {
                     continue;
                 }
@@ -219,8 +229,15 @@ internal static class DistributedReads
                 distributed.Warn(http, reply.Succeeded ? 111 : reply.Status == 0 ? 199 : 299, $"context source {reply.Source.Id} {(reply.Succeeded ? "answered without a " + member : reply.Failure)}");
                 continue;
             }
-            var replyContext = await distributed.ContextOfAsync(http, reply, context);
-            names.AddRange(list.OfType<JsonValue>().Select(n => (string?)n).OfType<string>().Select(replyContext.ExpandTerm));
+            try
+            {
+                var replyContext = await distributed.ContextOfAsync(http, reply, context);
+                names.AddRange(list.Select(Text).OfType<string>().Select(replyContext.ExpandTerm));
+            }
+            catch (Errors.NgsiLdException e)
+            {
+                distributed.Warn(http, 111, $"context source {reply.Source.Id} answered in an @context Agora cannot read: {e.Title}");
+            }
         }
         return names;
     }
@@ -326,20 +343,20 @@ internal static class DistributedReads
         var selectors = (body["entities"] as JsonArray ?? []).OfType<JsonObject>().ToList();
         foreach (var name in new[] { "type", "idPattern" })
         {
-            if (selectors.Select(e => (string?)e[name]).OfType<string>().Distinct().ToList() is { Count: > 0 } values)
+            if (selectors.Select(e => Text(e[name])).OfType<string>().Distinct().ToList() is { Count: > 0 } values)
             {
                 parameters[name] = string.Join(name == "type" ? "," : "|", values);
             }
         }
-        if (selectors.Select(e => (string?)e["id"]).OfType<string>().ToList() is { Count: > 0 } ids)
+        if (selectors.Select(e => Text(e["id"])).OfType<string>().ToList() is { Count: > 0 } ids)
         {
             parameters["id"] = string.Join(",", ids);
         }
         foreach (var name in new[] { "q", "scopeQ" })
         {
-            if (body[name] is JsonValue v)
+            if (Text(body[name]) is { } value)
             {
-                parameters[name] = (string?)v;
+                parameters[name] = value;
             }
         }
         if (body["geoQ"] is JsonObject geoQ)
@@ -355,6 +372,11 @@ internal static class DistributedReads
     private static JsonObject QueryBody(JsonObject body, string attrs, IReadOnlyList<string>? ids)
     {
         var copy = (JsonObject)body.DeepClone();
+        // How this broker renders the answer is its own business, not the source's.
+        foreach (var member in new[] { "format", "options", "pick", "omit", "join", "joinLevel", "geometryProperty", "orderBy", "lang", "attrs" })
+        {
+            copy.Remove(member);
+        }
         if (attrs.Length > 0)
         {
             copy["attrs"] = new JsonArray([.. attrs.Split(',').Select(a => (JsonNode?)a)]);

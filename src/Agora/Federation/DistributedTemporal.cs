@@ -46,7 +46,7 @@ internal static class DistributedTemporal
         var order = new List<string>();
         foreach (var entity in local.Concat(replies.Where(r => r.Succeeded).Select(r => r.Body).OfType<JsonArray>().SelectMany(a => a)).OfType<JsonObject>())
         {
-            var id = (string?)entity["id"] ?? "";
+            var id = DistributedReads.Text(entity["id"]) ?? "";
             if (byId.TryGetValue(id, out var held))
             {
                 byId[id] = Merge(held, entity);
@@ -115,5 +115,5 @@ internal static class DistributedTemporal
         return result;
     }
 
-    private static string Key(JsonNode? item) => item is JsonObject o && o["instanceId"] is JsonValue id ? (string)id! : item?.ToJsonString() ?? "null";
+    private static string Key(JsonNode? item) => item is JsonObject o && DistributedReads.Text(o["instanceId"]) is { } id ? id : item?.ToJsonString() ?? "null";
 }

@@ -179,9 +179,9 @@ internal static class DistributedWrites
     /// A source's failure as an NGSI-LD error: its own ProblemDetails when it sent one.
     public static NgsiLdException RemoteError(Reply reply)
     {
-        if (reply.Body is JsonObject problem && problem["type"] is JsonValue type && problem["title"] is JsonValue title)
+        if (reply.Body is JsonObject problem && DistributedReads.Text(problem["type"]) is { } type && DistributedReads.Text(problem["title"]) is { } title)
         {
-            return new NgsiLdException((string)type!, (string)title!, (string?)problem["detail"], reply.Status);
+            return new NgsiLdException(type, title, DistributedReads.Text(problem["detail"]), reply.Status);
         }
         if (reply.Status == 207)
         {

@@ -24,9 +24,14 @@ internal sealed record Reply(ContextSource Source, int Status, JsonNode? Body, s
 /// Sends distributed operations to context sources (clause 6.3.18): with the client's @context, the tenant and
 /// headers of the registration, this broker added to the Via header, and the registration's timeout. Each
 /// request is recorded in the registration's status (timesSent, timesFailed, lastSuccess, lastFailure).
-internal sealed class SourceClient(IHttpClientFactory clients, IOptions<FederationOptions> options, IOptions<AgoraOptions> agora, TimeProvider time)
+internal sealed class SourceClient(IHttpClientFactory clients, IOptions<FederationOptions> options, IOptions<AgoraOptions> agora, TimeProvider time, ILogger<SourceClient> logger)
 {
     public const string ClientName = "federation";
+
+    // Credentials and the tenant are the client's with this broker, never a source's to receive
+    // (contextSourceInfo's urn:ngsi-ld:request cannot copy them; the tenant comes from the registration).
+    private static readonly HashSet<string> Private = new(StringComparer.OrdinalIgnoreCase)
+        { "Authorization", "X-Api-Key", "Cookie", "Proxy-Authorization", NgsiLdRequest.TenantHeader, "Host", "Content-Length", "Content-Type", "Via" };
     private readonly FederationOptions _options = options.Value;
 
     /// The name this broker gives itself in Via headers.
@@ -56,7 +61,7 @@ internal sealed class SourceClient(IHttpClientFactory clients, IOptions<Federati
         {
             // urn:ngsi-ld:request stands for the value of the same header in the client's request (clause 4.3.6.5).
             var text = value == "urn:ngsi-ld:request" ? http.Request.Headers[key].ToString() : value;
-            if (text.Length > 0 && !key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase) && !key.Equals("Host", StringComparison.OrdinalIgnoreCase))
+            if (text.Length > 0 && !Private.Contains(key))
             {
                 request.Headers.TryAddWithoutValidation(key, text);
             }
@@ -74,19 +79,7 @@ internal sealed class SourceClient(IHttpClientFactory clients, IOptions<Federati
         try
         {
             using var response = await clients.CreateClient(ClientName).SendAsync(request, timeout.Token);
-            var text = await response.Content.ReadAsStringAsync(timeout.Token);
-            JsonNode? json = null;
-            if (text.Length > 0)
-            {
-                try
-                {
-                    json = JsonNode.Parse(text);
-                }
-                catch (JsonException)
-                {
-                    json = null;
-                }
-            }
+            var json = Parse(await response.Content.ReadAsByteArrayAsync(timeout.Token));
             var linked = response.Headers.TryGetValues("Link", out var links) ? ContextUrl(links) : null;
             var status = (int)response.StatusCode;
             reply = new Reply(source, status, json, linked, status is >= 200 and < 300 ? null : $"answered {status}");
@@ -99,8 +92,39 @@ internal sealed class SourceClient(IHttpClientFactory clients, IOptions<Federati
         {
             reply = new Reply(source, 0, null, null, $"could not be reached ({e.Message})");
         }
-        await RecordAsync(store, reply);
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            reply = new Reply(source, 0, null, null, $"could not be read ({e.GetType().Name})");
+        }
+        try
+        {
+            await RecordAsync(store, reply);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "The status of registration {Registration} could not be recorded.", source.Id);
+        }
         return reply;
+    }
+
+    // A body a source sent is JSON to read only when all of it decodes: duplicate names and bad strings surface
+    // on first touch, so they are touched here, and such a body counts as no JSON at all.
+    private static JsonNode? Parse(byte[] body)
+    {
+        if (body.Length == 0)
+        {
+            return null;
+        }
+        try
+        {
+            var json = JsonNode.Parse(body);
+            NgsiLdRequest.Decode(json);
+            return json;
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static Uri Url(ContextSource source, string pathAndQuery) =>

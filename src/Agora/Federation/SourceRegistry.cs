@@ -9,11 +9,25 @@ namespace Agora.Federation;
 internal sealed class SourceRegistry(TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, IReadOnlyList<ContextSource>> _sources = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _generations = new(StringComparer.Ordinal);
+    private readonly Lock _caching = new();
 
     /// The unexpired sources of the tenant whose store this is.
     public IReadOnlyList<ContextSource> Of(SqliteTenantStore store)
     {
-        var all = _sources.GetOrAdd(store.Tenant, _ => store.Read(c => RegistrationRows.All(c).Select(d => new ContextSource(d)).ToList()));
+        if (!_sources.TryGetValue(store.Tenant, out var all))
+        {
+            // A list read while a registration changed is used once, not kept: only a list read in one generation is cached.
+            var generation = _generations.GetValueOrDefault(store.Tenant);
+            all = store.Read(c => RegistrationRows.All(c).Select(d => new ContextSource(d)).ToList());
+            lock (_caching)
+            {
+                if (_generations.GetValueOrDefault(store.Tenant) == generation)
+                {
+                    _sources[store.Tenant] = all;
+                }
+            }
+        }
         if (all.Count == 0)
         {
             return all;
@@ -23,5 +37,12 @@ internal sealed class SourceRegistry(TimeProvider time)
     }
 
     /// Called after every change to a tenant's registrations.
-    public void Changed(string tenant) => _sources.TryRemove(tenant, out _);
+    public void Changed(string tenant)
+    {
+        lock (_caching)
+        {
+            _generations.AddOrUpdate(tenant, 1, (_, g) => g + 1);
+            _sources.TryRemove(tenant, out _);
+        }
+    }
 }

@@ -41,7 +41,12 @@ internal static class AgoraHosting
         builder.Services.AddSingleton<ContextResolver>();
         builder.Services.AddSingleton<TenantStores>();
         builder.Services.Configure<Federation.FederationOptions>(builder.Configuration.GetSection(Federation.FederationOptions.Section));
-        builder.Services.AddHttpClient(Federation.SourceClient.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        builder.Services.AddHttpClient(Federation.SourceClient.ClientName, client =>
+        {
+            client.Timeout = Timeout.InfiniteTimeSpan;
+            // A source's answer is read whole; one larger than this fails as that source's answer, not the request.
+            client.MaxResponseContentBufferSize = 64 * 1024 * 1024;
+        });
         builder.Services.AddSingleton<Federation.SourceRegistry>();
         builder.Services.AddSingleton<Federation.SourceClient>();
         builder.Services.AddSingleton<Federation.Distributed>();

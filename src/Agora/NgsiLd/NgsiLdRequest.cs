@@ -181,7 +181,7 @@ internal static class NgsiLdRequest
     // JsonNode decodes names and strings lazily, and an escaped lone surrogate ("\udc00") is valid JSON but no
     // .NET string; duplicate names also surface only when first touched. Left for later, either throws deep in
     // the entity code as a server error; touching everything here makes it the malformed JSON that it is.
-    private static void Decode(JsonNode? node)
+    internal static void Decode(JsonNode? node)
     {
         switch (node)
         {
