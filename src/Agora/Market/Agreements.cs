@@ -19,6 +19,13 @@ internal sealed class Agreements(
     public async Task<IResult> RequestAsync(HttpContext http)
     {
         var caller = Caller.Of(http.User)!;
+        // An agreement's own key acts within that agreement only: it cannot take out another one (a suspended
+        // consumer would otherwise mint itself a fresh key).
+        if (caller.Agreement is not null)
+        {
+            throw new Errors.NgsiLdException(Errors.ErrorTypes.OperationNotSupported, "Not with an agreement's key",
+                "Agreements are requested with the consumer's own credential, not with the key of another agreement.", 403);
+        }
         var body = await MarketApi.BodyAsync(http);
         foreach (var (name, _) in body)
         {

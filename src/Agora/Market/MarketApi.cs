@@ -166,8 +166,9 @@ internal static class MarketApi
     public static ValueTask AuditAsync(HttpContext http, AuditLog audit, string what) =>
         audit.WriteAsync(http, TenantOf(http), Caller.Of(http.User)!.CredentialId, AuditLog.Changed, what);
 
+    // The same reading as every NGSI-LD body: size-limited, fully decoded, malformed JSON a client error.
     public static async Task<JsonObject> BodyAsync(HttpContext http) =>
-        await JsonNode.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted) as JsonObject
+        await NgsiLdRequest.ParseAsync(http) as JsonObject
             ?? throw NgsiLdException.BadRequest("Invalid payload", "The body must be a JSON object.");
 
     private static JsonObject OwnDataSource(HttpContext http, MarketStore store, string id, string? member = null) =>

@@ -116,6 +116,11 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
     private async Task<Read> NarrowAsync(HttpContext http, string[] path, Narrowing narrowing, Agreement agreement)
     {
         var method = http.Request.Method;
+        // Linked entities are not checked against the scope, so an agreement's key does not follow links.
+        if (http.Request.Query.ContainsKey("join") || http.Request.Query.ContainsKey("joinLevel"))
+        {
+            throw Narrowing.Denied("A credential of an agreement does not join linked entities (join, joinLevel).");
+        }
         var temporal = path.Length > 0 && Is(path[0], "temporal");
         var operation = temporal ? path[1..] : path;
         if (HttpMethods.IsGet(method) && operation is [var entities] && Is(entities, "entities"))
@@ -131,6 +136,14 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         }
         if (HttpMethods.IsPost(method) && operation is [var operations, var query] && Is(operations, "entityOperations") && Is(query, "query"))
         {
+            // A POST query is narrowed through its Query object: the projection and the order go there, not in the URL.
+            foreach (var name in new[] { "pick", "omit", "orderBy", "attrs", "datasetId", "geometryProperty" })
+            {
+                if (http.Request.Query.ContainsKey(name))
+                {
+                    throw Narrowing.Denied($"A credential of an agreement gives {name} of a POST query in its Query object, not in the URL.");
+                }
+            }
             await NarrowQueryObjectAsync(http, narrowing, temporal);
             return Read.Entities;
         }
@@ -217,8 +230,13 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
             var known = temporal ? TemporalReader.TypesOf(c, id) : current?["type"]?.AsArray().Select(t => (string)t!).ToList() ?? [];
             return (known, current);
         });
-        // An entity that does not exist is left to the endpoint, which answers 404 as it would anyone.
-        if (types.Count > 0 && narrowing.Outside(types, id, entity) is { } outside)
+        // An entity this broker does not hold is not found for an agreement's key: its type, place and id could
+        // only be checked once a context source had answered, so it is not fetched at all.
+        if (types.Count == 0)
+        {
+            throw NgsiLdException.NotFound("Entity not found", $"No entity with id {id} is covered by this agreement.");
+        }
+        if (narrowing.Outside(types, id, entity) is { } outside)
         {
             throw Narrowing.Denied(outside);
         }
@@ -227,6 +245,7 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
     private static async Task NarrowQueryObjectAsync(HttpContext http, Narrowing narrowing, bool temporal)
     {
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
+        NoJoin(body);
         narrowing = narrowing.In(context);
         body["entities"] = Selectors(body, narrowing);
         narrowing.CheckQ(Text(body, "q"));
@@ -293,9 +312,18 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         return kept;
     }
 
+    private static void NoJoin(JsonObject body)
+    {
+        if (body.ContainsKey("join") || body.ContainsKey("joinLevel") || body["notification"] is JsonObject n && (n.ContainsKey("join") || n.ContainsKey("joinLevel")))
+        {
+            throw Narrowing.Denied("A credential of an agreement does not join linked entities (join, joinLevel).");
+        }
+    }
+
     private async Task NarrowSubscriptionAsync(HttpContext http, Narrowing narrowing, Agreement agreement)
     {
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
+        NoJoin(body);
         narrowing = narrowing.In(context);
         body["entities"] = Selectors(body, narrowing);
         // Changes to attributes outside the scope notify nothing: they would tell when those attributes change.

@@ -52,9 +52,9 @@ internal static class MarketInput
             {
                 throw Invalid("area", $"must be a GeoJSON geometry ({error ?? "an object with type and coordinates"}).");
             }
-            if (shape.Dimension != NetTopologySuite.Geometries.Dimension.Surface)
+            if (shape is not (NetTopologySuite.Geometries.Polygon or NetTopologySuite.Geometries.MultiPolygon) || !shape.IsValid)
             {
-                throw Invalid("area", "must be a Polygon or MultiPolygon: an area that covers entities.");
+                throw Invalid("area", "must be a valid Polygon or MultiPolygon: an area that covers entities.");
             }
             source["area"] = geometry.DeepClone();
         }
@@ -79,9 +79,11 @@ internal static class MarketInput
             {
                 throw Invalid("history.window", "is only meaningful when history is allowed.");
             }
-            if (!IsoDuration.TryParse(window, out var duration) || duration.IsZero)
+            // At most a century back: a window is a period of history, and longer ones overflow date arithmetic.
+            if (!IsoDuration.TryParse(window, out var duration) || duration.IsZero || duration.Years * 12 + duration.Months > 1200 || duration.Days > 36_600
+                || duration.Time > TimeSpan.FromDays(36_600))
             {
-                throw Invalid("history.window", "must be a positive ISO 8601 duration such as P30D.");
+                throw Invalid("history.window", "must be a positive ISO 8601 duration of at most a century, such as P30D.");
             }
             result["window"] = window;
         }

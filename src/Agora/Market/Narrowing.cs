@@ -113,12 +113,28 @@ internal sealed class Narrowing(Scope scope, JsonLdContext context, DateTimeOffs
     };
 
     /// The id pattern: the scope's and the request's must both match, searched anywhere in the id as idPattern is.
-    public string? IdPattern(string? asked) => (scope.IdPatternText, asked) switch
+    public string? IdPattern(string? asked)
     {
-        (null, _) => asked,
-        (var own, null) => own,
-        (var own, var theirs) => $@"^(?=[\s\S]*?(?:{own}))(?=[\s\S]*?(?:{theirs}))",
-    };
+        // The client's pattern must stand on its own before it is combined: an unbalanced one such as "x))|((?:"
+        // would otherwise close the scope's group and match every id.
+        if (asked is not null)
+        {
+            try
+            {
+                _ = new System.Text.RegularExpressions.Regex(asked, System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromMilliseconds(50));
+            }
+            catch (ArgumentException e)
+            {
+                throw Errors.NgsiLdException.BadRequest("Invalid idPattern", $"'{Names.Shorten(asked)}' is not a regular expression: {e.Message}");
+            }
+        }
+        return (scope.IdPatternText, asked) switch
+        {
+            (null, _) => asked,
+            (var own, null) => own,
+            (var own, var theirs) => $@"^(?=[\s\S]*?(?:{own}))(?=[\s\S]*?(?:{theirs}))",
+        };
+    }
 
     /// The geo-query to run, as a geoQ object: the scope's area when none is asked; the asked one cut to the area
     /// when it is `within` or `intersects` a (Multi)Polygon (for either relation, matching the intersection implies
@@ -148,6 +164,10 @@ internal sealed class Narrowing(Scope scope, JsonLdContext context, DateTimeOffs
         if (asked is null)
         {
             throw Denied("The agreement limits reads to an area on location; a geo-query of your own is combined with it when it is within or intersects a Polygon or MultiPolygon on location.");
+        }
+        if (!asked.IsValid)
+        {
+            throw Errors.NgsiLdException.BadRequest("Invalid geometry", "The geo-query's polygon is not valid (it crosses itself or is not closed).");
         }
         var cut = asked.Intersection(Geo.GeoJson.TryRead(scope.Area)!);
         if (cut.IsEmpty || cut is not (NetTopologySuite.Geometries.Polygon or NetTopologySuite.Geometries.MultiPolygon))

@@ -131,7 +131,7 @@ internal static class NgsiLdRequest
 
     private static ContextResolver Resolver(HttpContext http) => http.RequestServices.GetRequiredService<ContextResolver>();
 
-    private static async ValueTask<JsonNode> ParseAsync(HttpContext http)
+    internal static async ValueTask<JsonNode> ParseAsync(HttpContext http)
     {
         var limit = http.RequestServices.GetRequiredService<IOptions<AgoraOptions>>().Value.MaxBodyBytes;
         if (http.Request.ContentLength > limit)
