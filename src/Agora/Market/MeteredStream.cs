@@ -37,8 +37,19 @@ internal sealed class MeteredStream(Stream inner) : Stream
         {
             if (_inString)
             {
-                _escaped = !_escaped && b == '\\';
-                _inString = _escaped || b != '"';
+                // The byte after a backslash is part of the string whatever it is; an unescaped quote ends it.
+                if (_escaped)
+                {
+                    _escaped = false;
+                }
+                else if (b == '\\')
+                {
+                    _escaped = true;
+                }
+                else if (b == '"')
+                {
+                    _inString = false;
+                }
                 continue;
             }
             switch (b)
