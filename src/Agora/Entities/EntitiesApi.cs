@@ -238,12 +238,8 @@ internal static class EntitiesApi
             throw NgsiLdException.BadRequest("Empty fragment", "A partial attribute update needs at least one member to change.");
         }
         var instances = input.Attribute(attrId, body, partial: true);
-        var store = tenants.Existing(tenant);
-        return await DistributedWrites.RunAsync(http, distributed, store, "updateAttrs", id, null, [iri], null, context, async _ =>
-        {
-            await ChangeAsync(store, id, doc => EntityUpdates.PatchAttribute(doc, iri, attrId, instances, input.Now));
-            return TypedResults.NoContent();
-        }, TypedResults.NoContent, body);
+        return await AttributeWriteAsync(http, distributed, tenants.Existing(tenant), "updateAttrs", id, iri, context,
+            doc => EntityUpdates.PatchAttribute(doc, iri, attrId, instances, input.Now), body);
     }
 
     private static async Task<IResult> ReplaceAttribute(HttpContext http, TenantStores tenants, Distributed distributed, string id, string attrId)
@@ -259,12 +255,8 @@ internal static class EntitiesApi
         var input = Input(context);
         var iri = input.ExpandName(attrId);
         var instances = input.Attribute(attrId, body);
-        var store = tenants.Existing(tenant);
-        return await DistributedWrites.RunAsync(http, distributed, store, "replaceAttrs", id, null, [iri], null, context, async _ =>
-        {
-            await ChangeAsync(store, id, doc => EntityUpdates.ReplaceAttribute(doc, iri, attrId, instances, input.Now));
-            return TypedResults.NoContent();
-        }, TypedResults.NoContent, body);
+        return await AttributeWriteAsync(http, distributed, tenants.Existing(tenant), "replaceAttrs", id, iri, context,
+            doc => EntityUpdates.ReplaceAttribute(doc, iri, attrId, instances, input.Now), body);
     }
 
     private static async Task<IResult> DeleteAttribute(HttpContext http, TenantStores tenants, Distributed distributed, string id, string attrId)
@@ -286,17 +278,23 @@ internal static class EntitiesApi
             var other => throw NgsiLdException.BadRequest("Invalid deleteAll", $"deleteAll must be true or false, not '{other}'."),
         };
         var now = EntityInput.Timestamp(DateTimeOffset.UtcNow);
-        var store = tenants.Existing(tenant);
-        return await DistributedWrites.RunAsync(http, distributed, store, "deleteAttrs", id, null, [iri], null, context, async _ =>
-        {
-            await ChangeAsync(store, id, doc => EntityUpdates.DeleteAttribute(doc, iri, attrId, datasetId, deleteAll, now));
-            return TypedResults.NoContent();
-        }, TypedResults.NoContent);
+        return await AttributeWriteAsync(http, distributed, tenants.Existing(tenant), "deleteAttrs", id, iri, context,
+            doc => EntityUpdates.DeleteAttribute(doc, iri, attrId, datasetId, deleteAll, now));
     }
 
     // The entity id is part of the path of these operations; without it the request cannot be understood.
     private static IResult MissingId() =>
         throw NgsiLdException.BadRequest("Missing entity id", "This operation needs an entity id in its path: /ngsi-ld/v1/entities/{entityId}.");
+
+    // An operation on one attribute: sent whole (with its body, if any) to the sources that hold the attribute,
+    // and done locally on the entity.
+    private static Task<IResult> AttributeWriteAsync(HttpContext http, Distributed distributed, SqliteTenantStore store, string operation,
+        string id, string iri, JsonLdContext context, Action<JsonObject> change, JsonObject? body = null) =>
+        DistributedWrites.RunAsync(http, distributed, store, operation, id, null, [iri], null, context, async _ =>
+        {
+            await ChangeAsync(store, id, change);
+            return TypedResults.NoContent();
+        }, TypedResults.NoContent, body);
 
     // The expanded names of a fragment's attributes.
     private static List<string> AttributesOf(JsonObject fragment) => [.. fragment.Select(p => p.Key)];

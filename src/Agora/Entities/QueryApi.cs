@@ -113,10 +113,14 @@ internal static class QueryApi
     /// purgeEntity.
     private static List<ContextSource> PurgeSources(HttpContext http, Distributed distributed, Storage.SqliteTenantStore store, Selection selection, JsonLdContext context)
     {
-        var types = selection.Entities.Select(s => s.Type?.SimpleTypes(context)).ToList() is { Count: > 0 } simple && simple.All(t => t is not null)
-            ? simple.SelectMany(t => t!).ToList() : null;
+        var types = SimpleTypes(selection, context);
         return [.. distributed.ForWrite(http, store).Where(s => s.Supports("purgeEntity") && s.ClaimOfQuery(types, []) is not null)];
     }
+
+    /// The plain types a selection asks for, expanded; null when it asks for any type or uses a type expression.
+    private static List<string>? SimpleTypes(Selection selection, JsonLdContext context) =>
+        selection.Entities.Select(s => s.Type?.SimpleTypes(context)).ToList() is { Count: > 0 } simple && simple.All(t => t is not null)
+            ? [.. simple.SelectMany(t => t!)] : null;
 
     /// Each source receives the same purge; one that fails is reported in a 207.
     private static async Task<IResult> PurgeRemoteAsync(HttpContext http, Distributed distributed, Storage.SqliteTenantStore store, List<ContextSource> sources, JsonLdContext context)
@@ -255,10 +259,14 @@ internal static class QueryApi
         }
 
         var store = tenants.Existing(tenant);
-        var types = selection.Entities.Count == 0 || selection.Entities.Any(s => s.Type is null) ? null
-            : selection.Entities.Select(s => s.Type!.SimpleTypes(context)).ToList() is var simple && simple.All(t => t is not null) ? simple.SelectMany(t => t!).ToList() : null;
-        var expandedAttrs = selection.Attrs.Select(a => RepresentationQuery.Expand(a, context)).ToList();
-        var sources = distributed.ForRead(http, store, "queryEntity", "queryBatch").Where(s => s.ClaimOfQuery(types, expandedAttrs) is not null).ToList();
+        var sources = distributed.ForRead(http, store, "queryEntity", "queryBatch");
+        // Only a tenant with registrations works out which of them the query concerns.
+        var types = sources.Count == 0 ? null : SimpleTypes(selection, context);
+        if (sources.Count > 0)
+        {
+            var expandedAttrs = selection.Attrs.Select(a => RepresentationQuery.Expand(a, context)).ToList();
+            sources = [.. sources.Where(s => s.ClaimOfQuery(types, expandedAttrs) is not null)];
+        }
         JsonArray page;
         long? total;
         if (sources.Count == 0)
