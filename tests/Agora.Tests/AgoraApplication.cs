@@ -19,7 +19,9 @@ internal sealed class AgoraApplication(params (string Key, string Value)[] setti
     {
         builder.UseSetting("Agora:Data", _data);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        foreach (var (key, value) in settings)
+        // A test that names its own data folder (to restart on it) gets the same database schema each time.
+        var data = settings.LastOrDefault(s => s.Key == "Agora:Data").Value ?? _data;
+        foreach (var (key, value) in TestDatabase.Settings(data).Concat(settings))
         {
             builder.UseSetting(key, value);
         }
@@ -68,6 +70,7 @@ internal sealed class AgoraApplication(params (string Key, string Value)[] setti
     {
         await base.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        await TestDatabase.DropAsync(_data);
         try
         {
             Directory.Delete(_data, recursive: true);

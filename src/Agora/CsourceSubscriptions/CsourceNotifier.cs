@@ -1,10 +1,10 @@
+using System.Data.Common;
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Agora.JsonLd;
 using Agora.Registrations;
 using Agora.Storage;
 using Agora.Subscriptions;
-using Microsoft.Data.Sqlite;
 
 namespace Agora.CsourceSubscriptions;
 
@@ -49,7 +49,7 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
     public void Dispose() => _periodic.Dispose();
 
     // Scheduling replaces a subscription's timer, so a store reported twice still runs each subscription once.
-    private void Attach(SqliteTenantStore store)
+    private void Attach(TenantStore store)
     {
         foreach (var doc in store.Read(CsourceSubscriptionRows.All))
         {
@@ -62,24 +62,24 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
 
     /// Makes a created or updated subscription's timeInterval take effect: a periodic one notifies every interval
     /// all the registrations it matches then; one without timeInterval has no timer.
-    public void Schedule(SqliteTenantStore store, Subscription s)
+    public void Schedule(TenantStore store, Subscription s)
     {
         // A changed subscription starts its throttling afresh, as an entity subscription does.
         _lastNotified.TryRemove((store.Tenant, s.Id), out _);
         Schedule(store, s.Id, s.TimeInterval);
     }
 
-    public void Unschedule(SqliteTenantStore store, string id)
+    public void Unschedule(TenantStore store, string id)
     {
         _periodic.Unschedule(store.Tenant, id);
         _lastNotified.TryRemove((store.Tenant, id), out _);
     }
 
-    private void Schedule(SqliteTenantStore store, string id, double? seconds) =>
+    private void Schedule(TenantStore store, string id, double? seconds) =>
         _periodic.Schedule(store, id, seconds, ct => NotifyPeriodicallyAsync(store, id, ct));
 
     // Each tick reads the subscription afresh, so that it reports in the subscription's current terms.
-    private async Task NotifyPeriodicallyAsync(SqliteTenantStore store, string id, CancellationToken ct)
+    private async Task NotifyPeriodicallyAsync(TenantStore store, string id, CancellationToken ct)
     {
         if (store.Read(c => CsourceSubscriptionRows.Find(c, id)) is not { } doc)
         {
@@ -96,7 +96,7 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
 
     /// Resolves the contexts of the tenant's subscriptions before a registration write, so that its transaction
     /// finds them in memory instead of waiting on a fetch.
-    public async Task PrepareAsync(SqliteTenantStore store, CancellationToken ct)
+    public async Task PrepareAsync(TenantStore store, CancellationToken ct)
     {
         foreach (var doc in store.Read(CsourceSubscriptionRows.All))
         {
@@ -123,7 +123,7 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
     /// matches after it: newlyMatching, updated or noLongerMatching. before is null on creation, after on deletion.
     /// A periodic subscription reports on its own schedule instead, as a periodic entity subscription does; a
     /// throttled one is not notified again until its throttling has elapsed since the last notification.
-    public void RegistrationChanged(SqliteConnection c, string tenant, JsonObject? before, JsonObject? after, DateTimeOffset now)
+    public void RegistrationChanged(DbConnection c, string tenant, JsonObject? before, JsonObject? after, DateTimeOffset now)
     {
         foreach (var doc in CsourceSubscriptionRows.All(c))
         {
@@ -155,7 +155,7 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
     /// The registrations that match a subscription now, if any, as newlyMatching: on its creation or update (ETSI
     /// 047_02, 047_16) and, for a periodic one, every interval (ETSI 047_01). The notification data has a minimum of
     /// one registration (clause 5.3.2), so nothing is sent while none matches.
-    public static void Matching(SqliteConnection c, Subscription s, DateTimeOffset now)
+    public static void Matching(DbConnection c, Subscription s, DateTimeOffset now)
     {
         if (!s.LiveAt(now))
         {

@@ -1,7 +1,7 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
 using Agora.Storage;
 using Agora.Subscriptions;
-using Microsoft.Data.Sqlite;
 
 namespace Agora.CsourceSubscriptions;
 
@@ -11,20 +11,20 @@ internal static class CsourceSubscriptionRows
 {
     private static readonly DocumentRows Documents = new("csource_subscriptions");
 
-    public static JsonObject? Find(SqliteConnection c, string id) => Documents.Find(c, id);
+    public static JsonObject? Find(DbConnection c, string id) => Documents.Find(c, id);
 
-    public static List<JsonObject> All(SqliteConnection c) => Documents.All(c);
+    public static List<JsonObject> All(DbConnection c) => Documents.All(c);
 
-    public static (List<JsonObject> Page, long Total) Page(SqliteConnection c, int offset, int limit) =>
+    public static (List<JsonObject> Page, long Total) Page(DbConnection c, int offset, int limit) =>
         (Documents.Page(c, offset, limit), Documents.Count(c));
 
     /// False when a subscription with this id exists already.
-    public static bool Insert(SqliteConnection c, JsonObject doc, string now) => Documents.Insert(c, doc, now);
+    public static bool Insert(DbConnection c, JsonObject doc, string now) => Documents.Insert(c, doc, now);
 
     /// False when the subscription no longer exists.
-    public static bool Update(SqliteConnection c, JsonObject doc, string now) => Documents.Update(c, doc, now);
+    public static bool Update(DbConnection c, JsonObject doc, string now) => Documents.Update(c, doc, now);
 
-    public static bool Delete(SqliteConnection c, string id)
+    public static bool Delete(DbConnection c, string id)
     {
         var deleted = Documents.Delete(c, id);
         SubscriptionRows.ForgetDelivery(c, id);

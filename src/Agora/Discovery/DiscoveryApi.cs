@@ -123,7 +123,7 @@ internal static class DiscoveryApi
         }, context, mediaType);
     }
 
-    private static async Task<(SqliteTenantStore Store, JsonLdContext Context, string MediaType)> PrepareAsync(
+    private static async Task<(TenantStore Store, JsonLdContext Context, string MediaType)> PrepareAsync(
         HttpContext http, TenantStores tenants, params string[] parameters)
     {
         var tenant = NgsiLdRequest.Tenant(http);

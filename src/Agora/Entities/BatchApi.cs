@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
 using Agora.Errors;
 using Agora.Federation;
@@ -5,7 +6,6 @@ using Agora.Hosting;
 using Agora.JsonLd;
 using Agora.NgsiLd;
 using Agora.Storage;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
 namespace Agora.Entities;
@@ -216,7 +216,7 @@ internal static class BatchApi
         }
     }
 
-    private static async Task<Outcome> RunAsync(SqliteTenantStore store, List<Item> items, Remote remote, Action<SqliteConnection, Item, Outcome> apply)
+    private static async Task<Outcome> RunAsync(TenantStore store, List<Item> items, Remote remote, Action<DbConnection, Item, Outcome> apply)
     {
         var outcome = new Outcome();
         outcome.Success.AddRange(remote.Success);
@@ -302,7 +302,7 @@ internal static class BatchApi
     /// redirect sources hold are left out of the local write, and an entity a redirect source holds whole is not
     /// written locally at all. A proxied source that does not support the batch operation is a conflict for
     /// its entities; an inclusive one is skipped.
-    private static async Task<Remote> ForwardAsync(HttpContext http, Distributed distributed, SqliteTenantStore store, string operation, string path, List<Item> items)
+    private static async Task<Remote> ForwardAsync(HttpContext http, Distributed distributed, TenantStore store, string operation, string path, List<Item> items)
     {
         var sources = distributed.ForWrite(http, store);
         var none = new Remote(items, [], [], []);

@@ -1,10 +1,10 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
 using Agora.Errors;
 using Agora.Federation;
 using Agora.JsonLd;
 using Agora.NgsiLd;
 using Agora.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Agora.Entities;
 
@@ -288,7 +288,7 @@ internal static class EntitiesApi
 
     // An operation on one attribute: sent whole (with its body, if any) to the sources that hold the attribute,
     // and done locally on the entity.
-    private static Task<IResult> AttributeWriteAsync(HttpContext http, Distributed distributed, SqliteTenantStore store, string operation,
+    private static Task<IResult> AttributeWriteAsync(HttpContext http, Distributed distributed, TenantStore store, string operation,
         string id, string iri, JsonLdContext context, Action<JsonObject> change, JsonObject? body = null) =>
         DistributedWrites.RunAsync(http, distributed, store, operation, id, null, [iri], null, context, async _ =>
         {
@@ -301,10 +301,10 @@ internal static class EntitiesApi
 
     private static EntityInput Input(JsonLdContext context) => new(context, EntityInput.Timestamp(DateTimeOffset.UtcNow));
 
-    private static JsonObject Load(SqliteConnection c, string id) => EntityRows.Find(c, id) ?? throw EntityNotFound(id);
+    private static JsonObject Load(DbConnection c, string id) => EntityRows.Find(c, id) ?? throw EntityNotFound(id);
 
     // Most operations load the entity, change it in place and store it back, as one write.
-    private static Task<T> ChangeAsync<T>(SqliteTenantStore store, string id, Func<JsonObject, T> change) =>
+    private static Task<T> ChangeAsync<T>(TenantStore store, string id, Func<JsonObject, T> change) =>
         store.WriteAsync(c =>
         {
             var doc = Load(c, id);
@@ -313,7 +313,7 @@ internal static class EntitiesApi
             return result;
         });
 
-    private static Task ChangeAsync(SqliteTenantStore store, string id, Action<JsonObject> change) =>
+    private static Task ChangeAsync(TenantStore store, string id, Action<JsonObject> change) =>
         ChangeAsync(store, id, doc =>
         {
             change(doc);

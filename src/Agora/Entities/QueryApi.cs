@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -111,7 +112,7 @@ internal static class QueryApi
 
     /// The sources of a purge (V1.9.1 clause 5.6.21): registered for entities of the types purged, and supporting
     /// purgeEntity.
-    private static List<ContextSource> PurgeSources(HttpContext http, Distributed distributed, Storage.SqliteTenantStore store, Selection selection, JsonLdContext context)
+    private static List<ContextSource> PurgeSources(HttpContext http, Distributed distributed, Storage.TenantStore store, Selection selection, JsonLdContext context)
     {
         var types = SimpleTypes(selection, context);
         return [.. distributed.ForWrite(http, store).Where(s => s.Supports("purgeEntity") && s.ClaimOfQuery(types, []) is not null)];
@@ -123,7 +124,7 @@ internal static class QueryApi
             ? [.. simple.SelectMany(t => t!)] : null;
 
     /// Each source receives the same purge; one that fails is reported in a 207.
-    private static async Task<IResult> PurgeRemoteAsync(HttpContext http, Distributed distributed, Storage.SqliteTenantStore store, List<ContextSource> sources, JsonLdContext context)
+    private static async Task<IResult> PurgeRemoteAsync(HttpContext http, Distributed distributed, Storage.TenantStore store, List<ContextSource> sources, JsonLdContext context)
     {
         if (sources.Count == 0)
         {
@@ -301,7 +302,7 @@ internal static class QueryApi
         return new NgsiLdResult(body, context, mediaType);
     }
 
-    private static JsonArray Render(List<JsonObject> docs, Microsoft.Data.Sqlite.SqliteConnection c, Representation representation, JsonLdContext context, string mediaType, string geometryIri)
+    private static JsonArray Render(List<JsonObject> docs, System.Data.Common.DbConnection c, Representation representation, JsonLdContext context, string mediaType, string geometryIri)
     {
         var rendered = new JsonArray();
         foreach (var doc in docs)

@@ -22,7 +22,7 @@ internal sealed class Distributed(SourceRegistry registry, SourceClient client, 
     /// The sources that may take part in a read: none with local=true, none when the request has been here
     /// before (a loop: answered from the local store, with a warning), and none whose own alias is in the Via
     /// header.
-    public IReadOnlyList<ContextSource> ForRead(HttpContext http, SqliteTenantStore store, params string[] operations)
+    public IReadOnlyList<ContextSource> ForRead(HttpContext http, TenantStore store, params string[] operations)
     {
         var sources = registry.Of(store);
         if (sources.Count == 0 || http.Request.Query["local"].ToString() == "true")
@@ -40,7 +40,7 @@ internal sealed class Distributed(SourceRegistry registry, SourceClient client, 
 
     /// The sources a write may go to: every mode but auxiliary (which is only ever read, clause 4.3.6.2),
     /// whether or not they support the operation (a proxied source that does not is a conflict).
-    public IReadOnlyList<ContextSource> ForWrite(HttpContext http, SqliteTenantStore? store)
+    public IReadOnlyList<ContextSource> ForWrite(HttpContext http, TenantStore? store)
     {
         if (store is null || http.Request.Query["local"].ToString() == "true")
         {

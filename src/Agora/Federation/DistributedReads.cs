@@ -18,7 +18,7 @@ internal static class DistributedReads
     private sealed record Target(ContextSource Source, Claim Claim, Forward Forward);
 
     /// The entity merged from the local store and the sources; null when nobody holds it.
-    public static async Task<JsonObject?> RetrieveAsync(HttpContext http, Distributed distributed, SqliteTenantStore store, IReadOnlyList<ContextSource> sources, string id, JsonLdContext context)
+    public static async Task<JsonObject?> RetrieveAsync(HttpContext http, Distributed distributed, TenantStore store, IReadOnlyList<ContextSource> sources, string id, JsonLdContext context)
     {
         var local = store.Read(c => EntityRows.Find(c, id));
         var types = local?["type"]?.AsArray().Select(t => (string)t!).ToList();
@@ -135,7 +135,7 @@ internal static class DistributedReads
     /// offset + limit of each, so that the page asked for can be cut from the merge. The total counts local
     /// entities and those only sources hold.
     public static async Task<(List<JsonObject> Docs, int Total)> QueryAsync(
-        HttpContext http, Distributed distributed, SqliteTenantStore store, IReadOnlyList<ContextSource> sources,
+        HttpContext http, Distributed distributed, TenantStore store, IReadOnlyList<ContextSource> sources,
         IReadOnlyList<string>? types, IReadOnlyList<string> attrs, JsonObject? postBody, JsonLdContext context,
         Func<int, (List<JsonObject> Docs, int Total)> runLocal, int wanted)
     {
@@ -213,7 +213,7 @@ internal static class DistributedReads
 
     /// The names a discovery list of the sources holds (typeList of /types, attributeList of /attributes),
     /// expanded: with the names this broker holds, they make the list a client sees (clauses 5.7.5, 5.7.7).
-    public static async Task<List<string>> NamesAsync(HttpContext http, Distributed distributed, SqliteTenantStore store, string operation, string path, string member, JsonLdContext context)
+    public static async Task<List<string>> NamesAsync(HttpContext http, Distributed distributed, TenantStore store, string operation, string path, string member, JsonLdContext context)
     {
         var sources = distributed.ForRead(http, store, operation);
         if (sources.Count == 0)

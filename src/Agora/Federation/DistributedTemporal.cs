@@ -14,7 +14,7 @@ internal static class DistributedTemporal
     private static readonly string[] Members = ["id", "type", "scope", "@context"];
 
     /// The sources of a temporal read, and what to forward to them: the request's own path and query.
-    public static async Task<Reply[]> AskAsync(HttpContext http, Distributed distributed, SqliteTenantStore store, IReadOnlyList<ContextSource> sources,
+    public static async Task<Reply[]> AskAsync(HttpContext http, Distributed distributed, TenantStore store, IReadOnlyList<ContextSource> sources,
         string? id, JsonObject? postBody)
     {
         var matching = sources.Where(s => id is null ? s.ClaimOfQuery(null, []) is not null : s.ClaimOf(id, null) is not null).ToList();

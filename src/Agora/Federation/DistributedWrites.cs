@@ -23,7 +23,7 @@ internal static class DistributedWrites
     /// whole); <paramref name="types"/> its expanded types when the request names them. <paramref name="body"/>
     /// is the request body as parsed (null without one); each source gets the part of it it is registered for.
     /// The body of an operation on one attribute (<paramref name="attributeBody"/>) goes to its sources whole.
-    public static async Task<IResult> RunAsync(HttpContext http, Distributed distributed, SqliteTenantStore? store, string operation,
+    public static async Task<IResult> RunAsync(HttpContext http, Distributed distributed, TenantStore? store, string operation,
         string id, IReadOnlyCollection<string>? types, IReadOnlyCollection<string> attributes, JsonObject? body, JsonLdContext context,
         LocalWrite local, Func<IResult> forwardedOnly, JsonObject? attributeBody = null)
     {

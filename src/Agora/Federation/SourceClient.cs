@@ -45,7 +45,7 @@ internal sealed class SourceClient(IHttpClientFactory clients, IOptions<Federati
         request.Headers.Via.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             .Select(entry => entry.Split(' ', StringSplitOptions.RemoveEmptyEntries) is { Length: >= 2 } parts ? parts[1] : entry);
 
-    public async Task<Reply> SendAsync(HttpContext http, SqliteTenantStore store, ContextSource source, Forward forward)
+    public async Task<Reply> SendAsync(HttpContext http, TenantStore store, ContextSource source, Forward forward)
     {
         using var request = new HttpRequestMessage(forward.Method, Url(source, forward.PathAndQuery));
         if (NgsiLdRequest.LinkedContext(http.Request) is { } link && !forward.LdJson)
@@ -148,7 +148,7 @@ internal sealed class SourceClient(IHttpClientFactory clients, IOptions<Federati
     }
 
     // A 404 is an answer (the source does not hold the entity), not a failure of the source (clause 6.3.17).
-    private Task RecordAsync(SqliteTenantStore store, Reply reply)
+    private Task RecordAsync(TenantStore store, Reply reply)
     {
         var now = EntityInput.Timestamp(time.GetUtcNow());
         var failed = !reply.Succeeded && reply.Status != 404;
@@ -156,14 +156,14 @@ internal sealed class SourceClient(IHttpClientFactory clients, IOptions<Federati
         {
             using var command = Sql.Command(c, """
                 INSERT INTO registration_status (registration_id, times_sent, times_failed, last_success, last_failure)
-                VALUES ($id, 1, $failed, $success, $failure)
+                VALUES (@id, 1, @failed, @success, @failure)
                 ON CONFLICT (registration_id) DO UPDATE SET
                     times_sent = times_sent + 1,
                     times_failed = times_failed + excluded.times_failed,
                     last_success = coalesce(excluded.last_success, last_success),
                     last_failure = coalesce(excluded.last_failure, last_failure)
                 """,
-                ("$id", reply.Source.Id), ("$failed", failed ? 1 : 0), ("$success", failed ? DBNull.Value : now), ("$failure", failed ? now : DBNull.Value));
+                ("@id", reply.Source.Id), ("@failed", failed ? 1 : 0), ("@success", failed ? DBNull.Value : now), ("@failure", failed ? now : DBNull.Value));
             command.ExecuteNonQuery();
             return true;
         });

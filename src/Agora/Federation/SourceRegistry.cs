@@ -13,7 +13,7 @@ internal sealed class SourceRegistry(TimeProvider time)
     private readonly Lock _caching = new();
 
     /// The unexpired sources of the tenant whose store this is.
-    public IReadOnlyList<ContextSource> Of(SqliteTenantStore store)
+    public IReadOnlyList<ContextSource> Of(TenantStore store)
     {
         if (!_sources.TryGetValue(store.Tenant, out var all))
         {

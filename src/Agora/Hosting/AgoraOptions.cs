@@ -30,4 +30,28 @@ internal sealed class AgoraOptions
 
     /// Most entities one batch operation may carry; larger batches are BadRequestData.
     public int MaxBatchSize { get; set; } = 1000;
+
+    /// Where tenants' data lives (Agora:Storage:Provider, ...).
+    public StorageOptions Storage { get; set; } = new();
+}
+
+/// The store: the embedded SQLite (one file per tenant under Data) or a PostgreSQL database shared by any
+/// number of Agora nodes.
+internal sealed class StorageOptions
+{
+    public const string Sqlite = "Sqlite";
+    public const string Postgres = "Postgres";
+
+    /// "Sqlite" (the default) or "Postgres".
+    public string Provider { get; set; } = Sqlite;
+
+    /// The Npgsql connection string of the PostgreSQL database, for the Postgres provider
+    /// ("Host=db;Database=agora;Username=agora;Password=...").
+    public string? ConnectionString { get; set; }
+
+    /// Agora's own schema in that database; each tenant gets a schema named after it (agora_default, agora_t1,
+    /// ...). Several Agora installations can share one database under different names.
+    public string Schema { get; set; } = "agora";
+
+    public bool IsPostgres => string.Equals(Provider, Postgres, StringComparison.OrdinalIgnoreCase);
 }

@@ -14,7 +14,7 @@ internal sealed class NotificationDispatcher(
     private readonly DeliveryVeto[] _vetoes = [.. vetoes];
 
     private readonly NotificationOptions _options = options.Value;
-    private readonly Dictionary<SqliteTenantStore, TenantOutbox> _outboxes = [];
+    private readonly Dictionary<TenantStore, TenantOutbox> _outboxes = [];
     private readonly CancellationTokenSource _stopping = new();
 
     /// Deliveries in flight across all tenants.
@@ -30,7 +30,7 @@ internal sealed class NotificationDispatcher(
         return Task.CompletedTask;
     }
 
-    private void Attach(SqliteTenantStore store)
+    private void Attach(TenantStore store)
     {
         // A store can be reported both by Opened and by Open while the dispatcher starts; it gets one outbox.
         lock (_outboxes)

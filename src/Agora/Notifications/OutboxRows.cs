@@ -1,6 +1,8 @@
+using Agora.Storage;
+using System.Data;
+using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 
 namespace Agora.Notifications;
 
@@ -11,17 +13,18 @@ internal static class OutboxRows
     private const int ScanLimit = 1000;
 
     /// Subscriptions with a due notification, other than those being delivered already.
-    public static List<string> DueSubscriptions(SqliteConnection connection, double now, IReadOnlyCollection<string> busy)
+    public static List<string> DueSubscriptions(DbConnection connection, double now, IReadOnlyCollection<string> busy)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = """
+        var busyIds = Db.IsPostgres(connection) ? "SELECT jsonb_array_elements_text(CAST(@busy AS jsonb))" : "SELECT value FROM json_each(@busy)";
+        command.CommandText = $"""
             SELECT DISTINCT subscription_id FROM outbox
-            WHERE next_attempt <= $now AND subscription_id NOT IN (SELECT value FROM json_each($busy))
-            LIMIT $limit
+            WHERE next_attempt <= @now AND subscription_id NOT IN ({busyIds})
+            LIMIT @limit
             """;
-        command.Parameters.AddWithValue("$now", now);
-        command.Parameters.AddWithValue("$busy", JsonSerializer.Serialize(busy));
-        command.Parameters.AddWithValue("$limit", ScanLimit);
+        command.Parameters.AddWithValue("@now", now);
+        command.Parameters.AddWithValue("@busy", JsonSerializer.Serialize(busy));
+        command.Parameters.AddWithValue("@limit", ScanLimit);
         using var reader = command.ExecuteReader();
         var due = new List<string>();
         while (reader.Read())
@@ -32,24 +35,24 @@ internal static class OutboxRows
     }
 
     /// When the next notification that is not due yet becomes due, or null when none waits.
-    public static double? NextAttempt(SqliteConnection connection, double now)
+    public static double? NextAttempt(DbConnection connection, double now)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT MIN(next_attempt) FROM outbox WHERE next_attempt > $now";
-        command.Parameters.AddWithValue("$now", now);
+        command.CommandText = "SELECT MIN(next_attempt) FROM outbox WHERE next_attempt > @now";
+        command.Parameters.AddWithValue("@now", now);
         return command.ExecuteScalar() is double next ? next : null;
     }
 
     /// The first pending notifications of a subscription, oldest first.
-    public static List<OutboxRow> Pending(SqliteConnection connection, string subscriptionId, int limit)
+    public static List<OutboxRow> Pending(DbConnection connection, string subscriptionId, int limit)
     {
         using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT nid, subscription_id, endpoint, content_type, link, body, attempts, next_attempt FROM outbox
-            WHERE subscription_id = $s ORDER BY nid LIMIT $limit
+            WHERE subscription_id = @s ORDER BY nid LIMIT @limit
             """;
-        command.Parameters.AddWithValue("$s", subscriptionId);
-        command.Parameters.AddWithValue("$limit", limit);
+        command.Parameters.AddWithValue("@s", subscriptionId);
+        command.Parameters.AddWithValue("@limit", limit);
         using var reader = command.ExecuteReader();
         var rows = new List<OutboxRow>();
         while (reader.Read())
@@ -62,47 +65,47 @@ internal static class OutboxRows
 
     /// Holds back every notification of a subscription until its oldest may be tried again: they go out in
     /// order, and rows that cannot be sent yet must not be found due by every scan.
-    public static void Park(SqliteConnection connection, string subscriptionId, double until)
+    public static void Park(DbConnection connection, string subscriptionId, double until)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE outbox SET next_attempt = $until WHERE subscription_id = $s AND next_attempt < $until";
-        command.Parameters.AddWithValue("$s", subscriptionId);
-        command.Parameters.AddWithValue("$until", until);
+        command.CommandText = "UPDATE outbox SET next_attempt = @until WHERE subscription_id = @s AND next_attempt < @until";
+        command.Parameters.AddWithValue("@s", subscriptionId);
+        command.Parameters.AddWithValue("@until", until);
         command.ExecuteNonQuery();
     }
 
     /// Records the outcomes of deliveries: a delivered row is deleted, a failed one waits for its retry, and the
     /// subscription's status counts either. A row that is gone (its subscription was deleted) leaves no status.
-    public static void Record(SqliteConnection connection, IEnumerable<DeliveryResult> results)
+    public static void Record(DbConnection connection, IEnumerable<DeliveryResult> results)
     {
         using var delete = connection.CreateCommand();
-        delete.CommandText = "DELETE FROM outbox WHERE nid = $nid";
-        var deleteNid = delete.Parameters.Add("$nid", SqliteType.Integer);
+        delete.CommandText = "DELETE FROM outbox WHERE nid = @nid";
+        var deleteNid = delete.Parameters.Add("@nid", DbType.Int64);
 
         using var retry = connection.CreateCommand();
-        retry.CommandText = "UPDATE outbox SET attempts = attempts + 1, next_attempt = $next WHERE nid = $nid";
-        var retryNid = retry.Parameters.Add("$nid", SqliteType.Integer);
-        var retryNext = retry.Parameters.Add("$next", SqliteType.Real);
+        retry.CommandText = "UPDATE outbox SET attempts = attempts + 1, next_attempt = @next WHERE nid = @nid";
+        var retryNid = retry.Parameters.Add("@nid", DbType.Int64);
+        var retryNext = retry.Parameters.Add("@next", DbType.Double);
 
         using var sent = connection.CreateCommand();
         sent.CommandText = """
             INSERT INTO subscription_status (subscription_id, times_sent, last_notification, last_success, consecutive_failures)
-            VALUES ($s, 1, $at, $at, 0)
-            ON CONFLICT (subscription_id) DO UPDATE SET times_sent = times_sent + 1, last_notification = $at,
-                last_success = $at, consecutive_failures = 0
+            VALUES (@s, 1, @at, @at, 0)
+            ON CONFLICT (subscription_id) DO UPDATE SET times_sent = times_sent + 1, last_notification = @at,
+                last_success = @at, consecutive_failures = 0
             """;
-        var sentSubscription = sent.Parameters.Add("$s", SqliteType.Text);
-        var sentAt = sent.Parameters.Add("$at", SqliteType.Text);
+        var sentSubscription = sent.Parameters.Add("@s", DbType.String);
+        var sentAt = sent.Parameters.Add("@at", DbType.String);
 
         using var failed = connection.CreateCommand();
         failed.CommandText = """
             INSERT INTO subscription_status (subscription_id, times_failed, last_notification, last_failure, consecutive_failures)
-            VALUES ($s, 1, $at, $at, 1)
-            ON CONFLICT (subscription_id) DO UPDATE SET times_failed = times_failed + 1, last_notification = $at,
-                last_failure = $at, consecutive_failures = consecutive_failures + 1
+            VALUES (@s, 1, @at, @at, 1)
+            ON CONFLICT (subscription_id) DO UPDATE SET times_failed = times_failed + 1, last_notification = @at,
+                last_failure = @at, consecutive_failures = consecutive_failures + 1
             """;
-        var failedSubscription = failed.Parameters.Add("$s", SqliteType.Text);
-        var failedAt = failed.Parameters.Add("$at", SqliteType.Text);
+        var failedSubscription = failed.Parameters.Add("@s", DbType.String);
+        var failedAt = failed.Parameters.Add("@at", DbType.String);
 
         foreach (var result in results)
         {

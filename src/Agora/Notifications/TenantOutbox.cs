@@ -13,7 +13,7 @@ internal sealed class TenantOutbox
     private const int RecordBatch = 256;
     private static readonly TimeSpan IdleScan = TimeSpan.FromSeconds(1);
 
-    private readonly SqliteTenantStore _store;
+    private readonly TenantStore _store;
     private readonly NotificationDispatcher _dispatcher;
     private readonly CancellationToken _stopping;
     private readonly ILogger _logger;
@@ -24,7 +24,7 @@ internal sealed class TenantOutbox
     private readonly Task _scanLoop;
     private readonly Task _recordLoop;
 
-    public TenantOutbox(SqliteTenantStore store, NotificationDispatcher dispatcher, ILogger logger, CancellationToken stopping)
+    public TenantOutbox(TenantStore store, NotificationDispatcher dispatcher, ILogger logger, CancellationToken stopping)
     {
         _store = store;
         _dispatcher = dispatcher;

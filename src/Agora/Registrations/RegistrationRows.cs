@@ -1,6 +1,6 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
 using Agora.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Agora.Registrations;
 
@@ -13,30 +13,30 @@ internal static class RegistrationRows
 {
     private static readonly DocumentRows Documents = new("registrations");
 
-    public static JsonObject? Find(SqliteConnection c, string id) => Documents.Find(c, id);
+    public static JsonObject? Find(DbConnection c, string id) => Documents.Find(c, id);
 
-    public static List<JsonObject> All(SqliteConnection c) => Documents.All(c);
+    public static List<JsonObject> All(DbConnection c) => Documents.All(c);
 
     /// False when a registration with this id exists already.
-    public static bool Insert(SqliteConnection c, JsonObject doc, string now) => Documents.Insert(c, doc, now);
+    public static bool Insert(DbConnection c, JsonObject doc, string now) => Documents.Insert(c, doc, now);
 
     /// False when the registration no longer exists.
-    public static bool Update(SqliteConnection c, JsonObject doc, string now) => Documents.Update(c, doc, now);
+    public static bool Update(DbConnection c, JsonObject doc, string now) => Documents.Update(c, doc, now);
 
     /// Deletes a registration with its status; false when there was none.
-    public static bool Delete(SqliteConnection c, string id)
+    public static bool Delete(DbConnection c, string id)
     {
-        using var status = Sql.Command(c, "DELETE FROM registration_status WHERE registration_id = $id", ("$id", id));
+        using var status = Sql.Command(c, "DELETE FROM registration_status WHERE registration_id = @id", ("@id", id));
         status.ExecuteNonQuery();
         return Documents.Delete(c, id);
     }
 
-    public static Dictionary<string, SourceStatus> Statuses(SqliteConnection c, IEnumerable<string> ids)
+    public static Dictionary<string, SourceStatus> Statuses(DbConnection c, IEnumerable<string> ids)
     {
         var result = new Dictionary<string, SourceStatus>(StringComparer.Ordinal);
         foreach (var id in ids)
         {
-            using var command = Sql.Command(c, "SELECT times_sent, times_failed, last_success, last_failure FROM registration_status WHERE registration_id = $id", ("$id", id));
+            using var command = Sql.Command(c, "SELECT times_sent, times_failed, last_success, last_failure FROM registration_status WHERE registration_id = @id", ("@id", id));
             using var reader = command.ExecuteReader();
             if (reader.Read())
             {

@@ -78,7 +78,7 @@ internal static class TypeGuard
 
     private static List<string> StoredTypes(HttpContext http, string tenant, params IEnumerable<string> ids)
     {
-        SqliteTenantStore store;
+        TenantStore store;
         try
         {
             store = http.RequestServices.GetRequiredService<TenantStores>().Existing(tenant);

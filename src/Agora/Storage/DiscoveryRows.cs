@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Agora.Storage;
 
@@ -6,41 +6,41 @@ namespace Agora.Storage;
 /// tables, never from the entity documents.
 internal static class DiscoveryRows
 {
-    public static List<string> Types(SqliteConnection c) =>
+    public static List<string> Types(DbConnection c) =>
         Strings(c, "SELECT DISTINCT type FROM entity_types ORDER BY type");
 
-    public static List<string> Attributes(SqliteConnection c) =>
+    public static List<string> Attributes(DbConnection c) =>
         Strings(c, "SELECT DISTINCT attr FROM entity_attrs ORDER BY attr");
 
     /// Attribute names per type, in the order first seen.
-    public static List<(string Type, string Attribute)> AttributesOfTypes(SqliteConnection c) =>
+    public static List<(string Type, string Attribute)> AttributesOfTypes(DbConnection c) =>
         Pairs(c, """
             SELECT t.type, a.attr FROM entity_types t JOIN entity_attrs a ON a.rid = t.rid
             GROUP BY t.type, a.attr ORDER BY t.type, MIN(a.rid), a.attr
             """);
 
-    public static List<(string Attribute, string Type)> TypesOfAttributes(SqliteConnection c) =>
+    public static List<(string Attribute, string Type)> TypesOfAttributes(DbConnection c) =>
         Pairs(c, "SELECT a.attr, t.type FROM entity_attrs a JOIN entity_types t ON a.rid = t.rid GROUP BY a.attr, t.type ORDER BY a.attr, t.type");
 
-    public static long EntityCount(SqliteConnection c, string type) =>
-        Count(c, "SELECT COUNT(*) FROM entity_types WHERE type = $p", type);
+    public static long EntityCount(DbConnection c, string type) =>
+        Count(c, "SELECT COUNT(*) FROM entity_types WHERE type = @p", type);
 
-    public static List<(string Attribute, string AttributeType)> AttributeDetails(SqliteConnection c, string type) =>
+    public static List<(string Attribute, string AttributeType)> AttributeDetails(DbConnection c, string type) =>
         Pairs(c, """
             SELECT a.attr, a.attr_type FROM entity_types t JOIN entity_attrs a ON a.rid = t.rid
-            WHERE t.type = $p GROUP BY a.attr, a.attr_type ORDER BY MIN(a.rid), a.attr
+            WHERE t.type = @p GROUP BY a.attr, a.attr_type ORDER BY MIN(a.rid), a.attr
             """, type);
 
-    public static long AttributeCount(SqliteConnection c, string attr) =>
-        Count(c, "SELECT COUNT(*) FROM entity_attrs WHERE attr = $p", attr);
+    public static long AttributeCount(DbConnection c, string attr) =>
+        Count(c, "SELECT COUNT(*) FROM entity_attrs WHERE attr = @p", attr);
 
-    public static List<string> AttributeTypes(SqliteConnection c, string attr) =>
-        Strings(c, "SELECT DISTINCT attr_type FROM entity_attrs WHERE attr = $p ORDER BY attr_type", attr);
+    public static List<string> AttributeTypes(DbConnection c, string attr) =>
+        Strings(c, "SELECT DISTINCT attr_type FROM entity_attrs WHERE attr = @p ORDER BY attr_type", attr);
 
-    public static List<string> TypesHaving(SqliteConnection c, string attr) =>
-        Strings(c, "SELECT DISTINCT t.type FROM entity_attrs a JOIN entity_types t ON a.rid = t.rid WHERE a.attr = $p ORDER BY t.type", attr);
+    public static List<string> TypesHaving(DbConnection c, string attr) =>
+        Strings(c, "SELECT DISTINCT t.type FROM entity_attrs a JOIN entity_types t ON a.rid = t.rid WHERE a.attr = @p ORDER BY t.type", attr);
 
-    private static List<string> Strings(SqliteConnection c, string sql, string? p = null)
+    private static List<string> Strings(DbConnection c, string sql, string? p = null)
     {
         using var command = Command(c, sql, p);
         using var reader = command.ExecuteReader();
@@ -52,7 +52,7 @@ internal static class DiscoveryRows
         return list;
     }
 
-    private static List<(string, string)> Pairs(SqliteConnection c, string sql, string? p = null)
+    private static List<(string, string)> Pairs(DbConnection c, string sql, string? p = null)
     {
         using var command = Command(c, sql, p);
         using var reader = command.ExecuteReader();
@@ -64,19 +64,19 @@ internal static class DiscoveryRows
         return list;
     }
 
-    private static long Count(SqliteConnection c, string sql, string p)
+    private static long Count(DbConnection c, string sql, string p)
     {
         using var command = Command(c, sql, p);
         return (long)command.ExecuteScalar()!;
     }
 
-    private static SqliteCommand Command(SqliteConnection c, string sql, string? p)
+    private static DbCommand Command(DbConnection c, string sql, string? p)
     {
         var command = c.CreateCommand();
         command.CommandText = sql;
         if (p is not null)
         {
-            command.Parameters.AddWithValue("$p", p);
+            command.Parameters.AddWithValue("@p", p);
         }
         return command;
     }

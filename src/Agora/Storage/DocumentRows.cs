@@ -1,5 +1,5 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 
 namespace Agora.Storage;
 
@@ -7,46 +7,46 @@ namespace Agora.Storage;
 /// source registrations are stored; rowid keeps them in creation order.
 internal sealed class DocumentRows(string table)
 {
-    public JsonObject? Find(SqliteConnection c, string id)
+    public JsonObject? Find(DbConnection c, string id)
     {
-        using var command = Sql.Command(c, $"SELECT doc FROM {table} WHERE id = $id", ("$id", id));
+        using var command = Sql.Command(c, $"SELECT doc FROM {table} WHERE id = @id", ("@id", id));
         return command.ExecuteScalar() is string doc ? JsonNode.Parse(doc)!.AsObject() : null;
     }
 
-    public List<JsonObject> All(SqliteConnection c) => Read(c, $"SELECT doc FROM {table} ORDER BY rowid");
+    public List<JsonObject> All(DbConnection c) => Read(c, $"SELECT doc FROM {table} ORDER BY rowid");
 
-    public List<JsonObject> Page(SqliteConnection c, int offset, int limit) =>
-        Read(c, $"SELECT doc FROM {table} ORDER BY rowid LIMIT $limit OFFSET $offset", ("$limit", limit), ("$offset", offset));
+    public List<JsonObject> Page(DbConnection c, int offset, int limit) =>
+        Read(c, $"SELECT doc FROM {table} ORDER BY rowid LIMIT @limit OFFSET @offset", ("@limit", limit), ("@offset", offset));
 
-    public long Count(SqliteConnection c)
+    public long Count(DbConnection c)
     {
         using var command = Sql.Command(c, $"SELECT COUNT(*) FROM {table}");
         return (long)command.ExecuteScalar()!;
     }
 
     /// False when a document with this id exists already.
-    public bool Insert(SqliteConnection c, JsonObject doc, string now)
+    public bool Insert(DbConnection c, JsonObject doc, string now)
     {
-        using var command = Sql.Command(c, $"INSERT INTO {table}(id, doc, created_at, modified_at) VALUES ($id, $doc, $now, $now) ON CONFLICT(id) DO NOTHING",
-            ("$id", (string)doc["id"]!), ("$doc", doc.ToJsonString()), ("$now", now));
+        using var command = Sql.Command(c, $"INSERT INTO {table}(id, doc, created_at, modified_at) VALUES (@id, @doc, @now, @now) ON CONFLICT(id) DO NOTHING",
+            ("@id", (string)doc["id"]!), ("@doc", doc.ToJsonString()), ("@now", now));
         return command.ExecuteNonQuery() == 1;
     }
 
     /// False when no document has this id.
-    public bool Update(SqliteConnection c, JsonObject doc, string now)
+    public bool Update(DbConnection c, JsonObject doc, string now)
     {
-        using var command = Sql.Command(c, $"UPDATE {table} SET doc = $doc, modified_at = $now WHERE id = $id",
-            ("$id", (string)doc["id"]!), ("$doc", doc.ToJsonString()), ("$now", now));
+        using var command = Sql.Command(c, $"UPDATE {table} SET doc = @doc, modified_at = @now WHERE id = @id",
+            ("@id", (string)doc["id"]!), ("@doc", doc.ToJsonString()), ("@now", now));
         return command.ExecuteNonQuery() == 1;
     }
 
-    public bool Delete(SqliteConnection c, string id)
+    public bool Delete(DbConnection c, string id)
     {
-        using var command = Sql.Command(c, $"DELETE FROM {table} WHERE id = $id", ("$id", id));
+        using var command = Sql.Command(c, $"DELETE FROM {table} WHERE id = @id", ("@id", id));
         return command.ExecuteNonQuery() == 1;
     }
 
-    private static List<JsonObject> Read(SqliteConnection c, string sql, params (string Name, object Value)[] parameters)
+    private static List<JsonObject> Read(DbConnection c, string sql, params (string Name, object Value)[] parameters)
     {
         using var command = Sql.Command(c, sql, parameters);
         using var reader = command.ExecuteReader();
@@ -62,7 +62,7 @@ internal sealed class DocumentRows(string table)
 /// Parameterised commands, written once.
 internal static class Sql
 {
-    public static SqliteCommand Command(SqliteConnection c, string sql, params (string Name, object Value)[] parameters)
+    public static DbCommand Command(DbConnection c, string sql, params (string Name, object Value)[] parameters)
     {
         var command = c.CreateCommand();
         command.CommandText = sql;

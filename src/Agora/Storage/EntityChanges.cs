@@ -1,6 +1,6 @@
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 
 namespace Agora.Storage;
 
@@ -12,7 +12,7 @@ internal sealed record EntityChange(JsonObject? Before, JsonObject? After, strin
 /// notifications, commits or rolls back with the change itself) and clears it.
 internal sealed class EntityChanges
 {
-    private static readonly ConditionalWeakTable<SqliteConnection, EntityChanges> Logs = new();
+    private static readonly ConditionalWeakTable<DbConnection, EntityChanges> Logs = new();
     private readonly List<EntityChange> _changes = [];
 
     public const int Subscriptions = 1;
@@ -38,10 +38,10 @@ internal sealed class EntityChanges
 
     public IReadOnlyList<EntityChange> Changes => _changes;
 
-    public static EntityChanges Attach(SqliteConnection writer) => Logs.GetValue(writer, _ => new EntityChanges());
+    public static EntityChanges Attach(DbConnection writer) => Logs.GetValue(writer, _ => new EntityChanges());
 
     /// The log of a writer connection that is listened to, or null.
-    public static EntityChanges? Of(SqliteConnection connection) =>
+    public static EntityChanges? Of(DbConnection connection) =>
         Logs.TryGetValue(connection, out var log) && log.Enabled ? log : null;
 
     public void Record(JsonObject? before, JsonObject? after) =>

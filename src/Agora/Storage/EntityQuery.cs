@@ -1,9 +1,9 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Agora.JsonLd;
 using Agora.Query;
-using Microsoft.Data.Sqlite;
 
 namespace Agora.Storage;
 
@@ -19,7 +19,19 @@ internal sealed class EntityQuery
 
     /// A condition on entities, in the two forms SQL can use it: the set of matching rids (to drive from) and
     /// a test of the current row e (to probe with). Estimate counts the set up to a cap.
-    private sealed record Condition(string Rids, string Probe, Func<SqliteConnection, EntityQuery, long>? Estimate);
+    /// PostgreSQL takes the same conditions without SQLite's index hints, and geometry bounds from PostGIS
+    /// (PostgresRids, PostgresProbe) instead of the R*Tree.
+    private sealed record Condition(string Rids, string Probe, Func<DbConnection, EntityQuery, long>? Estimate)
+    {
+        public string? PostgresRids { get; init; }
+        public string? PostgresProbe { get; init; }
+
+        public string RidsFor(bool postgres) => postgres ? PostgresRids ?? Rids : Rids;
+
+        public string ProbeFor(bool postgres) => postgres ? PostgresProbe ?? Probe.Replace(IndexHint, "", StringComparison.Ordinal) : Probe;
+    }
+
+    private const string IndexHint = " INDEXED BY attr_values_rid";
 
     private readonly List<Condition> _conditions = [];
     private readonly List<string> _filters = [];
@@ -57,9 +69,17 @@ internal sealed class EntityQuery
     /// Entities with a geometry of this attribute whose bounds meet the box.
     public void GeoBox(string attributeIri, double minX, double maxX, double minY, double maxY)
     {
-        var box = $"attr = {Parameter(attributeIri)} AND maxx >= {Parameter(minX)} AND minx <= {Parameter(maxX)} AND maxy >= {Parameter(minY)} AND miny <= {Parameter(maxY)}";
-        Add($"SELECT rid FROM geo WHERE {box}",
-            $"EXISTS (SELECT 1 FROM geo_rids gr JOIN geo ON geo.id = gr.gid WHERE gr.rid = e.rid AND {box})");
+        var (attr, x0, x1, y0, y1) = (Parameter(attributeIri), Parameter(minX), Parameter(maxX), Parameter(minY), Parameter(maxY));
+        var box = $"attr = {attr} AND maxx >= {x0} AND minx <= {x1} AND maxy >= {y0} AND miny <= {y1}";
+        var envelope = $"g.attr = {attr} AND g.bounds && ST_MakeEnvelope({x0}, {y0}, {x1}, {y1})";
+        var rids = $"SELECT rid FROM geo WHERE {box}";
+        var postgresRids = $"SELECT g.rid FROM geo g WHERE {envelope}";
+        _conditions.Add(new Condition(rids, $"EXISTS (SELECT 1 FROM geo_rids gr JOIN geo ON geo.id = gr.gid WHERE gr.rid = e.rid AND {box})",
+            (c, self) => self.Count(c, Db.IsPostgres(c) ? postgresRids : rids))
+        {
+            PostgresRids = postgresRids,
+            PostgresProbe = $"EXISTS (SELECT 1 FROM geo g WHERE g.rid = e.rid AND {envelope})",
+        });
         SqlExact = false;
     }
 
@@ -84,9 +104,9 @@ internal sealed class EntityQuery
     private void Add(string rids, string probe) =>
         _conditions.Add(new Condition(rids, probe, (c, self) => self.Count(c, rids)));
 
-    private long Count(SqliteConnection connection, string rids)
+    private long Count(DbConnection connection, string rids)
     {
-        using var command = Command(connection, $"SELECT COUNT(*) FROM ({rids} LIMIT {DriverCap + 1})");
+        using var command = Command(connection, $"SELECT COUNT(*) FROM ({rids} LIMIT {DriverCap + 1}) AS d");
         return (long)command.ExecuteScalar()!;
     }
 
@@ -221,14 +241,14 @@ internal sealed class EntityQuery
 
     private string Parameter(object value)
     {
-        var name = "$p" + _next++.ToString(CultureInfo.InvariantCulture);
+        var name = "@p" + _next++.ToString(CultureInfo.InvariantCulture);
         _parameters.Add((name, value));
         return name;
     }
 
     /// The WHERE clause, planned once per run: the most selective index condition drives when it is small,
     /// every other condition probes the candidate row.
-    private string Where(SqliteConnection connection)
+    private string Where(DbConnection connection)
     {
         if (_where is not null)
         {
@@ -248,15 +268,16 @@ internal sealed class EntityQuery
                 }
             }
         }
+        var postgres = Db.IsPostgres(connection);
         foreach (var condition in _conditions)
         {
-            clauses.Add(condition == driver ? $"e.rid IN ({condition.Rids})" : condition.Probe);
+            clauses.Add(condition == driver ? $"e.rid IN ({condition.RidsFor(postgres)})" : condition.ProbeFor(postgres));
         }
         return _where = clauses.Count == 0 ? "" : " AND " + string.Join(" AND ", clauses);
     }
 
     /// One page of matching documents in a stable order (oldest first), and the total when asked for.
-    public (List<JsonObject> Page, long? Count) Run(SqliteConnection connection, int offset, int limit, bool count)
+    public (List<JsonObject> Page, long? Count) Run(DbConnection connection, int offset, int limit, bool count)
     {
         var page = new List<JsonObject>(Math.Min(limit, 1000));
         long? total = null;
@@ -310,7 +331,7 @@ internal sealed class EntityQuery
         return (page, count ? matched : null);
     }
 
-    private (List<JsonObject> Page, long? Count) Sorted(SqliteConnection connection, int offset, int limit, bool count)
+    private (List<JsonObject> Page, long? Count) Sorted(DbConnection connection, int offset, int limit, bool count)
     {
         var all = new List<JsonObject>();
         using var candidates = Command(connection, $"SELECT e.doc FROM entities e WHERE 1=1{Where(connection)} ORDER BY e.rid");
@@ -328,7 +349,7 @@ internal sealed class EntityQuery
         return (page, count ? all.Count : null);
     }
 
-    private SqliteCommand Command(SqliteConnection connection, string sql)
+    private DbCommand Command(DbConnection connection, string sql)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Agora.Storage;
 
@@ -170,22 +170,202 @@ internal static class Schema
         """,
     ];
 
-    public static void Migrate(SqliteConnection connection)
+    // The same tables on PostgreSQL, in the tenant's schema. Differences: identity columns for SQLite's rowids
+    // (named rowid where code orders by it); geometry bounds as PostGIS boxes under a GiST index instead of the
+    // R*Tree; documents as text, which keeps their members in the order they were written (jsonb would not).
+    private static readonly string[] PostgresMigrations =
+    [
+        """
+        CREATE TABLE entities (
+            rid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            id text NOT NULL UNIQUE,
+            doc text NOT NULL,
+            created_at text NOT NULL,
+            modified_at text NOT NULL
+        );
+        CREATE TABLE entity_types (
+            type text NOT NULL,
+            rid bigint NOT NULL REFERENCES entities(rid) ON DELETE CASCADE,
+            PRIMARY KEY (type, rid)
+        );
+        CREATE INDEX entity_types_rid ON entity_types(rid);
+        """,
+        """
+        CREATE TABLE attr_values (
+            path text NOT NULL,
+            num double precision,
+            str text,
+            rid bigint NOT NULL
+        );
+        CREATE INDEX attr_values_num ON attr_values(path, num, rid);
+        CREATE INDEX attr_values_str ON attr_values(path, str, rid);
+        CREATE INDEX attr_values_rid ON attr_values(rid);
+        CREATE TABLE geo (
+            gid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            rid bigint NOT NULL,
+            attr text NOT NULL,
+            bounds public.geometry NOT NULL
+        );
+        CREATE INDEX geo_bounds ON geo USING gist (bounds);
+        CREATE INDEX geo_rid ON geo(rid);
+        CREATE TABLE scopes (
+            scope text NOT NULL,
+            rid bigint NOT NULL,
+            PRIMARY KEY (scope, rid)
+        );
+        CREATE INDEX scopes_rid ON scopes(rid);
+        """,
+        """
+        CREATE TABLE entity_attrs (
+            attr text NOT NULL,
+            attr_type text NOT NULL,
+            rid bigint NOT NULL,
+            PRIMARY KEY (attr, attr_type, rid)
+        );
+        CREATE INDEX entity_attrs_rid ON entity_attrs(rid);
+        """,
+        """
+        CREATE TABLE subscriptions (
+            rowid bigint GENERATED ALWAYS AS IDENTITY,
+            id text PRIMARY KEY,
+            doc text NOT NULL,
+            created_at text NOT NULL,
+            modified_at text NOT NULL
+        );
+        CREATE TABLE subscription_status (
+            subscription_id text PRIMARY KEY,
+            times_sent bigint NOT NULL DEFAULT 0,
+            times_failed bigint NOT NULL DEFAULT 0,
+            last_notification text,
+            last_success text,
+            last_failure text,
+            consecutive_failures bigint NOT NULL DEFAULT 0
+        );
+        CREATE TABLE outbox (
+            nid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            subscription_id text NOT NULL,
+            endpoint text NOT NULL,
+            content_type text NOT NULL,
+            link text,
+            body text NOT NULL,
+            created_at text NOT NULL,
+            attempts bigint NOT NULL DEFAULT 0,
+            next_attempt double precision NOT NULL
+        );
+        CREATE INDEX outbox_due ON outbox(next_attempt);
+        CREATE INDEX outbox_subscription ON outbox(subscription_id, nid);
+        """,
+        """
+        CREATE TABLE temporal_entities (
+            eid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            id text NOT NULL UNIQUE,
+            types text NOT NULL,
+            scope text,
+            created_at text NOT NULL,
+            modified_at text NOT NULL,
+            deleted_at text
+        );
+        CREATE TABLE temporal_types (
+            type text NOT NULL,
+            eid bigint NOT NULL REFERENCES temporal_entities(eid) ON DELETE CASCADE,
+            PRIMARY KEY (type, eid)
+        );
+        CREATE INDEX temporal_types_eid ON temporal_types(eid);
+        CREATE TABLE attr_instances (
+            iid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            eid bigint NOT NULL REFERENCES temporal_entities(eid) ON DELETE CASCADE,
+            attr text NOT NULL,
+            dataset text NOT NULL DEFAULT '',
+            observed double precision,
+            created double precision NOT NULL,
+            modified double precision NOT NULL,
+            deleted double precision,
+            num double precision,
+            val text,
+            doc text NOT NULL
+        );
+        CREATE INDEX attr_instances_observed ON attr_instances(eid, attr, observed, num);
+        CREATE INDEX attr_instances_created ON attr_instances(eid, attr, created);
+        CREATE INDEX attr_instances_age ON attr_instances((coalesce(observed, created)));
+        CREATE TABLE attr_hours (
+            eid bigint NOT NULL,
+            attr text NOT NULL,
+            hour bigint NOT NULL,
+            cnt bigint NOT NULL,
+            n bigint NOT NULL,
+            total double precision NOT NULL,
+            sumsq double precision NOT NULL,
+            lo double precision,
+            hi double precision,
+            PRIMARY KEY (eid, attr, hour)
+        );
+        """,
+        """
+        CREATE TABLE registrations (
+            rowid bigint GENERATED ALWAYS AS IDENTITY,
+            id text PRIMARY KEY,
+            doc text NOT NULL,
+            created_at text NOT NULL,
+            modified_at text NOT NULL
+        );
+        CREATE TABLE registration_status (
+            registration_id text PRIMARY KEY,
+            times_sent bigint NOT NULL DEFAULT 0,
+            times_failed bigint NOT NULL DEFAULT 0,
+            last_success text,
+            last_failure text
+        );
+        """,
+        """
+        CREATE TABLE csource_subscriptions (
+            rowid bigint GENERATED ALWAYS AS IDENTITY,
+            id text PRIMARY KEY,
+            doc text NOT NULL,
+            created_at text NOT NULL,
+            modified_at text NOT NULL
+        );
+        """,
+    ];
+
+    public static void Migrate(DbConnection connection)
     {
+        if (Db.IsPostgres(connection))
+        {
+            MigratePostgres(connection);
+            return;
+        }
         using var tx = connection.BeginTransaction();
         var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version"));
         for (var v = version; v < Migrations.Length; v++)
         {
-            SqliteTenantStore.Execute(connection, Migrations[v]);
+            TenantStore.Execute(connection, Migrations[v]);
         }
         if (version < Migrations.Length)
         {
-            SqliteTenantStore.Execute(connection, $"PRAGMA user_version={Migrations.Length}");
+            TenantStore.Execute(connection, $"PRAGMA user_version={Migrations.Length}");
         }
         tx.Commit();
     }
 
-    private static object? Scalar(SqliteConnection connection, string sql)
+    // Whichever node comes first migrates; the others wait on the lock and then find the schema current.
+    private static void MigratePostgres(DbConnection connection)
+    {
+        using var tx = connection.BeginTransaction();
+        TenantStore.Execute(connection, """
+            SELECT pg_advisory_xact_lock(hashtext('agora migrate ' || current_schema()));
+            CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL);
+            INSERT INTO schema_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
+            """);
+        var version = Convert.ToInt32(Scalar(connection, "SELECT version FROM schema_version"));
+        for (var v = version; v < PostgresMigrations.Length; v++)
+        {
+            TenantStore.Execute(connection, PostgresMigrations[v]);
+        }
+        TenantStore.Execute(connection, $"UPDATE schema_version SET version = {PostgresMigrations.Length}");
+        tx.Commit();
+    }
+
+    private static object? Scalar(DbConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;

@@ -6,23 +6,38 @@ using Microsoft.Extensions.Options;
 
 namespace Agora.Storage;
 
-/// The tenants of this node, each its own SQLite database under the data folder. A tenant is created by
-/// its first write; a read of a tenant that was never written to is NonexistentTenant.
-internal sealed class TenantStores(IOptions<AgoraOptions> options) : IHostedService, IAsyncDisposable
+/// The tenants: each its own SQLite database under the data folder, or its own schema of the PostgreSQL
+/// database (Agora:Storage). A tenant is created by its first write; a read of a tenant that was never
+/// written to is NonexistentTenant. On PostgreSQL a tenant created through another node is found in the
+/// database's tenant list at its first request here.
+internal sealed class TenantStores : IHostedService, IAsyncDisposable
 {
     public const string DefaultTenant = "";
-    private readonly ConcurrentDictionary<string, Lazy<SqliteTenantStore>> _open = new(StringComparer.Ordinal);
-    private readonly AgoraOptions _options = options.Value;
+    private const string WriterLock = "SELECT pg_advisory_xact_lock(hashtext('agora write ' || current_schema()))";
+    private readonly ConcurrentDictionary<string, Lazy<TenantStore>> _open = new(StringComparer.Ordinal);
+    private readonly AgoraOptions _options;
+    private readonly PostgresCatalog? _postgres;
+
+    public TenantStores(IOptions<AgoraOptions> options)
+    {
+        _options = options.Value;
+        if (_options.Storage.IsPostgres)
+        {
+            _postgres = new PostgresCatalog(
+                _options.Storage.ConnectionString ?? throw new InvalidOperationException("Agora:Storage:ConnectionString is required with the Postgres provider."),
+                _options.Storage.Schema);
+        }
+    }
 
     /// Raised once for every tenant store as it opens (on the thread that opened it).
-    public event Action<SqliteTenantStore>? Opened;
+    public event Action<TenantStore>? Opened;
 
     /// The stores open now.
-    public IEnumerable<SqliteTenantStore> Open => _open.Values.Where(s => s.IsValueCreated).Select(s => s.Value);
+    public IEnumerable<TenantStore> Open => _open.Values.Where(s => s.IsValueCreated).Select(s => s.Value);
 
     /// Calls attach for every store: each open now and each opened later. A store that opens meanwhile may be
     /// reported twice, so attach must be idempotent.
-    public void Attach(Action<SqliteTenantStore> attach)
+    public void Attach(Action<TenantStore> attach)
     {
         Opened += attach;
         foreach (var store in Open)
@@ -32,14 +47,14 @@ internal sealed class TenantStores(IOptions<AgoraOptions> options) : IHostedServ
     }
 
     /// The store of a tenant that exists, or NonexistentTenant.
-    public SqliteTenantStore Existing(string tenant)
+    public TenantStore Existing(string tenant)
     {
         if (_open.TryGetValue(tenant, out var store))
         {
             return store.Value;
         }
         Validate(tenant);
-        if (tenant != DefaultTenant && !File.Exists(PathOf(tenant)))
+        if (tenant != DefaultTenant && (_postgres is null ? !File.Exists(PathOf(tenant)) : _postgres.SchemaOf(tenant) is null))
         {
             throw new NgsiLdException(ErrorTypes.NonexistentTenant, "Tenant not found", $"The tenant '{tenant}' does not exist.");
         }
@@ -47,18 +62,33 @@ internal sealed class TenantStores(IOptions<AgoraOptions> options) : IHostedServ
     }
 
     /// The store of a tenant, created if it does not exist yet.
-    public SqliteTenantStore GetOrCreate(string tenant)
+    public TenantStore GetOrCreate(string tenant)
     {
         Validate(tenant);
-        return _open.GetOrAdd(tenant, t => new Lazy<SqliteTenantStore>(() =>
+        return _open.GetOrAdd(tenant, t => new Lazy<TenantStore>(() =>
         {
-            var path = PathOf(t);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var store = SqliteTenantStore.Open(t, path, _options.Synchronous);
+            var store = _postgres is null ? OpenSqlite(t) : OpenPostgres(t, _postgres);
             // Inside the Lazy, so exactly once per store; handlers must not open stores themselves.
             Opened?.Invoke(store);
             return store;
         })).Value;
+    }
+
+    private TenantStore OpenSqlite(string tenant)
+    {
+        var path = PathOf(tenant);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        return TenantStore.OpenSqlite(tenant, path, _options.Synchronous);
+    }
+
+    private static TenantStore OpenPostgres(string tenant, PostgresCatalog catalog)
+    {
+        var schema = catalog.DataSource(catalog.Create(tenant));
+        using (var connection = schema.OpenConnection())
+        {
+            Schema.Migrate(connection);
+        }
+        return TenantStore.OpenPostgres(tenant, schema, WriterLock);
     }
 
     private string PathOf(string tenant) => tenant == DefaultTenant
@@ -85,6 +115,14 @@ internal sealed class TenantStores(IOptions<AgoraOptions> options) : IHostedServ
     public Task StartAsync(CancellationToken cancellationToken)
     {
         GetOrCreate(DefaultTenant);
+        if (_postgres is not null)
+        {
+            foreach (var tenant in _postgres.Tenants())
+            {
+                GetOrCreate(tenant);
+            }
+            return Task.CompletedTask;
+        }
         var folder = Path.Combine(_options.Data, "tenants");
         if (Directory.Exists(folder))
         {
@@ -124,5 +162,9 @@ internal sealed class TenantStores(IOptions<AgoraOptions> options) : IHostedServ
             await store.Value.DisposeAsync();
         }
         _open.Clear();
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
     }
 }

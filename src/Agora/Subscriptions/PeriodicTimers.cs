@@ -13,7 +13,7 @@ internal sealed class PeriodicTimers(ILogger logger) : IDisposable
     /// Replaces the subscription's timer by one of this interval, or by none when seconds is null. Scheduling is
     /// serialised: two updates of one subscription at once must leave exactly one timer, and a timer's token is
     /// taken before another update can cancel and dispose it.
-    public void Schedule(SqliteTenantStore store, string id, double? seconds, Func<CancellationToken, Task> tick)
+    public void Schedule(TenantStore store, string id, double? seconds, Func<CancellationToken, Task> tick)
     {
         lock (_timers)
         {
@@ -64,7 +64,7 @@ internal sealed class PeriodicTimers(ILogger logger) : IDisposable
         }
     }
 
-    private async Task RunAsync(SqliteTenantStore store, string id, TimeSpan interval, Func<CancellationToken, Task> tick, CancellationToken ct)
+    private async Task RunAsync(TenantStore store, string id, TimeSpan interval, Func<CancellationToken, Task> tick, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(interval);
         try

@@ -1,8 +1,8 @@
+using System.Data.Common;
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Agora.JsonLd;
 using Agora.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Agora.Subscriptions;
 
@@ -56,7 +56,7 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
     public IReadOnlyDictionary<string, Subscription> Of(string tenant) =>
         _tenants.TryGetValue(tenant, out var t) ? t.ById : new Dictionary<string, Subscription>();
 
-    private void Attach(SqliteTenantStore store)
+    private void Attach(TenantStore store)
     {
         if (_tenants.ContainsKey(store.Tenant))
         {
@@ -108,7 +108,7 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
     }
 
     /// Makes a created or updated subscription take effect.
-    public void Put(SqliteTenantStore store, Subscription subscription)
+    public void Put(TenantStore store, Subscription subscription)
     {
         lock (_lock)
         {
@@ -119,7 +119,7 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
         Schedule(store, subscription);
     }
 
-    public void Remove(SqliteTenantStore store, string id)
+    public void Remove(TenantStore store, string id)
     {
         lock (_lock)
         {
@@ -130,14 +130,14 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
         _periodic.Unschedule(store.Tenant, id);
     }
 
-    private void Publish(SqliteTenantStore store, TenantSubscriptions subscriptions)
+    private void Publish(TenantStore store, TenantSubscriptions subscriptions)
     {
         _tenants[store.Tenant] = subscriptions;
         // Writes record the entity's previous state only while someone may need it.
         store.Changes.Listen(EntityChanges.Subscriptions, subscriptions.ById.Values.Any(s => s.TimeInterval is null));
     }
 
-    private void OnChanges(SqliteTenantStore store, SqliteConnection connection, IReadOnlyList<EntityChange> changes)
+    private void OnChanges(TenantStore store, DbConnection connection, IReadOnlyList<EntityChange> changes)
     {
         if (!_tenants.TryGetValue(store.Tenant, out var subscriptions) || subscriptions.ById.Count == 0)
         {
@@ -174,12 +174,12 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
         }
     }
 
-    private void Schedule(SqliteTenantStore store, Subscription s) =>
+    private void Schedule(TenantStore store, Subscription s) =>
         _periodic.Schedule(store, s.Id, s.TimeInterval, _ => NotifyPeriodicallyAsync(store, s));
 
     // One notification per interval with every entity the subscription selects, written through the store so it
     // is as durable as any other.
-    private async Task NotifyPeriodicallyAsync(SqliteTenantStore store, Subscription s)
+    private async Task NotifyPeriodicallyAsync(TenantStore store, Subscription s)
     {
         var now = DateTimeOffset.UtcNow;
         if (!s.LiveAt(now))
@@ -254,7 +254,7 @@ internal static class Periodic
 {
     private const int MaxEntities = 1000;
 
-    public static List<JsonObject> Matching(SqliteConnection c, Subscription s)
+    public static List<JsonObject> Matching(DbConnection c, Subscription s)
     {
         var plan = new EntityQuery();
         if (s.IndexTypes is { } types)

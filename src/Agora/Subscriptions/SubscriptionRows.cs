@@ -1,6 +1,6 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
 using Agora.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Agora.Subscriptions;
 
@@ -15,40 +15,40 @@ internal static class SubscriptionRows
 {
     private static readonly DocumentRows Documents = new("subscriptions");
 
-    public static JsonObject? Find(SqliteConnection c, string id) => Documents.Find(c, id);
+    public static JsonObject? Find(DbConnection c, string id) => Documents.Find(c, id);
 
-    public static List<JsonObject> All(SqliteConnection c) => Documents.All(c);
+    public static List<JsonObject> All(DbConnection c) => Documents.All(c);
 
-    public static (List<JsonObject> Page, long Total) Page(SqliteConnection c, int offset, int limit) =>
+    public static (List<JsonObject> Page, long Total) Page(DbConnection c, int offset, int limit) =>
         (Documents.Page(c, offset, limit), Documents.Count(c));
 
     /// False when a subscription with this id exists already.
-    public static bool Insert(SqliteConnection c, JsonObject doc, string now) => Documents.Insert(c, doc, now);
+    public static bool Insert(DbConnection c, JsonObject doc, string now) => Documents.Insert(c, doc, now);
 
-    public static void Update(SqliteConnection c, JsonObject doc, string now) => Documents.Update(c, doc, now);
+    public static void Update(DbConnection c, JsonObject doc, string now) => Documents.Update(c, doc, now);
 
     /// Deletes a subscription with its delivery status and its undelivered notifications.
-    public static bool Delete(SqliteConnection c, string id)
+    public static bool Delete(DbConnection c, string id)
     {
-        using var command = Sql.Command(c, "DELETE FROM subscriptions WHERE id = $id", ("$id", id));
+        using var command = Sql.Command(c, "DELETE FROM subscriptions WHERE id = @id", ("@id", id));
         var deleted = command.ExecuteNonQuery() == 1;
         ForgetDelivery(c, id);
         return deleted;
     }
 
     /// Drops what delivery keeps of a subscription (entity or context source one): its status and its undelivered notifications.
-    public static void ForgetDelivery(SqliteConnection c, string id)
+    public static void ForgetDelivery(DbConnection c, string id)
     {
-        using var status = Sql.Command(c, "DELETE FROM subscription_status WHERE subscription_id = $id; DELETE FROM outbox WHERE subscription_id = $id", ("$id", id));
+        using var status = Sql.Command(c, "DELETE FROM subscription_status WHERE subscription_id = @id; DELETE FROM outbox WHERE subscription_id = @id", ("@id", id));
         status.ExecuteNonQuery();
     }
 
-    public static Dictionary<string, DeliveryStatus> Statuses(SqliteConnection c, IEnumerable<string> ids)
+    public static Dictionary<string, DeliveryStatus> Statuses(DbConnection c, IEnumerable<string> ids)
     {
         var result = new Dictionary<string, DeliveryStatus>(StringComparer.Ordinal);
         foreach (var id in ids)
         {
-            using var command = Sql.Command(c, "SELECT times_sent, times_failed, last_notification, last_success, last_failure FROM subscription_status WHERE subscription_id = $id", ("$id", id));
+            using var command = Sql.Command(c, "SELECT times_sent, times_failed, last_notification, last_success, last_failure FROM subscription_status WHERE subscription_id = @id", ("@id", id));
             using var reader = command.ExecuteReader();
             if (reader.Read())
             {
@@ -59,12 +59,12 @@ internal static class SubscriptionRows
         return result;
     }
 
-    public static void Enqueue(SqliteConnection c, OutboxRow row)
+    public static void Enqueue(DbConnection c, OutboxRow row)
     {
         using var command = Sql.Command(c,
-            "INSERT INTO outbox(subscription_id, endpoint, content_type, link, body, created_at, attempts, next_attempt) VALUES ($s, $e, $t, $l, $b, $c, 0, $n)",
-            ("$s", row.SubscriptionId), ("$e", row.Endpoint.ToJsonString()), ("$t", row.ContentType), ("$l", (object?)row.Link ?? DBNull.Value),
-            ("$b", row.Body.ToJsonString()), ("$c", row.CreatedAt), ("$n", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0));
+            "INSERT INTO outbox(subscription_id, endpoint, content_type, link, body, created_at, attempts, next_attempt) VALUES (@s, @e, @t, @l, @b, @c, 0, @n)",
+            ("@s", row.SubscriptionId), ("@e", row.Endpoint.ToJsonString()), ("@t", row.ContentType), ("@l", (object?)row.Link ?? DBNull.Value),
+            ("@b", row.Body.ToJsonString()), ("@c", row.CreatedAt), ("@n", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0));
         command.ExecuteNonQuery();
     }
 }

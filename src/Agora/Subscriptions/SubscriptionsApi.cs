@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Agora.Entities;
@@ -5,7 +6,6 @@ using Agora.Errors;
 using Agora.JsonLd;
 using Agora.NgsiLd;
 using Agora.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Agora.Subscriptions;
 
@@ -64,7 +64,7 @@ internal static class SubscriptionsApi
 
     /// A page of subscriptions (entity or context source ones, by page) with their delivery status, as render shows them.
     internal static async Task<IResult> ListAsync(HttpContext http, TenantStores tenants,
-        Func<SqliteConnection, int, int, (List<JsonObject> Page, long Total)> page, Render render)
+        Func<DbConnection, int, int, (List<JsonObject> Page, long Total)> page, Render render)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: false);
@@ -119,7 +119,7 @@ internal static class SubscriptionsApi
 
     /// One subscription (entity or context source one, by find) with its delivery status, as render shows it.
     internal static async Task<IResult> RetrieveAsync(HttpContext http, TenantStores tenants, string id,
-        Func<SqliteConnection, string, JsonObject?> find, Render render, Func<string, NgsiLdException> notFound)
+        Func<DbConnection, string, JsonObject?> find, Render render, Func<string, NgsiLdException> notFound)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: false);
@@ -133,8 +133,8 @@ internal static class SubscriptionsApi
 
     /// The stored subscription (entity or context source one, by find) with a PATCH body merged into it: the
     /// part of an update both kinds share. The caller validates and stores the result.
-    internal static async Task<(JsonObject Doc, JsonObject Fragment, JsonLdContext Context, SqliteTenantStore Store, DateTimeOffset Now)> MergedAsync(
-        HttpContext http, TenantStores tenants, string id, Func<SqliteConnection, string, JsonObject?> find, Func<string, NgsiLdException> notFound)
+    internal static async Task<(JsonObject Doc, JsonObject Fragment, JsonLdContext Context, TenantStore Store, DateTimeOffset Now)> MergedAsync(
+        HttpContext http, TenantStores tenants, string id, Func<DbConnection, string, JsonObject?> find, Func<string, NgsiLdException> notFound)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         NgsiLdRequest.AllowParameters(http);

@@ -1,7 +1,7 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
 using Agora.Entities;
 using Agora.Storage;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
 namespace Agora.Temporal;
@@ -36,9 +36,9 @@ internal sealed class HistoryRecorder : IHostedService
         return Task.CompletedTask;
     }
 
-    private readonly HashSet<SqliteTenantStore> _attached = [];
+    private readonly HashSet<TenantStore> _attached = [];
 
-    private void Attach(SqliteTenantStore store)
+    private void Attach(TenantStore store)
     {
         lock (_attached)
         {
@@ -51,7 +51,7 @@ internal sealed class HistoryRecorder : IHostedService
         store.Changes.Listen(EntityChanges.History, on: true);
     }
 
-    private static void Record(SqliteConnection connection, IReadOnlyList<EntityChange> changes)
+    private static void Record(DbConnection connection, IReadOnlyList<EntityChange> changes)
     {
         using var writer = new HistoryWriter(connection);
         foreach (var change in changes)

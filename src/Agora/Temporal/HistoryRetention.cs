@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Agora.Storage;
 using Microsoft.Extensions.Options;
 
@@ -35,14 +36,14 @@ internal sealed class HistoryRetention(TenantStores stores, IOptions<TemporalOpt
     }
 
     // Hours wholly before the cutoff are gone; the hour the cutoff falls in is added up again.
-    private static bool RollUpFrom(Microsoft.Data.Sqlite.SqliteConnection c, double cutoff)
+    private static bool RollUpFrom(System.Data.Common.DbConnection c, double cutoff)
     {
         var hour = TemporalRows.Hour(cutoff);
         using var command = c.CreateCommand();
-        command.CommandText = "DELETE FROM attr_hours WHERE hour < $hour";
-        command.Parameters.AddWithValue("$hour", hour);
+        command.CommandText = "DELETE FROM attr_hours WHERE hour < @hour";
+        command.Parameters.AddWithValue("@hour", hour);
         command.ExecuteNonQuery();
-        command.CommandText = "SELECT DISTINCT eid, attr FROM attr_hours WHERE hour = $hour";
+        command.CommandText = "SELECT DISTINCT eid, attr FROM attr_hours WHERE hour = @hour";
         var touched = new List<(long, string)>();
         using (var reader = command.ExecuteReader())
         {
@@ -59,7 +60,7 @@ internal sealed class HistoryRetention(TenantStores stores, IOptions<TemporalOpt
     }
 
     /// Deletes the instances older than the given number of days; returns how many went.
-    public static async Task<long> PurgeAsync(SqliteTenantStore store, int days, CancellationToken cancellationToken)
+    public static async Task<long> PurgeAsync(TenantStore store, int days, CancellationToken cancellationToken)
     {
         if (days <= 0)
         {
@@ -74,10 +75,10 @@ internal sealed class HistoryRetention(TenantStores stores, IOptions<TemporalOpt
                 using var command = c.CreateCommand();
                 command.CommandText = """
                     DELETE FROM attr_instances WHERE iid IN
-                        (SELECT iid FROM attr_instances WHERE coalesce(observed, created) < $cutoff LIMIT $slice)
+                        (SELECT iid FROM attr_instances WHERE coalesce(observed, created) < @cutoff LIMIT @slice)
                     """;
-                command.Parameters.AddWithValue("$cutoff", cutoff);
-                command.Parameters.AddWithValue("$slice", Slice);
+                command.Parameters.AddWithValue("@cutoff", cutoff);
+                command.Parameters.AddWithValue("@slice", Slice);
                 return command.ExecuteNonQuery();
             });
             if (purged > 0)

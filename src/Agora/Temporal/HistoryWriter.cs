@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 
@@ -6,11 +7,11 @@ namespace Agora.Temporal;
 /// The statements HistoryRecorder runs for the entity changes of one write, each prepared once and reused by
 /// every change of that write: a batch of 1,000 entities prepares them once, not 1,000 times. An entity whose
 /// types and scope did not change costs one lookup and one update of its history row.
-internal sealed class HistoryWriter(SqliteConnection connection) : IDisposable
+internal sealed class HistoryWriter(DbConnection connection) : IDisposable
 {
-    private readonly List<SqliteCommand> _prepared = [];
+    private readonly List<DbCommand> _prepared = [];
     private TemporalRows.Appender? _appender;
-    private SqliteCommand? _find, _insert, _touch, _retype, _deleteTypes, _insertType, _markDeleted;
+    private DbCommand? _find, _insert, _touch, _retype, _deleteTypes, _insertType, _markDeleted;
 
     public TemporalRows.Appender Appender => _appender ??= new TemporalRows.Appender(connection);
 
@@ -19,8 +20,8 @@ internal sealed class HistoryWriter(SqliteConnection connection) : IDisposable
     {
         var typesJson = types.ToJsonString();
         var scopeJson = scope?.ToJsonString();
-        _find ??= Prepare("SELECT eid, types, scope FROM temporal_entities WHERE id = $id", "$id");
-        _find.Parameters["$id"].Value = id;
+        _find ??= Prepare("SELECT eid, types, scope FROM temporal_entities WHERE id = @id", "@id");
+        _find.Parameters["@id"].Value = id;
         long eid;
         using (var reader = _find.ExecuteReader())
         {
@@ -31,17 +32,17 @@ internal sealed class HistoryWriter(SqliteConnection connection) : IDisposable
                 reader.Close();
                 if (same)
                 {
-                    _touch ??= Prepare("UPDATE temporal_entities SET modified_at = $m, deleted_at = NULL WHERE eid = $eid", "$m", "$eid");
+                    _touch ??= Prepare("UPDATE temporal_entities SET modified_at = @m, deleted_at = NULL WHERE eid = @eid", "@m", "@eid");
                     Run(_touch, at, eid);
                     return eid;
                 }
-                _retype ??= Prepare("UPDATE temporal_entities SET types = $types, scope = $scope, modified_at = $m, deleted_at = NULL WHERE eid = $eid", "$types", "$scope", "$m", "$eid");
+                _retype ??= Prepare("UPDATE temporal_entities SET types = @types, scope = @scope, modified_at = @m, deleted_at = NULL WHERE eid = @eid", "@types", "@scope", "@m", "@eid");
                 Run(_retype, typesJson, scopeJson, at, eid);
                 WriteTypes(eid, types, replace: true);
                 return eid;
             }
         }
-        _insert ??= Prepare("INSERT INTO temporal_entities (id, types, scope, created_at, modified_at) VALUES ($id, $types, $scope, $c, $m) RETURNING eid", "$id", "$types", "$scope", "$c", "$m");
+        _insert ??= Prepare("INSERT INTO temporal_entities (id, types, scope, created_at, modified_at) VALUES (@id, @types, @scope, @c, @m) RETURNING eid", "@id", "@types", "@scope", "@c", "@m");
         Bind(_insert, id, typesJson, scopeJson, createdAt, at);
         eid = (long)_insert.ExecuteScalar()!;
         WriteTypes(eid, types, replace: false);
@@ -50,15 +51,15 @@ internal sealed class HistoryWriter(SqliteConnection connection) : IDisposable
 
     public void Deleted(long eid, string at)
     {
-        _markDeleted ??= Prepare("UPDATE temporal_entities SET deleted_at = $at, modified_at = $at WHERE eid = $eid", "$at", "$eid");
+        _markDeleted ??= Prepare("UPDATE temporal_entities SET deleted_at = @at, modified_at = @at WHERE eid = @eid", "@at", "@eid");
         Run(_markDeleted, at, eid);
     }
 
     /// The eid of an entity's history, or null.
     public long? Find(string id)
     {
-        _find ??= Prepare("SELECT eid, types, scope FROM temporal_entities WHERE id = $id", "$id");
-        _find.Parameters["$id"].Value = id;
+        _find ??= Prepare("SELECT eid, types, scope FROM temporal_entities WHERE id = @id", "@id");
+        _find.Parameters["@id"].Value = id;
         using var reader = _find.ExecuteReader();
         return reader.Read() ? reader.GetInt64(0) : null;
     }
@@ -67,17 +68,17 @@ internal sealed class HistoryWriter(SqliteConnection connection) : IDisposable
     {
         if (replace)
         {
-            _deleteTypes ??= Prepare("DELETE FROM temporal_types WHERE eid = $eid", "$eid");
+            _deleteTypes ??= Prepare("DELETE FROM temporal_types WHERE eid = @eid", "@eid");
             Run(_deleteTypes, eid);
         }
-        _insertType ??= Prepare("INSERT OR IGNORE INTO temporal_types (type, eid) VALUES ($type, $eid)", "$type", "$eid");
+        _insertType ??= Prepare("INSERT INTO temporal_types (type, eid) VALUES (@type, @eid) ON CONFLICT DO NOTHING", "@type", "@eid");
         foreach (var type in types)
         {
             Run(_insertType, (string)type!, eid);
         }
     }
 
-    private SqliteCommand Prepare(string sql, params string[] parameters)
+    private DbCommand Prepare(string sql, params string[] parameters)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -89,7 +90,7 @@ internal sealed class HistoryWriter(SqliteConnection connection) : IDisposable
         return command;
     }
 
-    private static void Bind(SqliteCommand command, params object?[] values)
+    private static void Bind(DbCommand command, params object?[] values)
     {
         for (var i = 0; i < values.Length; i++)
         {
@@ -97,7 +98,7 @@ internal sealed class HistoryWriter(SqliteConnection connection) : IDisposable
         }
     }
 
-    private static void Run(SqliteCommand command, params object?[] values)
+    private static void Run(DbCommand command, params object?[] values)
     {
         Bind(command, values);
         command.ExecuteNonQuery();

@@ -1,10 +1,11 @@
+using System.Data;
+using System.Data.Common;
 using System.Text.Json.Nodes;
 using Agora.Entities;
 using Agora.Errors;
 using Agora.JsonLd;
 using Agora.NgsiLd;
 using Agora.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Agora.Temporal;
 
@@ -155,11 +156,11 @@ internal static class TemporalApi
             var eid = TemporalRows.EntityId(c, id) ?? throw NotFound(id);
             using var command = c.CreateCommand();
             command.CommandText = deleteAll
-                ? "DELETE FROM attr_instances WHERE eid = $eid AND attr = $attr"
-                : "DELETE FROM attr_instances WHERE eid = $eid AND attr = $attr AND dataset = $dataset";
-            command.Parameters.AddWithValue("$eid", eid);
-            command.Parameters.AddWithValue("$attr", attr);
-            command.Parameters.AddWithValue("$dataset", datasetId);
+                ? "DELETE FROM attr_instances WHERE eid = @eid AND attr = @attr"
+                : "DELETE FROM attr_instances WHERE eid = @eid AND attr = @attr AND dataset = @dataset";
+            command.Parameters.AddWithValue("@eid", eid);
+            command.Parameters.AddWithValue("@attr", attr);
+            command.Parameters.AddWithValue("@dataset", datasetId);
             if (command.ExecuteNonQuery() == 0)
             {
                 throw NgsiLdException.NotFound("Attribute not found", $"The history of {id} has no attribute {Names.Shorten(NgsiLdRequest.PathValue(attrId))}{(deleteAll || datasetId.Length == 0 ? "" : $" with datasetId {datasetId}")}.");
@@ -213,16 +214,16 @@ internal static class TemporalApi
             using var command = c.CreateCommand();
             var (num, val) = TemporalRows.Value(stored);
             command.CommandText = """
-                UPDATE attr_instances SET doc = $doc, observed = $observed, modified = $modified, num = $num, val = $val,
-                    dataset = $dataset WHERE iid = $iid
+                UPDATE attr_instances SET doc = @doc, observed = @observed, modified = @modified, num = @num, val = @val,
+                    dataset = @dataset WHERE iid = @iid
                 """;
-            command.Parameters.AddWithValue("$doc", stored.ToJsonString());
-            command.Parameters.AddWithValue("$observed", (object?)TemporalRows.Millis(stored["observedAt"]) ?? DBNull.Value);
-            command.Parameters.AddWithValue("$modified", TemporalRows.Millis(input.Now)!);
-            command.Parameters.AddWithValue("$num", (object?)num ?? DBNull.Value);
-            command.Parameters.AddWithValue("$val", (object?)val ?? DBNull.Value);
-            command.Parameters.AddWithValue("$dataset", (string?)stored["datasetId"] ?? "");
-            command.Parameters.AddWithValue("$iid", iid);
+            command.Parameters.AddWithValue("@doc", stored.ToJsonString());
+            command.Parameters.AddWithValue("@observed", (object?)TemporalRows.Millis(stored["observedAt"]) ?? DBNull.Value);
+            command.Parameters.AddWithValue("@modified", TemporalRows.Millis(input.Now)!);
+            command.Parameters.AddWithValue("@num", (object?)num ?? DBNull.Value);
+            command.Parameters.AddWithValue("@val", (object?)val ?? DBNull.Value);
+            command.Parameters.AddWithValue("@dataset", (string?)stored["datasetId"] ?? "");
+            command.Parameters.AddWithValue("@iid", iid);
             command.ExecuteNonQuery();
             foreach (var at in new[] { observedBefore, TemporalRows.Millis(stored["observedAt"]) }.OfType<double>().Distinct())
             {
@@ -251,10 +252,10 @@ internal static class TemporalApi
         {
             var eid = TemporalRows.EntityId(c, id) ?? throw NotFound(id);
             using var command = c.CreateCommand();
-            command.CommandText = "DELETE FROM attr_instances WHERE iid = $iid AND eid = $eid AND attr = $attr RETURNING observed";
-            command.Parameters.AddWithValue("$iid", iid);
-            command.Parameters.AddWithValue("$eid", eid);
-            command.Parameters.AddWithValue("$attr", attr);
+            command.CommandText = "DELETE FROM attr_instances WHERE iid = @iid AND eid = @eid AND attr = @attr RETURNING observed";
+            command.Parameters.AddWithValue("@iid", iid);
+            command.Parameters.AddWithValue("@eid", eid);
+            command.Parameters.AddWithValue("@attr", attr);
             switch (command.ExecuteScalar())
             {
                 case null:
@@ -297,15 +298,15 @@ internal static class TemporalApi
 
     // An instance observed at the same instant as a stored one of the same attribute and datasetId replaces
     // it: writing a history again corrects it rather than doubling it.
-    private static void Append(SqliteConnection c, long eid, List<(string Attr, JsonObject Instance)> instances)
+    private static void Append(DbConnection c, long eid, List<(string Attr, JsonObject Instance)> instances)
     {
         using var appender = new TemporalRows.Appender(c);
         using var replace = c.CreateCommand();
-        replace.CommandText = "DELETE FROM attr_instances WHERE eid = $eid AND attr = $attr AND dataset = $dataset AND observed = $observed";
-        replace.Parameters.AddWithValue("$eid", eid);
-        var attrParameter = replace.Parameters.Add("$attr", SqliteType.Text);
-        var dataset = replace.Parameters.Add("$dataset", SqliteType.Text);
-        var observed = replace.Parameters.Add("$observed", SqliteType.Real);
+        replace.CommandText = "DELETE FROM attr_instances WHERE eid = @eid AND attr = @attr AND dataset = @dataset AND observed = @observed";
+        replace.Parameters.AddWithValue("@eid", eid);
+        var attrParameter = replace.Parameters.Add("@attr", DbType.String);
+        var dataset = replace.Parameters.Add("@dataset", DbType.String);
+        var observed = replace.Parameters.Add("@observed", DbType.Double);
         var replaced = new HashSet<(string, long)>();
         foreach (var (attr, instance) in instances)
         {
@@ -327,22 +328,22 @@ internal static class TemporalApi
         }
     }
 
-    private static void Touch(SqliteConnection c, long eid, string at)
+    private static void Touch(DbConnection c, long eid, string at)
     {
         using var command = c.CreateCommand();
-        command.CommandText = "UPDATE temporal_entities SET modified_at = $at WHERE eid = $eid";
-        command.Parameters.AddWithValue("$at", at);
-        command.Parameters.AddWithValue("$eid", eid);
+        command.CommandText = "UPDATE temporal_entities SET modified_at = @at WHERE eid = @eid";
+        command.Parameters.AddWithValue("@at", at);
+        command.Parameters.AddWithValue("@eid", eid);
         command.ExecuteNonQuery();
     }
 
-    private static JsonObject? FindInstance(SqliteConnection c, long eid, string attr, long iid)
+    private static JsonObject? FindInstance(DbConnection c, long eid, string attr, long iid)
     {
         using var command = c.CreateCommand();
-        command.CommandText = "SELECT doc FROM attr_instances WHERE iid = $iid AND eid = $eid AND attr = $attr";
-        command.Parameters.AddWithValue("$iid", iid);
-        command.Parameters.AddWithValue("$eid", eid);
-        command.Parameters.AddWithValue("$attr", attr);
+        command.CommandText = "SELECT doc FROM attr_instances WHERE iid = @iid AND eid = @eid AND attr = @attr";
+        command.Parameters.AddWithValue("@iid", iid);
+        command.Parameters.AddWithValue("@eid", eid);
+        command.Parameters.AddWithValue("@attr", attr);
         return command.ExecuteScalar() is string doc ? JsonNode.Parse(doc)!.AsObject() : null;
     }
 

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Agora.Entities;
@@ -6,7 +7,6 @@ using Agora.Federation;
 using Agora.JsonLd;
 using Agora.NgsiLd;
 using Agora.Storage;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
 namespace Agora.Temporal;
@@ -61,7 +61,7 @@ internal static class TemporalQueryApi
         return Answer(http, entity!, context, mediaType, range, request);
     }
 
-    private static (JsonObject, (double, double)?) RetrieveLocal(SqliteConnection c, string id, IQueryCollection query, TemporalRequest request, JsonLdContext context)
+    private static (JsonObject, (double, double)?) RetrieveLocal(DbConnection c, string id, IQueryCollection query, TemporalRequest request, JsonLdContext context)
     {
         var e = TemporalReader.Find(c, id) ?? throw TemporalApi.NotFound(id);
         if (query["type"] is { Count: > 0 } t && !TypeSelectionMatches(t.ToString(), e, context))
@@ -184,7 +184,7 @@ internal static class TemporalQueryApi
 
     /// What a query's q, scopeQ and geo-query are evaluated against: the entity with, as the instances of
     /// each attribute, every instance in the time window, so that q matches when any of them does.
-    private static JsonObject Picture(SqliteConnection c, TemporalEntity e, TimeQuery time, int max)
+    private static JsonObject Picture(DbConnection c, TemporalEntity e, TimeQuery time, int max)
     {
         var doc = new JsonObject { ["id"] = e.Id, ["type"] = e.Types.DeepClone() };
         if (e.Scope is not null)
@@ -211,7 +211,7 @@ internal static class TemporalQueryApi
     /// or their aggregations.
     private sealed record Slice(TemporalEntity Entity, List<string> Attrs, List<(string Attr, JsonObject Instance, double Time)> Instances, JsonObject Aggregated);
 
-    private static Slice Collect(SqliteConnection c, TemporalEntity e, TemporalRequest request, JsonLdContext context)
+    private static Slice Collect(DbConnection c, TemporalEntity e, TemporalRequest request, JsonLdContext context)
     {
         var r = request.Representation;
         var time = request.Time;

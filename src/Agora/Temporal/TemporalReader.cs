@@ -1,7 +1,9 @@
+using Agora.Storage;
+using System.Data;
+using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 
 namespace Agora.Temporal;
 
@@ -16,37 +18,37 @@ internal static class TemporalReader
 {
     private const string EntityColumns = "eid, id, types, scope, created_at, modified_at, deleted_at";
 
-    public static TemporalEntity? Find(SqliteConnection c, string id)
+    public static TemporalEntity? Find(DbConnection c, string id)
     {
         using var command = c.CreateCommand();
-        command.CommandText = $"SELECT {EntityColumns} FROM temporal_entities WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
+        command.CommandText = $"SELECT {EntityColumns} FROM temporal_entities WHERE id = @id";
+        command.Parameters.AddWithValue("@id", id);
         using var reader = command.ExecuteReader();
         return reader.Read() ? Entity(reader) : null;
     }
 
     /// The types the history knows an entity by (none when it has no history).
-    public static List<string> TypesOf(SqliteConnection c, string id)
+    public static List<string> TypesOf(DbConnection c, string id)
     {
         using var command = c.CreateCommand();
-        command.CommandText = "SELECT types FROM temporal_entities WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
+        command.CommandText = "SELECT types FROM temporal_entities WHERE id = @id";
+        command.Parameters.AddWithValue("@id", id);
         return command.ExecuteScalar() is string types ? [.. JsonNode.Parse(types)!.AsArray().Select(t => (string)t!)] : [];
     }
 
     /// The entities of the history in id order, narrowed by ids and types when given (any of them).
-    public static IEnumerable<TemporalEntity> Scan(SqliteConnection c, IReadOnlyCollection<string>? ids, IReadOnlyCollection<string>? typeIris)
+    public static IEnumerable<TemporalEntity> Scan(DbConnection c, IReadOnlyCollection<string>? ids, IReadOnlyCollection<string>? typeIris)
     {
         using var command = c.CreateCommand();
         var sql = new StringBuilder($"SELECT {EntityColumns} FROM temporal_entities e WHERE 1");
         if (ids is not null)
         {
-            sql.Append(" AND id IN (").AppendJoin(',', ids.Select((id, i) => Add(command, "$i" + i, id))).Append(')');
+            sql.Append(" AND id IN (").AppendJoin(',', ids.Select((id, i) => Add(command, "@i" + i, id))).Append(')');
         }
         if (typeIris is not null)
         {
             sql.Append(" AND eid IN (SELECT eid FROM temporal_types WHERE type IN (")
-                .AppendJoin(',', typeIris.Select((t, i) => Add(command, "$t" + i, t))).Append("))");
+                .AppendJoin(',', typeIris.Select((t, i) => Add(command, "@t" + i, t))).Append("))");
         }
         sql.Append(" ORDER BY id");
         command.CommandText = sql.ToString();
@@ -58,18 +60,18 @@ internal static class TemporalReader
     }
 
     /// The attributes an entity's history holds instances of.
-    public static List<string> Attributes(SqliteConnection c, long eid)
+    public static List<string> Attributes(DbConnection c, long eid)
     {
         using var command = c.CreateCommand();
         // One index seek per attribute, however many instances each has (a DISTINCT would read them all).
         command.CommandText = """
             WITH RECURSIVE a(attr) AS (
-                SELECT min(attr) FROM attr_instances WHERE eid = $eid
+                SELECT min(attr) FROM attr_instances WHERE eid = @eid
                 UNION ALL
-                SELECT (SELECT min(attr) FROM attr_instances WHERE eid = $eid AND attr > a.attr) FROM a WHERE a.attr IS NOT NULL)
+                SELECT (SELECT min(attr) FROM attr_instances WHERE eid = @eid AND attr > a.attr) FROM a WHERE a.attr IS NOT NULL)
             SELECT attr FROM a WHERE attr IS NOT NULL
             """;
-        command.Parameters.AddWithValue("$eid", eid);
+        command.Parameters.AddWithValue("@eid", eid);
         using var reader = command.ExecuteReader();
         var attrs = new List<string>();
         while (reader.Read())
@@ -81,7 +83,7 @@ internal static class TemporalReader
 
     /// The instances of one attribute that the time query selects, oldest first; at most max (plus one, so
     /// that the caller knows there were more). With lastN, the latest N of them.
-    public static List<JsonObject> Instances(SqliteConnection c, long eid, string attr, TimeQuery time, int max)
+    public static List<JsonObject> Instances(DbConnection c, long eid, string attr, TimeQuery time, int max)
     {
         using var command = c.CreateCommand();
         var latest = time.LastN is not null;
@@ -89,12 +91,12 @@ internal static class TemporalReader
         // In the order of the time property's index; without a time query, instances without observedAt
         // (recorded from writes that gave none) come first, in the order they were recorded.
         command.CommandText = $"""
-            SELECT iid, doc FROM attr_instances WHERE eid = $eid AND attr = $attr{Range(command, time)}
-            ORDER BY {time.Column} {direction}, created {direction}, iid {direction} LIMIT $limit
+            SELECT iid, doc FROM attr_instances WHERE eid = @eid AND attr = @attr{Range(command, time)}
+            ORDER BY {time.Column} {direction}, created {direction}, iid {direction} LIMIT @limit
             """;
-        command.Parameters.AddWithValue("$eid", eid);
-        command.Parameters.AddWithValue("$attr", attr);
-        command.Parameters.AddWithValue("$limit", Math.Min(time.LastN ?? int.MaxValue, max + 1L));
+        command.Parameters.AddWithValue("@eid", eid);
+        command.Parameters.AddWithValue("@attr", attr);
+        command.Parameters.AddWithValue("@limit", Math.Min(time.LastN ?? int.MaxValue, max + 1L));
         var instances = new List<JsonObject>();
         using (var reader = command.ExecuteReader())
         {
@@ -116,7 +118,7 @@ internal static class TemporalReader
     /// out). Periods follow the calendar (P1M is a month). Numeric methods over observedAt add up the hourly
     /// roll-up for the whole hours of a period and read instances only for its ragged ends; anything else
     /// (distinctCount, texts, other time properties) is one indexed range scan of the instances per period.
-    public static Dictionary<string, List<Aggregate>> Aggregate(SqliteConnection c, long eid, string attr, TimeQuery time, TemporalView view)
+    public static Dictionary<string, List<Aggregate>> Aggregate(DbConnection c, long eid, string attr, TimeQuery time, TemporalView view)
     {
         var results = view.AggrMethods.ToDictionary(m => m, _ => new List<Aggregate>(), StringComparer.Ordinal);
         var (first, last) = Bounds(c, eid, attr, time);
@@ -136,12 +138,12 @@ internal static class TemporalReader
         using var command = c.CreateCommand();
         command.CommandText = $"""
             SELECT count(*), count(num), sum(num), sum(num * num), min(num), max(num){(texts ? ", count(DISTINCT val), min(val), max(val)" : "")}
-            FROM attr_instances WHERE eid = $eid AND attr = $attr AND {time.Column} >= $from AND {time.Column} < $to
+            FROM attr_instances WHERE eid = @eid AND attr = @attr AND {time.Column} >= @from AND {time.Column} < @to
             """;
-        command.Parameters.AddWithValue("$eid", eid);
-        command.Parameters.AddWithValue("$attr", attr);
-        var from = command.Parameters.Add("$from", SqliteType.Real);
-        var to = command.Parameters.Add("$to", SqliteType.Real);
+        command.Parameters.AddWithValue("@eid", eid);
+        command.Parameters.AddWithValue("@attr", attr);
+        var from = command.Parameters.Add("@from", DbType.Double);
+        var to = command.Parameters.Add("@to", DbType.Double);
         Sums Scan(double a, double b)
         {
             if (a >= b)
@@ -194,14 +196,14 @@ internal static class TemporalReader
         return results;
     }
 
-    private static List<(long Hour, Sums Sums)> Hours(SqliteConnection c, long eid, string attr, double start, double end)
+    private static List<(long Hour, Sums Sums)> Hours(DbConnection c, long eid, string attr, double start, double end)
     {
         using var command = c.CreateCommand();
-        command.CommandText = "SELECT hour, cnt, n, total, sumsq, lo, hi FROM attr_hours WHERE eid = $eid AND attr = $attr AND hour BETWEEN $from AND $to ORDER BY hour";
-        command.Parameters.AddWithValue("$eid", eid);
-        command.Parameters.AddWithValue("$attr", attr);
-        command.Parameters.AddWithValue("$from", TemporalRows.Hour(start));
-        command.Parameters.AddWithValue("$to", TemporalRows.Hour(end));
+        command.CommandText = "SELECT hour, cnt, n, total, sumsq, lo, hi FROM attr_hours WHERE eid = @eid AND attr = @attr AND hour BETWEEN @from AND @to ORDER BY hour";
+        command.Parameters.AddWithValue("@eid", eid);
+        command.Parameters.AddWithValue("@attr", attr);
+        command.Parameters.AddWithValue("@from", TemporalRows.Hour(start));
+        command.Parameters.AddWithValue("@to", TemporalRows.Hour(end));
         using var reader = command.ExecuteReader();
         var hours = new List<(long, Sums)>();
         while (reader.Read())
@@ -243,32 +245,33 @@ internal static class TemporalReader
         };
     }
 
-    private static bool HasNumbers(SqliteConnection c, long eid, string attr)
+    private static bool HasNumbers(DbConnection c, long eid, string attr)
     {
         using var command = c.CreateCommand();
-        command.CommandText = "SELECT 1 FROM attr_instances WHERE eid = $eid AND attr = $attr AND num IS NOT NULL LIMIT 1";
-        command.Parameters.AddWithValue("$eid", eid);
-        command.Parameters.AddWithValue("$attr", attr);
+        command.CommandText = "SELECT 1 FROM attr_instances WHERE eid = @eid AND attr = @attr AND num IS NOT NULL LIMIT 1";
+        command.Parameters.AddWithValue("@eid", eid);
+        command.Parameters.AddWithValue("@attr", attr);
         return command.ExecuteScalar() is not null;
     }
 
     /// Whether the entity has any instance in the time query's window.
-    public static bool HasInstances(SqliteConnection c, long eid, TimeQuery time)
+    public static bool HasInstances(DbConnection c, long eid, TimeQuery time)
     {
         using var command = c.CreateCommand();
-        command.CommandText = $"SELECT 1 FROM attr_instances WHERE eid = $eid{Range(command, time)} LIMIT 1";
-        command.Parameters.AddWithValue("$eid", eid);
+        command.CommandText = $"SELECT 1 FROM attr_instances WHERE eid = @eid{Range(command, time)} LIMIT 1";
+        command.Parameters.AddWithValue("@eid", eid);
         return command.ExecuteScalar() is not null;
     }
 
     /// The attribute type of the latest instance of an attribute.
-    public static string LatestType(SqliteConnection c, long eid, string attr)
+    public static string LatestType(DbConnection c, long eid, string attr)
     {
         using var command = c.CreateCommand();
         // Walks the (eid, attr, observed) index from its newest end: no sort of the attribute's instances.
-        command.CommandText = "SELECT json_extract(doc, '$.type') FROM attr_instances WHERE eid = $eid AND attr = $attr AND deleted IS NULL ORDER BY observed DESC LIMIT 1";
-        command.Parameters.AddWithValue("$eid", eid);
-        command.Parameters.AddWithValue("$attr", attr);
+        var type = Db.IsPostgres(c) ? "CAST(doc AS jsonb) ->> 'type'" : "json_extract(doc, '$.type')";
+        command.CommandText = $"SELECT {type} FROM attr_instances WHERE eid = @eid AND attr = @attr AND deleted IS NULL ORDER BY observed DESC NULLS LAST LIMIT 1";
+        command.Parameters.AddWithValue("@eid", eid);
+        command.Parameters.AddWithValue("@attr", attr);
         return command.ExecuteScalar() as string ?? "Property";
     }
 
@@ -280,34 +283,34 @@ internal static class TemporalReader
 
     // The first and last instant of the window that holds an instance: two index seeks (one min() and one
     // max() in one statement would read the whole range).
-    private static (double? First, double? Last) Bounds(SqliteConnection c, long eid, string attr, TimeQuery time)
+    private static (double? First, double? Last) Bounds(DbConnection c, long eid, string attr, TimeQuery time)
     {
         double? Edge(string direction)
         {
             using var command = c.CreateCommand();
             command.CommandText = $"""
-                SELECT {time.Column} FROM attr_instances WHERE eid = $eid AND attr = $attr{Range(command, time)} AND {time.Column} IS NOT NULL
+                SELECT {time.Column} FROM attr_instances WHERE eid = @eid AND attr = @attr{Range(command, time)} AND {time.Column} IS NOT NULL
                 ORDER BY {time.Column} {direction} LIMIT 1
                 """;
-            command.Parameters.AddWithValue("$eid", eid);
-            command.Parameters.AddWithValue("$attr", attr);
+            command.Parameters.AddWithValue("@eid", eid);
+            command.Parameters.AddWithValue("@attr", attr);
             return command.ExecuteScalar() is double at ? at : null;
         }
         return Edge("ASC") is { } first ? (first, Edge("DESC")) : (null, null);
     }
 
-    private static string Range(SqliteCommand command, TimeQuery time)
+    private static string Range(DbCommand command, TimeQuery time)
     {
         var sql = new StringBuilder();
         if (time.From is { } from)
         {
-            sql.Append($" AND {time.Column} >= $from");
-            command.Parameters.AddWithValue("$from", from);
+            sql.Append($" AND {time.Column} >= @from");
+            command.Parameters.AddWithValue("@from", from);
         }
         if (time.To is { } to)
         {
-            sql.Append($" AND {time.Column} < $to");
-            command.Parameters.AddWithValue("$to", to);
+            sql.Append($" AND {time.Column} < @to");
+            command.Parameters.AddWithValue("@to", to);
         }
         if (time.Rel is null && time.Property != "observedAt")
         {
@@ -316,13 +319,13 @@ internal static class TemporalReader
         return sql.ToString();
     }
 
-    private static string Add(SqliteCommand command, string name, string value)
+    private static string Add(DbCommand command, string name, string value)
     {
         command.Parameters.AddWithValue(name, value);
         return name;
     }
 
-    private static TemporalEntity Entity(SqliteDataReader r) => new(
+    private static TemporalEntity Entity(DbDataReader r) => new(
         r.GetInt64(0),
         r.GetString(1),
         JsonNode.Parse(r.GetString(2))!.AsArray(),

@@ -1,3 +1,6 @@
+using Agora.Storage;
+using System.Data;
+using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -14,18 +17,18 @@ internal static class TemporalRows
     /// The history row of an entity written through the temporal API, created or brought up to date: the
     /// types given are added to those it has, a scope given replaces its scope, and it exists again if it
     /// was deleted.
-    public static long Merge(SqliteConnection connection, string id, JsonArray types, JsonNode? scope, string at)
+    public static long Merge(DbConnection connection, string id, JsonArray types, JsonNode? scope, string at)
     {
         using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO temporal_entities (id, types, scope, created_at, modified_at) VALUES ($id, $types, $scope, $at, $at)
+            INSERT INTO temporal_entities (id, types, scope, created_at, modified_at) VALUES (@id, @types, @scope, @at, @at)
             ON CONFLICT (id) DO UPDATE SET scope = coalesce(excluded.scope, scope), modified_at = excluded.modified_at, deleted_at = NULL
             RETURNING eid, types
             """;
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$types", types.ToJsonString());
-        command.Parameters.AddWithValue("$scope", (object?)scope?.ToJsonString() ?? DBNull.Value);
-        command.Parameters.AddWithValue("$at", at);
+        command.Parameters.AddWithValue("@id", id);
+        command.Parameters.AddWithValue("@types", types.ToJsonString());
+        command.Parameters.AddWithValue("@scope", (object?)scope?.ToJsonString() ?? DBNull.Value);
+        command.Parameters.AddWithValue("@at", at);
         long eid;
         JsonArray stored;
         using (var reader = command.ExecuteReader())
@@ -39,23 +42,23 @@ internal static class TemporalRows
         {
             added.ForEach(t => stored.Add(t));
             using var update = connection.CreateCommand();
-            update.CommandText = "UPDATE temporal_entities SET types = $types WHERE eid = $eid";
-            update.Parameters.AddWithValue("$types", stored.ToJsonString());
-            update.Parameters.AddWithValue("$eid", eid);
+            update.CommandText = "UPDATE temporal_entities SET types = @types WHERE eid = @eid";
+            update.Parameters.AddWithValue("@types", stored.ToJsonString());
+            update.Parameters.AddWithValue("@eid", eid);
             update.ExecuteNonQuery();
         }
         WriteTypes(connection, eid, stored);
         return eid;
     }
 
-    private static void WriteTypes(SqliteConnection connection, long eid, JsonArray types)
+    private static void WriteTypes(DbConnection connection, long eid, JsonArray types)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM temporal_types WHERE eid = $eid";
-        command.Parameters.AddWithValue("$eid", eid);
+        command.CommandText = "DELETE FROM temporal_types WHERE eid = @eid";
+        command.Parameters.AddWithValue("@eid", eid);
         command.ExecuteNonQuery();
-        command.CommandText = "INSERT OR IGNORE INTO temporal_types (type, eid) VALUES ($type, $eid)";
-        var type = command.Parameters.Add("$type", SqliteType.Text);
+        command.CommandText = "INSERT INTO temporal_types (type, eid) VALUES (@type, @eid) ON CONFLICT DO NOTHING";
+        var type = command.Parameters.Add("@type", DbType.String);
         foreach (var t in types)
         {
             type.Value = (string)t!;
@@ -63,61 +66,61 @@ internal static class TemporalRows
         }
     }
 
-    public static long? EntityId(SqliteConnection connection, string id)
+    public static long? EntityId(DbConnection connection, string id)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT eid FROM temporal_entities WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
+        command.CommandText = "SELECT eid FROM temporal_entities WHERE id = @id";
+        command.Parameters.AddWithValue("@id", id);
         return command.ExecuteScalar() is long eid ? eid : null;
     }
 
     /// Removes an entity's whole history.
-    public static bool Delete(SqliteConnection connection, string id)
+    public static bool Delete(DbConnection connection, string id)
     {
         using var command = connection.CreateCommand();
         command.CommandText = """
-            DELETE FROM attr_instances WHERE eid = (SELECT eid FROM temporal_entities WHERE id = $id);
-            DELETE FROM attr_hours WHERE eid = (SELECT eid FROM temporal_entities WHERE id = $id);
-            DELETE FROM temporal_entities WHERE id = $id;
+            DELETE FROM attr_instances WHERE eid = (SELECT eid FROM temporal_entities WHERE id = @id);
+            DELETE FROM attr_hours WHERE eid = (SELECT eid FROM temporal_entities WHERE id = @id);
+            DELETE FROM temporal_entities WHERE id = @id;
             """;
-        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("@id", id);
         return command.ExecuteNonQuery() > 0;
     }
 
     /// Appends instances; each is an expanded attribute instance whose createdAt/modifiedAt are set.
     public sealed class Appender : IDisposable
     {
-        private readonly SqliteCommand _command, _hours;
-        private readonly SqliteParameter _eid, _attr, _dataset, _observed, _created, _modified, _deleted, _num, _val, _doc;
-        private readonly SqliteParameter _hEid, _hAttr, _hHour, _hNum;
+        private readonly DbCommand _command, _hours;
+        private readonly DbParameter _eid, _attr, _dataset, _observed, _created, _modified, _deleted, _num, _val, _doc;
+        private readonly DbParameter _hEid, _hAttr, _hHour, _hNum;
 
-        public Appender(SqliteConnection connection)
+        public Appender(DbConnection connection)
         {
             _command = connection.CreateCommand();
             _command.CommandText = """
                 INSERT INTO attr_instances (eid, attr, dataset, observed, created, modified, deleted, num, val, doc)
-                VALUES ($eid, $attr, $dataset, $observed, $created, $modified, $deleted, $num, $val, $doc)
+                VALUES (@eid, @attr, @dataset, @observed, @created, @modified, @deleted, @num, @val, @doc)
                 """;
-            _eid = _command.Parameters.Add("$eid", SqliteType.Integer);
-            _attr = _command.Parameters.Add("$attr", SqliteType.Text);
-            _dataset = _command.Parameters.Add("$dataset", SqliteType.Text);
-            _observed = _command.Parameters.Add("$observed", SqliteType.Real);
-            _created = _command.Parameters.Add("$created", SqliteType.Real);
-            _modified = _command.Parameters.Add("$modified", SqliteType.Real);
-            _deleted = _command.Parameters.Add("$deleted", SqliteType.Real);
-            _num = _command.Parameters.Add("$num", SqliteType.Real);
-            _val = _command.Parameters.Add("$val", SqliteType.Text);
-            _doc = _command.Parameters.Add("$doc", SqliteType.Text);
+            _eid = _command.Parameters.Add("@eid", DbType.Int64);
+            _attr = _command.Parameters.Add("@attr", DbType.String);
+            _dataset = _command.Parameters.Add("@dataset", DbType.String);
+            _observed = _command.Parameters.Add("@observed", DbType.Double);
+            _created = _command.Parameters.Add("@created", DbType.Double);
+            _modified = _command.Parameters.Add("@modified", DbType.Double);
+            _deleted = _command.Parameters.Add("@deleted", DbType.Double);
+            _num = _command.Parameters.Add("@num", DbType.Double);
+            _val = _command.Parameters.Add("@val", DbType.String);
+            _doc = _command.Parameters.Add("@doc", DbType.String);
             _hours = connection.CreateCommand();
             _hours.CommandText = $"""
                 INSERT INTO attr_hours (eid, attr, hour, cnt, n, total, sumsq, lo, hi)
-                VALUES ($eid, $attr, $hour, 1, $num IS NOT NULL, coalesce($num, 0), coalesce($num * $num, 0), $num, $num)
+                VALUES (@eid, @attr, @hour, 1, CASE WHEN @num IS NULL THEN 0 ELSE 1 END, coalesce(@num, 0), coalesce(@num * @num, 0), @num, @num)
                 ON CONFLICT (eid, attr, hour) DO UPDATE SET {HourMerge}
                 """;
-            _hEid = _hours.Parameters.Add("$eid", SqliteType.Integer);
-            _hAttr = _hours.Parameters.Add("$attr", SqliteType.Text);
-            _hHour = _hours.Parameters.Add("$hour", SqliteType.Integer);
-            _hNum = _hours.Parameters.Add("$num", SqliteType.Real);
+            _hEid = _hours.Parameters.Add("@eid", DbType.Int64);
+            _hAttr = _hours.Parameters.Add("@attr", DbType.String);
+            _hHour = _hours.Parameters.Add("@hour", DbType.Int64);
+            _hNum = _hours.Parameters.Add("@num", DbType.Double);
         }
 
         public void Add(long eid, string attr, JsonObject instance)
@@ -154,9 +157,10 @@ internal static class TemporalRows
     public const double HourMillis = 3_600_000;
 
     private const string HourMerge = """
-        cnt = cnt + excluded.cnt, n = n + excluded.n, total = total + excluded.total, sumsq = sumsq + excluded.sumsq,
-        lo = CASE WHEN excluded.lo IS NULL THEN lo WHEN lo IS NULL OR excluded.lo < lo THEN excluded.lo ELSE lo END,
-        hi = CASE WHEN excluded.hi IS NULL THEN hi WHEN hi IS NULL OR excluded.hi > hi THEN excluded.hi ELSE hi END
+        cnt = attr_hours.cnt + excluded.cnt, n = attr_hours.n + excluded.n, total = attr_hours.total + excluded.total,
+        sumsq = attr_hours.sumsq + excluded.sumsq,
+        lo = CASE WHEN excluded.lo IS NULL THEN attr_hours.lo WHEN attr_hours.lo IS NULL OR excluded.lo < attr_hours.lo THEN excluded.lo ELSE attr_hours.lo END,
+        hi = CASE WHEN excluded.hi IS NULL THEN attr_hours.hi WHEN attr_hours.hi IS NULL OR excluded.hi > attr_hours.hi THEN excluded.hi ELSE attr_hours.hi END
         """;
 
     /// The hour (since the epoch) an instant in epoch milliseconds falls in.
@@ -164,25 +168,25 @@ internal static class TemporalRows
 
     /// Recomputes the hourly roll-up from the instances, for one entity (and attribute, and hours from..to
     /// inclusive, when given): after instances were changed or removed, which an addition cannot undo.
-    public static void RebuildHours(SqliteConnection connection, long eid, string? attr = null, long? from = null, long? to = null)
+    public static void RebuildHours(DbConnection connection, long eid, string? attr = null, long? from = null, long? to = null)
     {
         using var command = connection.CreateCommand();
-        var scope = (attr is null ? "" : " AND attr = $attr") + (from is null ? "" : " AND hour BETWEEN $from AND $to");
-        var instances = (attr is null ? "" : " AND attr = $attr") + (from is null ? "" : " AND observed >= $fromMs AND observed < $toMs");
+        var scope = (attr is null ? "" : " AND attr = @attr") + (from is null ? "" : " AND hour BETWEEN @from AND @to");
+        var instances = (attr is null ? "" : " AND attr = @attr") + (from is null ? "" : " AND observed >= @fromMs AND observed < @toMs");
         command.CommandText = $"""
-            DELETE FROM attr_hours WHERE eid = $eid{scope};
+            DELETE FROM attr_hours WHERE eid = @eid{scope};
             INSERT INTO attr_hours (eid, attr, hour, cnt, n, total, sumsq, lo, hi)
             SELECT eid, attr, CAST(floor(observed / {HourMillis}) AS INTEGER) AS h, count(*), count(num), coalesce(sum(num), 0),
                 coalesce(sum(num * num), 0), min(num), max(num)
-            FROM attr_instances WHERE eid = $eid{instances} AND observed IS NOT NULL AND deleted IS NULL
+            FROM attr_instances WHERE eid = @eid{instances} AND observed IS NOT NULL AND deleted IS NULL
             GROUP BY attr, h;
             """;
-        command.Parameters.AddWithValue("$eid", eid);
-        command.Parameters.AddWithValue("$attr", (object?)attr ?? DBNull.Value);
-        command.Parameters.AddWithValue("$from", (object?)from ?? DBNull.Value);
-        command.Parameters.AddWithValue("$to", (object?)to ?? DBNull.Value);
-        command.Parameters.AddWithValue("$fromMs", from is { } f ? f * HourMillis : DBNull.Value);
-        command.Parameters.AddWithValue("$toMs", to is { } t ? (t + 1) * HourMillis : DBNull.Value);
+        command.Parameters.AddWithValue("@eid", eid);
+        command.Parameters.AddWithValue("@attr", (object?)attr ?? DBNull.Value);
+        command.Parameters.AddWithValue("@from", (object?)from ?? DBNull.Value);
+        command.Parameters.AddWithValue("@to", (object?)to ?? DBNull.Value);
+        command.Parameters.AddWithValue("@fromMs", from is { } f ? f * HourMillis : DBNull.Value);
+        command.Parameters.AddWithValue("@toMs", to is { } t ? (t + 1) * HourMillis : DBNull.Value);
         command.ExecuteNonQuery();
     }
 

@@ -33,7 +33,7 @@ internal sealed class AgoraProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var setting in settings)
+        foreach (var setting in TestDatabase.Arguments(data).Concat(settings))
         {
             start.ArgumentList.Add(setting);
         }

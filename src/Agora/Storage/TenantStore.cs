@@ -1,18 +1,23 @@
+using System.Data.Common;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 
 namespace Agora.Storage;
 
-/// One tenant's SQLite database. SQLite allows one writer at a time, so writes are queued to a single
-/// writer loop that commits whatever has queued up in one transaction (group commit): one fsync serves many
-/// requests, and each request still succeeds or fails on its own through a savepoint. Readers use pooled
-/// connections and, thanks to WAL, never wait for the writer.
-internal sealed class SqliteTenantStore : IAsyncDisposable
+/// One tenant's database: a SQLite file, or a schema of PostgreSQL. Writes are queued to a single writer loop
+/// that commits whatever has queued up in one transaction (group commit): one fsync serves many requests, and
+/// each request still succeeds or fails on its own through a savepoint. SQLite allows one writer at a time
+/// anyway; on PostgreSQL, where several nodes share the tenant, each group first takes the tenant's advisory
+/// lock, so that the writes of all nodes are serialised as one writer's would be (a read-modify-write of an
+/// entity sees the last committed state, and each change is matched against subscriptions exactly once).
+/// Readers use pooled connections and never wait for the writer (WAL on SQLite, MVCC on PostgreSQL).
+internal sealed class TenantStore : IAsyncDisposable
 {
     private const int MaxGroup = 256;
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new() { SingleReader = true });
-    private readonly string _readConnectionString;
-    private readonly SqliteConnection _writer;
+    private readonly Func<DbConnection> _openReader;
+    private readonly DbConnection _writer;
+    private readonly string? _groupLock;
     private readonly Task _writerLoop;
 
     public string Tenant { get; }
@@ -22,53 +27,63 @@ internal sealed class SqliteTenantStore : IAsyncDisposable
 
     /// Called on the writer, inside the transaction of each write that changed entities, after the write
     /// and before it is released: what it writes commits or rolls back with the change. Throwing fails the write.
-    public event Action<SqliteConnection, IReadOnlyList<EntityChange>>? ChangesMade;
+    public event Action<DbConnection, IReadOnlyList<EntityChange>>? ChangesMade;
 
     /// Raised after every commit, off the writer, for those who deliver what a commit made durable.
     public event Action? Committed;
 
-    private SqliteTenantStore(string tenant, string path, string synchronous)
+    private TenantStore(string tenant, DbConnection writer, Func<DbConnection> openReader, string? groupLock)
     {
         Tenant = tenant;
-        var builder = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true };
-        _writer = new SqliteConnection(builder.ToString());
-        _writer.Open();
+        _writer = writer;
+        _openReader = openReader;
+        _groupLock = groupLock;
         Changes = EntityChanges.Attach(_writer);
-        // Savepoints (one per request of a group) keep their undo pages in the temp store: in memory, not a
-        // file written page by page. A 64 MB cache keeps a large group's dirty pages from spilling to the WAL
-        // before its commit.
-        Execute(_writer, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;");
-        Schema.Migrate(_writer);
-        builder.Mode = SqliteOpenMode.ReadOnly;
-        _readConnectionString = builder.ToString();
         _writerLoop = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
-    public static SqliteTenantStore Open(string tenant, string path, string synchronous) => new(tenant, path, synchronous);
+    public static TenantStore OpenSqlite(string tenant, string path, string synchronous)
+    {
+        var builder = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true };
+        var writer = new SqliteConnection(builder.ToString());
+        writer.Open();
+        // Savepoints (one per request of a group) keep their undo pages in the temp store: in memory, not a
+        // file written page by page. A 64 MB cache keeps a large group's dirty pages from spilling to the WAL
+        // before its commit.
+        Execute(writer, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;");
+        Schema.Migrate(writer);
+        builder.Mode = SqliteOpenMode.ReadOnly;
+        var readOnly = builder.ToString();
+        return new TenantStore(tenant, writer, () => new SqliteConnection(readOnly), groupLock: null);
+    }
+
+    /// A tenant's schema on PostgreSQL (migrated by PostgresStores before this opens it).
+    public static TenantStore OpenPostgres(string tenant, Npgsql.NpgsqlDataSource schema, string groupLock) =>
+        new(tenant, schema.OpenConnection(), schema.CreateConnection, groupLock);
 
     /// Runs a read on a pooled read-only connection.
-    public T Read<T>(Func<SqliteConnection, T> read)
+    public T Read<T>(Func<DbConnection, T> read)
     {
-        using var connection = new SqliteConnection(_readConnectionString);
+        using var connection = _openReader();
         connection.Open();
         return read(connection);
     }
 
     /// Queues a write; it runs inside the writer's transaction and its effects are durable once the task completes.
     /// An exception thrown by <paramref name="write"/> rolls back that write alone and is rethrown to the caller.
-    public Task<T> WriteAsync<T>(Func<SqliteConnection, T> write) => Enqueue(new PendingWrite<T>(write, alone: false));
+    public Task<T> WriteAsync<T>(Func<DbConnection, T> write) => Enqueue(new PendingWrite<T>(write, alone: false));
 
     /// Queues a large write (a batch) to run in a transaction of its own, without the per-request savepoint:
     /// SQLite truncates an in-memory sub-journal by walking it whenever a statement ends inside a savepoint,
     /// which makes thousands of statements in one savepoint quadratic. The write must therefore fail, if it
     /// fails, before its first change; an unexpected failure rolls the whole transaction back.
-    public Task<T> WriteAloneAsync<T>(Func<SqliteConnection, T> write) => Enqueue(new PendingWrite<T>(write, alone: true));
+    public Task<T> WriteAloneAsync<T>(Func<DbConnection, T> write) => Enqueue(new PendingWrite<T>(write, alone: true));
 
     private Task<T> Enqueue<T>(PendingWrite<T> pending)
     {
         if (!_writes.Writer.TryWrite(pending))
         {
-            throw new ObjectDisposedException(nameof(SqliteTenantStore));
+            throw new ObjectDisposedException(nameof(TenantStore));
         }
         return pending.Completion.Task;
     }
@@ -98,7 +113,7 @@ internal sealed class SqliteTenantStore : IAsyncDisposable
     {
         try
         {
-            using var tx = _writer.BeginTransaction();
+            using var tx = Begin();
             if (!write.Run(_writer) || !Observe(write))
             {
                 Changes.Clear();
@@ -147,7 +162,7 @@ internal sealed class SqliteTenantStore : IAsyncDisposable
         }
         try
         {
-            using var tx = _writer.BeginTransaction();
+            using var tx = Begin();
             foreach (var write in group)
             {
                 Execute(_writer, "SAVEPOINT w");
@@ -179,7 +194,17 @@ internal sealed class SqliteTenantStore : IAsyncDisposable
         Committed?.Invoke();
     }
 
-    internal static void Execute(SqliteConnection connection, string sql)
+    private DbTransaction Begin()
+    {
+        var tx = _writer.BeginTransaction();
+        if (_groupLock is not null)
+        {
+            Execute(_writer, _groupLock);
+        }
+        return tx;
+    }
+
+    internal static void Execute(DbConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -198,7 +223,7 @@ internal sealed class SqliteTenantStore : IAsyncDisposable
         public bool Alone { get; } = alone;
 
         /// Runs the write; false when it failed and must be rolled back.
-        public abstract bool Run(SqliteConnection connection);
+        public abstract bool Run(DbConnection connection);
         public abstract void Publish();
         public abstract void Fail(Exception e);
 
@@ -206,13 +231,13 @@ internal sealed class SqliteTenantStore : IAsyncDisposable
         public abstract void Reject(Exception e);
     }
 
-    private sealed class PendingWrite<T>(Func<SqliteConnection, T> write, bool alone) : PendingWrite(alone)
+    private sealed class PendingWrite<T>(Func<DbConnection, T> write, bool alone) : PendingWrite(alone)
     {
         private T? _result;
         private Exception? _error;
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public override bool Run(SqliteConnection connection)
+        public override bool Run(DbConnection connection)
         {
             try
             {

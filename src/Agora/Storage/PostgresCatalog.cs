@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Npgsql;
+
+namespace Agora.Storage;
+
+/// Agora's place in a PostgreSQL database: a schema of its own (named by Storage:Schema, "agora" unless told)
+/// that holds the list of tenants, and one schema per tenant holding that tenant's tables, so that every
+/// statement of the SQLite store runs unchanged with the tenant's schema first on the search path. The tenant
+/// list lives in the database, not in any node: a tenant created through one node exists at once for all.
+internal sealed partial class PostgresCatalog : IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _root;
+    private readonly string _connectionString;
+    private readonly ConcurrentDictionary<string, NpgsqlDataSource> _schemas = new(StringComparer.Ordinal);
+
+    public PostgresCatalog(string connectionString, string prefix)
+    {
+        if (!Identifier().IsMatch(prefix))
+        {
+            throw new InvalidOperationException($"Storage:Schema '{prefix}' must be a lower-case SQL identifier of at most 40 characters.");
+        }
+        Prefix = prefix;
+        _connectionString = connectionString;
+        _root = NpgsqlDataSource.Create(connectionString);
+        using var connection = _root.OpenConnection();
+        using var tx = connection.BeginTransaction();
+        // PostGIS is created here when the role may (a superuser or the database's owner on PostgreSQL 13 and
+        // later); otherwise the database administrator creates it once, and IF NOT EXISTS finds it.
+        Execute(connection, $"""
+            SELECT pg_advisory_xact_lock(hashtext('agora catalog'));
+            CREATE EXTENSION IF NOT EXISTS postgis;
+            CREATE SCHEMA IF NOT EXISTS {prefix};
+            CREATE TABLE IF NOT EXISTS {prefix}.tenants (
+                tenant text PRIMARY KEY,
+                schema_name text NOT NULL UNIQUE,
+                created_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE SEQUENCE IF NOT EXISTS {prefix}.tenant_numbers;
+            """);
+        tx.Commit();
+    }
+
+    /// The name of Agora's own schema; tenants' schemas are named after it.
+    public string Prefix { get; }
+
+    /// The schema of a tenant, or null when no node has created the tenant.
+    public string? SchemaOf(string tenant)
+    {
+        using var connection = _root.OpenConnection();
+        using var command = new NpgsqlCommand($"SELECT schema_name FROM {Prefix}.tenants WHERE tenant = @tenant", connection);
+        command.Parameters.AddWithValue("@tenant", tenant);
+        return command.ExecuteScalar() as string;
+    }
+
+    /// The schema of a tenant, created with its tables when the tenant is new.
+    public string Create(string tenant)
+    {
+        using var connection = _root.OpenConnection();
+        using var tx = connection.BeginTransaction();
+        Execute(connection, "SELECT pg_advisory_xact_lock(hashtext('agora catalog'))");
+        using (var find = new NpgsqlCommand($"SELECT schema_name FROM {Prefix}.tenants WHERE tenant = @tenant", connection))
+        {
+            find.Parameters.AddWithValue("@tenant", tenant);
+            if (find.ExecuteScalar() is string existing)
+            {
+                return existing;
+            }
+        }
+        // Tenant names are free text up to 128 characters; schema names are numbered instead.
+        var schema = tenant == TenantStores.DefaultTenant
+            ? Prefix + "_default"
+            : Prefix + "_t" + Convert.ToInt64(new NpgsqlCommand($"SELECT nextval('{Prefix}.tenant_numbers')", connection).ExecuteScalar());
+        Execute(connection, $"CREATE SCHEMA IF NOT EXISTS {schema}");
+        using (var insert = new NpgsqlCommand($"INSERT INTO {Prefix}.tenants (tenant, schema_name) VALUES (@tenant, @schema)", connection))
+        {
+            insert.Parameters.AddWithValue("@tenant", tenant);
+            insert.Parameters.AddWithValue("@schema", schema);
+            insert.ExecuteNonQuery();
+        }
+        tx.Commit();
+        return schema;
+    }
+
+    /// Every tenant any node has created.
+    public List<string> Tenants()
+    {
+        using var connection = _root.OpenConnection();
+        using var command = new NpgsqlCommand($"SELECT tenant FROM {Prefix}.tenants ORDER BY created_at", connection);
+        using var reader = command.ExecuteReader();
+        var tenants = new List<string>();
+        while (reader.Read())
+        {
+            tenants.Add(reader.GetString(0));
+        }
+        return tenants;
+    }
+
+    /// Connections whose search path starts at a schema (and then public, where PostGIS lives).
+    public NpgsqlDataSource DataSource(string schema) => _schemas.GetOrAdd(schema, s =>
+        new NpgsqlDataSourceBuilder(_connectionString) { ConnectionStringBuilder = { SearchPath = $"{s},public" } }.Build());
+
+    private static void Execute(NpgsqlConnection connection, string sql)
+    {
+        using var command = new NpgsqlCommand(sql, connection);
+        command.ExecuteNonQuery();
+    }
+
+    [GeneratedRegex("^[a-z_][a-z0-9_]{0,39}$")]
+    private static partial Regex Identifier();
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var source in _schemas.Values)
+        {
+            await source.DisposeAsync();
+        }
+        await _root.DisposeAsync();
+    }
+}
