@@ -52,3 +52,16 @@ internal static class TestDatabase
         }
     }
 }
+
+/// A test of the PostgreSQL provider alone (several nodes on one database): skipped, and shown as skipped,
+/// when the tests run on SQLite.
+internal sealed class PostgresFactAttribute : FactAttribute
+{
+    public PostgresFactAttribute()
+    {
+        if (!TestDatabase.IsPostgres)
+        {
+            Skip = "Needs PostgreSQL: set AGORA_TEST_POSTGRES (.ci/run does).";
+        }
+    }
+}

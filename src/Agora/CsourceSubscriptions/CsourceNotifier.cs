@@ -51,6 +51,21 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
     // Scheduling replaces a subscription's timer, so a store reported twice still runs each subscription once.
     private void Attach(TenantStore store)
     {
+        store.Invalidated += OnInvalidated;
+        Schedule(store);
+
+        // Another node changed the csource subscriptions: their timers follow (each tick reads its subscription).
+        void OnInvalidated(string table, DbConnection? writer)
+        {
+            if (table == CsourceSubscriptionRows.Table && writer is null)
+            {
+                Schedule(store);
+            }
+        }
+    }
+
+    private void Schedule(TenantStore store)
+    {
         foreach (var doc in store.Read(CsourceSubscriptionRows.All))
         {
             if (doc["timeInterval"] is JsonValue seconds && seconds.TryGetValue<double>(out var interval))
@@ -89,7 +104,11 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
         var s = Load(doc);
         await store.WriteAsync(c =>
         {
-            Matching(c, s, DateTimeOffset.UtcNow);
+            var now = DateTimeOffset.UtcNow;
+            if (s.TimeInterval is not { } interval || SubscriptionRows.TryFire(c, s.Id, now, interval))
+            {
+                Matching(c, s, now);
+            }
             return true;
         });
     }

@@ -9,7 +9,8 @@ namespace Agora.CsourceSubscriptions;
 /// entity subscriptions (subscription_status, outbox), so the one dispatcher serves both.
 internal static class CsourceSubscriptionRows
 {
-    private static readonly DocumentRows Documents = new("csource_subscriptions");
+    public const string Table = "csource_subscriptions";
+    private static readonly DocumentRows Documents = new(Table);
 
     public static JsonObject? Find(DbConnection c, string id) => Documents.Find(c, id);
 

@@ -158,10 +158,10 @@ internal sealed class SourceClient(IHttpClientFactory clients, IOptions<Federati
                 INSERT INTO registration_status (registration_id, times_sent, times_failed, last_success, last_failure)
                 VALUES (@id, 1, @failed, @success, @failure)
                 ON CONFLICT (registration_id) DO UPDATE SET
-                    times_sent = times_sent + 1,
-                    times_failed = times_failed + excluded.times_failed,
-                    last_success = coalesce(excluded.last_success, last_success),
-                    last_failure = coalesce(excluded.last_failure, last_failure)
+                    times_sent = registration_status.times_sent + 1,
+                    times_failed = registration_status.times_failed + excluded.times_failed,
+                    last_success = coalesce(excluded.last_success, registration_status.last_success),
+                    last_failure = coalesce(excluded.last_failure, registration_status.last_failure)
                 """,
                 ("@id", reply.Source.Id), ("@failed", failed ? 1 : 0), ("@success", failed ? DBNull.Value : now), ("@failure", failed ? now : DBNull.Value));
             command.ExecuteNonQuery();

@@ -5,9 +5,24 @@ using Agora.Storage;
 namespace Agora.Federation;
 
 /// The context sources of each tenant, compiled from its registrations once and kept until a registration of
-/// that tenant changes, so that a request of a tenant without registrations pays one dictionary lookup.
-internal sealed class SourceRegistry(TimeProvider time)
+/// that tenant changes (through this node, or through another sharing the database: see Generations), so that
+/// a request of a tenant without registrations pays one dictionary lookup.
+internal sealed class SourceRegistry
 {
+    private readonly TimeProvider time;
+
+    public SourceRegistry(TimeProvider time, TenantStores stores)
+    {
+        this.time = time;
+        stores.Attach(store => store.Invalidated += (table, _) =>
+        {
+            if (table == RegistrationRows.Table)
+            {
+                Changed(store.Tenant);
+            }
+        });
+    }
+
     private readonly ConcurrentDictionary<string, IReadOnlyList<ContextSource>> _sources = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _generations = new(StringComparer.Ordinal);
     private readonly Lock _caching = new();

@@ -17,6 +17,12 @@ internal sealed class NotificationDispatcher(
     private readonly Dictionary<TenantStore, TenantOutbox> _outboxes = [];
     private readonly CancellationTokenSource _stopping = new();
 
+    /// This node's name among those sharing the database, and the lease of its deliveries (null on SQLite,
+    /// where this node is the only one).
+    public string Node => stores.Node;
+
+    public TimeSpan? Lease => stores.Shared ? _options.Lease : null;
+
     /// Deliveries in flight across all tenants.
     public SemaphoreSlim Slots { get; } = new(options.Value.MaxConcurrency, options.Value.MaxConcurrency);
 

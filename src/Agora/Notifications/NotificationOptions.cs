@@ -16,4 +16,8 @@ internal sealed class NotificationOptions
 
     /// Longest wait between two attempts of a failing notification.
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// With several nodes on one PostgreSQL database: how long a node's claim on delivering a subscription's
+    /// notifications lasts unless renewed. A node that dies holding it is replaced by another after this long.
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
 }

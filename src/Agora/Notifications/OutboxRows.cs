@@ -13,16 +13,19 @@ internal static class OutboxRows
     private const int ScanLimit = 1000;
 
     /// Subscriptions with a due notification, other than those being delivered already.
-    public static List<string> DueSubscriptions(DbConnection connection, double now, IReadOnlyCollection<string> busy)
+    /// Those another node is delivering (it holds their lease) are left to it.
+    public static List<string> DueSubscriptions(DbConnection connection, double now, IReadOnlyCollection<string> busy, string node)
     {
         using var command = connection.CreateCommand();
         var busyIds = Db.IsPostgres(connection) ? "SELECT jsonb_array_elements_text(CAST(@busy AS jsonb))" : "SELECT value FROM json_each(@busy)";
         command.CommandText = $"""
             SELECT DISTINCT subscription_id FROM outbox
             WHERE next_attempt <= @now AND subscription_id NOT IN ({busyIds})
+                AND subscription_id NOT IN (SELECT subscription_id FROM delivery_leases WHERE until > @now AND node <> @node)
             LIMIT @limit
             """;
         command.Parameters.AddWithValue("@now", now);
+        command.Parameters.AddWithValue("@node", node);
         command.Parameters.AddWithValue("@busy", JsonSerializer.Serialize(busy));
         command.Parameters.AddWithValue("@limit", ScanLimit);
         using var reader = command.ExecuteReader();
@@ -41,6 +44,26 @@ internal static class OutboxRows
         command.CommandText = "SELECT MIN(next_attempt) FROM outbox WHERE next_attempt > @now";
         command.Parameters.AddWithValue("@now", now);
         return command.ExecuteScalar() is double next ? next : null;
+    }
+
+    /// Takes or renews this node's lease on delivering a subscription's notifications; false while another
+    /// node's lease runs. One statement, atomic on its own: the row's lock decides between nodes.
+    public static bool TryLease(DbConnection connection, string subscriptionId, string node, double now, double until)
+    {
+        using var command = Sql.Command(connection, """
+            INSERT INTO delivery_leases (subscription_id, node, until) VALUES (@s, @node, @until)
+            ON CONFLICT (subscription_id) DO UPDATE SET node = excluded.node, until = excluded.until
+            WHERE delivery_leases.node = excluded.node OR delivery_leases.until <= @now
+            """, ("@s", subscriptionId), ("@node", node), ("@until", until), ("@now", now));
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    /// Gives a lease up, so that another node can take the subscription's next notifications at once.
+    public static void Release(DbConnection connection, string subscriptionId, string node)
+    {
+        using var command = Sql.Command(connection, "DELETE FROM delivery_leases WHERE subscription_id = @s AND node = @node",
+            ("@s", subscriptionId), ("@node", node));
+        command.ExecuteNonQuery();
     }
 
     /// The first pending notifications of a subscription, oldest first.
@@ -91,7 +114,7 @@ internal static class OutboxRows
         sent.CommandText = """
             INSERT INTO subscription_status (subscription_id, times_sent, last_notification, last_success, consecutive_failures)
             VALUES (@s, 1, @at, @at, 0)
-            ON CONFLICT (subscription_id) DO UPDATE SET times_sent = times_sent + 1, last_notification = @at,
+            ON CONFLICT (subscription_id) DO UPDATE SET times_sent = subscription_status.times_sent + 1, last_notification = @at,
                 last_success = @at, consecutive_failures = 0
             """;
         var sentSubscription = sent.Parameters.Add("@s", DbType.String);
@@ -101,8 +124,8 @@ internal static class OutboxRows
         failed.CommandText = """
             INSERT INTO subscription_status (subscription_id, times_failed, last_notification, last_failure, consecutive_failures)
             VALUES (@s, 1, @at, @at, 1)
-            ON CONFLICT (subscription_id) DO UPDATE SET times_failed = times_failed + 1, last_notification = @at,
-                last_failure = @at, consecutive_failures = consecutive_failures + 1
+            ON CONFLICT (subscription_id) DO UPDATE SET times_failed = subscription_status.times_failed + 1, last_notification = @at,
+                last_failure = @at, consecutive_failures = subscription_status.consecutive_failures + 1
             """;
         var failedSubscription = failed.Parameters.Add("@s", DbType.String);
         var failedAt = failed.Parameters.Add("@at", DbType.String);

@@ -6,7 +6,10 @@ namespace Agora.Notifications;
 /// Drains one tenant's outbox. A scan loop finds subscriptions with a due notification and starts one worker
 /// per subscription, which sends that subscription's notifications one at a time, oldest first, and stops at
 /// the first failure (the rest wait for its retry). Workers of different subscriptions run side by side, so a
-/// slow or dead endpoint holds up only its own subscription.
+/// slow or dead endpoint holds up only its own subscription. With several nodes on one PostgreSQL database,
+/// a worker first takes the subscription's lease (delivery_leases) and renews it before each batch, so that
+/// one node at a time delivers a subscription's notifications, in order; the lease of a node that died runs
+/// out and another node takes over what it left pending.
 internal sealed class TenantOutbox
 {
     private const int ReadBatch = 32;
@@ -83,7 +86,7 @@ internal sealed class TenantOutbox
         {
             busy = [.. _busy];
         }
-        var (due, next) = _store.Read(c => (OutboxRows.DueSubscriptions(c, now, busy), OutboxRows.NextAttempt(c, now)));
+        var (due, next) = _store.Read(c => (OutboxRows.DueSubscriptions(c, now, busy, _dispatcher.Node), OutboxRows.NextAttempt(c, now)));
         foreach (var subscription in due)
         {
             lock (_busy)
@@ -109,7 +112,24 @@ internal sealed class TenantOutbox
             await _dispatcher.Slots.WaitAsync(_stopping);
             try
             {
-                await Deliver(subscription);
+                if (Lease(subscription))
+                {
+                    try
+                    {
+                        await Deliver(subscription);
+                    }
+                    finally
+                    {
+                        if (_dispatcher.Lease is not null)
+                        {
+                            _store.Direct(c =>
+                            {
+                                OutboxRows.Release(c, subscription, _dispatcher.Node);
+                                return 0;
+                            });
+                        }
+                    }
+                }
             }
             finally
             {
@@ -138,9 +158,21 @@ internal sealed class TenantOutbox
         }
     }
 
+    // True when this node may deliver the subscription's notifications now: always with one node; with
+    // several, while it holds the lease, taken or renewed here for another lease period.
+    private bool Lease(string subscription)
+    {
+        if (_dispatcher.Lease is not { } lease)
+        {
+            return true;
+        }
+        var now = DateTimeOffset.UtcNow;
+        return _store.Direct(c => OutboxRows.TryLease(c, subscription, _dispatcher.Node, OutboxRows.UnixSeconds(now), OutboxRows.UnixSeconds(now + lease)));
+    }
+
     private async Task Deliver(string subscription)
     {
-        while (!_stopping.IsCancellationRequested)
+        while (!_stopping.IsCancellationRequested && Lease(subscription))
         {
             var rows = _store.Read(c => OutboxRows.Pending(c, subscription, ReadBatch));
             if (rows.Count == 0)

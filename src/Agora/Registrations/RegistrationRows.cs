@@ -11,7 +11,8 @@ internal sealed record SourceStatus(long TimesSent, long TimesFailed, string? La
 /// with tens of sources, not millions), so a query reads them all and filters in memory.
 internal static class RegistrationRows
 {
-    private static readonly DocumentRows Documents = new("registrations");
+    public const string Table = "registrations";
+    private static readonly DocumentRows Documents = new(Table);
 
     public static JsonObject? Find(DbConnection c, string id) => Documents.Find(c, id);
 

@@ -12,6 +12,36 @@ internal static class Db
     /// Whether a connection is PostgreSQL's; the few statements that differ (geometry, JSON, index hints) ask.
     public static bool IsPostgres(DbConnection connection) => connection is NpgsqlConnection;
 
+    /// Text as PostgreSQL can store it: without NUL and without unpaired UTF-16 surrogates (which JSON's \u
+    /// escapes can produce), each replaced by U+FFFD. Used on what is indexed from values and on what queries
+    /// compare with it, so both sides agree; SQLite is given the same text so that both stores answer alike.
+    public static string Text(string text)
+    {
+        var clean = true;
+        for (var i = 0; i < text.Length && clean; i++)
+        {
+            var c = text[i];
+            clean = c != '\0' && (!char.IsSurrogate(c) || (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[++i])));
+        }
+        if (clean)
+        {
+            return text;
+        }
+        var chars = text.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]))
+            {
+                i++;
+            }
+            else if (chars[i] == '\0' || char.IsSurrogate(chars[i]))
+            {
+                chars[i] = '\uFFFD';
+            }
+        }
+        return new string(chars);
+    }
+
     public static DbParameter AddWithValue(this DbParameterCollection parameters, string name, object? value) => parameters switch
     {
         SqliteParameterCollection sqlite => sqlite.AddWithValue(name, value ?? DBNull.Value),

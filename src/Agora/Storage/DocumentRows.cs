@@ -29,7 +29,7 @@ internal sealed class DocumentRows(string table)
     {
         using var command = Sql.Command(c, $"INSERT INTO {table}(id, doc, created_at, modified_at) VALUES (@id, @doc, @now, @now) ON CONFLICT(id) DO NOTHING",
             ("@id", (string)doc["id"]!), ("@doc", doc.ToJsonString()), ("@now", now));
-        return command.ExecuteNonQuery() == 1;
+        return Changed(c, command.ExecuteNonQuery() == 1);
     }
 
     /// False when no document has this id.
@@ -37,13 +37,23 @@ internal sealed class DocumentRows(string table)
     {
         using var command = Sql.Command(c, $"UPDATE {table} SET doc = @doc, modified_at = @now WHERE id = @id",
             ("@id", (string)doc["id"]!), ("@doc", doc.ToJsonString()), ("@now", now));
-        return command.ExecuteNonQuery() == 1;
+        return Changed(c, command.ExecuteNonQuery() == 1);
     }
 
     public bool Delete(DbConnection c, string id)
     {
         using var command = Sql.Command(c, $"DELETE FROM {table} WHERE id = @id", ("@id", id));
-        return command.ExecuteNonQuery() == 1;
+        return Changed(c, command.ExecuteNonQuery() == 1);
+    }
+
+    // Other nodes keep these documents in memory: a change tells them (see Generations).
+    private bool Changed(DbConnection c, bool changed)
+    {
+        if (changed)
+        {
+            Generations.Bump(c, table);
+        }
+        return changed;
     }
 
     private static List<JsonObject> Read(DbConnection c, string sql, params (string Name, object Value)[] parameters)

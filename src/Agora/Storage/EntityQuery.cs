@@ -242,7 +242,7 @@ internal sealed class EntityQuery
     private string Parameter(object value)
     {
         var name = "@p" + _next++.ToString(CultureInfo.InvariantCulture);
-        _parameters.Add((name, value));
+        _parameters.Add((name, value is string text ? Db.Text(text) : value));
         return name;
     }
 

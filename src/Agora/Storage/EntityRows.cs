@@ -130,9 +130,9 @@ internal static class EntityRows
             command.Parameters.AddWithValue("@rid", rid);
             foreach (var row in values)
             {
-                path.Value = row.Path;
+                path.Value = Db.Text(row.Path);
                 num.Value = row.Num is { } n ? n : DBNull.Value;
-                str.Value = (object?)row.Str ?? DBNull.Value;
+                str.Value = row.Str is { } text ? Db.Text(text) : DBNull.Value;
                 command.ExecuteNonQuery();
             }
         }

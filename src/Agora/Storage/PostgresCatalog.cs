@@ -22,7 +22,7 @@ internal sealed partial class PostgresCatalog : IAsyncDisposable
         }
         Prefix = prefix;
         _connectionString = connectionString;
-        _root = NpgsqlDataSource.Create(connectionString);
+        _root = Builder(connectionString, null).Build();
         using var connection = _root.OpenConnection();
         using var tx = connection.BeginTransaction();
         // PostGIS is created here when the role may (a superuser or the database's owner on PostgreSQL 13 and
@@ -78,6 +78,8 @@ internal sealed partial class PostgresCatalog : IAsyncDisposable
             insert.Parameters.AddWithValue("@schema", schema);
             insert.ExecuteNonQuery();
         }
+        // Every node opens the new tenant, so that any of them can deliver its notifications.
+        Execute(connection, $"SELECT pg_notify('{Generations.Channel}', '{Prefix} tenants')");
         tx.Commit();
         return schema;
     }
@@ -96,9 +98,56 @@ internal sealed partial class PostgresCatalog : IAsyncDisposable
         return tenants;
     }
 
+    /// Listens, until stopped, for the changes nodes announce (Generations), and hands each one on as the
+    /// schema and the name of the table that changed. A lost connection is opened again; the writers'
+    /// generation check covers what was announced meanwhile.
+    public async Task ListenAsync(Action<string, string> changed, ILogger logger, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await _root.OpenConnectionAsync(stopping);
+                connection.Notification += (_, e) =>
+                {
+                    if (e.Payload.Split(' ', 2) is [var schema, var name])
+                    {
+                        changed(schema, name);
+                    }
+                };
+                await using (var listen = new NpgsqlCommand($"LISTEN {Generations.Channel}", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(stopping);
+                }
+                while (true)
+                {
+                    await connection.WaitAsync(stopping);
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Listening for other nodes' changes failed; listening again in a second.");
+                await Task.Delay(TimeSpan.FromSeconds(1), stopping).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
     /// Connections whose search path starts at a schema (and then public, where PostGIS lives).
-    public NpgsqlDataSource DataSource(string schema) => _schemas.GetOrAdd(schema, s =>
-        new NpgsqlDataSourceBuilder(_connectionString) { ConnectionStringBuilder = { SearchPath = $"{s},public" } }.Build());
+    public NpgsqlDataSource DataSource(string schema) => _schemas.GetOrAdd(schema, s => Builder(_connectionString, $"{s},public").Build());
+
+    // Agora reads and writes only built-in types (PostGIS is used through functions of numbers), so each new
+    // schema's connections skip loading the database's types.
+    private static NpgsqlDataSourceBuilder Builder(string connectionString, string? searchPath)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        builder.ConnectionStringBuilder.SearchPath = searchPath;
+        builder.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
+        return builder;
+    }
 
     private static void Execute(NpgsqlConnection connection, string sql)
     {

@@ -167,24 +167,42 @@ internal static class Schema
             created_at TEXT NOT NULL,
             modified_at TEXT NOT NULL
         );
+        """,        // 8: what several nodes on one database need (used on PostgreSQL; the same tables keep both stores'
+        // schemas alike): a lease per subscription on the delivery of its notifications, the last firing of each
+        // periodic subscription, and the generation of each table nodes keep in memory (Generations).
+        """
+        CREATE TABLE delivery_leases (
+            subscription_id TEXT PRIMARY KEY,
+            node TEXT NOT NULL,
+            until REAL NOT NULL
+        );
+        CREATE TABLE periodic_runs (
+            subscription_id TEXT PRIMARY KEY,
+            fired REAL NOT NULL
+        );
+        CREATE TABLE generations (
+            name TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        );
         """,
     ];
 
     // The same tables on PostgreSQL, in the tenant's schema. Differences: identity columns for SQLite's rowids
     // (named rowid where code orders by it); geometry bounds as PostGIS boxes under a GiST index instead of the
-    // R*Tree; documents as text, which keeps their members in the order they were written (jsonb would not).
+    // R*Tree; documents as text, which keeps their members in the order they were written (jsonb would not);
+    // text compared and ordered by code point, as SQLite does, whatever the database's locale.
     private static readonly string[] PostgresMigrations =
     [
         """
         CREATE TABLE entities (
             rid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            id text NOT NULL UNIQUE,
-            doc text NOT NULL,
-            created_at text NOT NULL,
-            modified_at text NOT NULL
+            id text COLLATE "C" NOT NULL UNIQUE,
+            doc text COLLATE "C" NOT NULL,
+            created_at text COLLATE "C" NOT NULL,
+            modified_at text COLLATE "C" NOT NULL
         );
         CREATE TABLE entity_types (
-            type text NOT NULL,
+            type text COLLATE "C" NOT NULL,
             rid bigint NOT NULL REFERENCES entities(rid) ON DELETE CASCADE,
             PRIMARY KEY (type, rid)
         );
@@ -192,9 +210,9 @@ internal static class Schema
         """,
         """
         CREATE TABLE attr_values (
-            path text NOT NULL,
+            path text COLLATE "C" NOT NULL,
             num double precision,
-            str text,
+            str text COLLATE "C",
             rid bigint NOT NULL
         );
         CREATE INDEX attr_values_num ON attr_values(path, num, rid);
@@ -203,13 +221,13 @@ internal static class Schema
         CREATE TABLE geo (
             gid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             rid bigint NOT NULL,
-            attr text NOT NULL,
+            attr text COLLATE "C" NOT NULL,
             bounds public.geometry NOT NULL
         );
         CREATE INDEX geo_bounds ON geo USING gist (bounds);
         CREATE INDEX geo_rid ON geo(rid);
         CREATE TABLE scopes (
-            scope text NOT NULL,
+            scope text COLLATE "C" NOT NULL,
             rid bigint NOT NULL,
             PRIMARY KEY (scope, rid)
         );
@@ -217,8 +235,8 @@ internal static class Schema
         """,
         """
         CREATE TABLE entity_attrs (
-            attr text NOT NULL,
-            attr_type text NOT NULL,
+            attr text COLLATE "C" NOT NULL,
+            attr_type text COLLATE "C" NOT NULL,
             rid bigint NOT NULL,
             PRIMARY KEY (attr, attr_type, rid)
         );
@@ -227,28 +245,28 @@ internal static class Schema
         """
         CREATE TABLE subscriptions (
             rowid bigint GENERATED ALWAYS AS IDENTITY,
-            id text PRIMARY KEY,
-            doc text NOT NULL,
-            created_at text NOT NULL,
-            modified_at text NOT NULL
+            id text COLLATE "C" PRIMARY KEY,
+            doc text COLLATE "C" NOT NULL,
+            created_at text COLLATE "C" NOT NULL,
+            modified_at text COLLATE "C" NOT NULL
         );
         CREATE TABLE subscription_status (
-            subscription_id text PRIMARY KEY,
+            subscription_id text COLLATE "C" PRIMARY KEY,
             times_sent bigint NOT NULL DEFAULT 0,
             times_failed bigint NOT NULL DEFAULT 0,
-            last_notification text,
-            last_success text,
-            last_failure text,
+            last_notification text COLLATE "C",
+            last_success text COLLATE "C",
+            last_failure text COLLATE "C",
             consecutive_failures bigint NOT NULL DEFAULT 0
         );
         CREATE TABLE outbox (
             nid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            subscription_id text NOT NULL,
-            endpoint text NOT NULL,
-            content_type text NOT NULL,
-            link text,
-            body text NOT NULL,
-            created_at text NOT NULL,
+            subscription_id text COLLATE "C" NOT NULL,
+            endpoint text COLLATE "C" NOT NULL,
+            content_type text COLLATE "C" NOT NULL,
+            link text COLLATE "C",
+            body text COLLATE "C" NOT NULL,
+            created_at text COLLATE "C" NOT NULL,
             attempts bigint NOT NULL DEFAULT 0,
             next_attempt double precision NOT NULL
         );
@@ -258,15 +276,15 @@ internal static class Schema
         """
         CREATE TABLE temporal_entities (
             eid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            id text NOT NULL UNIQUE,
-            types text NOT NULL,
-            scope text,
-            created_at text NOT NULL,
-            modified_at text NOT NULL,
-            deleted_at text
+            id text COLLATE "C" NOT NULL UNIQUE,
+            types text COLLATE "C" NOT NULL,
+            scope text COLLATE "C",
+            created_at text COLLATE "C" NOT NULL,
+            modified_at text COLLATE "C" NOT NULL,
+            deleted_at text COLLATE "C"
         );
         CREATE TABLE temporal_types (
-            type text NOT NULL,
+            type text COLLATE "C" NOT NULL,
             eid bigint NOT NULL REFERENCES temporal_entities(eid) ON DELETE CASCADE,
             PRIMARY KEY (type, eid)
         );
@@ -274,22 +292,22 @@ internal static class Schema
         CREATE TABLE attr_instances (
             iid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             eid bigint NOT NULL REFERENCES temporal_entities(eid) ON DELETE CASCADE,
-            attr text NOT NULL,
-            dataset text NOT NULL DEFAULT '',
+            attr text COLLATE "C" NOT NULL,
+            dataset text COLLATE "C" NOT NULL DEFAULT '',
             observed double precision,
             created double precision NOT NULL,
             modified double precision NOT NULL,
             deleted double precision,
             num double precision,
-            val text,
-            doc text NOT NULL
+            val text COLLATE "C",
+            doc text COLLATE "C" NOT NULL
         );
         CREATE INDEX attr_instances_observed ON attr_instances(eid, attr, observed, num);
         CREATE INDEX attr_instances_created ON attr_instances(eid, attr, created);
         CREATE INDEX attr_instances_age ON attr_instances((coalesce(observed, created)));
         CREATE TABLE attr_hours (
             eid bigint NOT NULL,
-            attr text NOT NULL,
+            attr text COLLATE "C" NOT NULL,
             hour bigint NOT NULL,
             cnt bigint NOT NULL,
             n bigint NOT NULL,
@@ -303,26 +321,40 @@ internal static class Schema
         """
         CREATE TABLE registrations (
             rowid bigint GENERATED ALWAYS AS IDENTITY,
-            id text PRIMARY KEY,
-            doc text NOT NULL,
-            created_at text NOT NULL,
-            modified_at text NOT NULL
+            id text COLLATE "C" PRIMARY KEY,
+            doc text COLLATE "C" NOT NULL,
+            created_at text COLLATE "C" NOT NULL,
+            modified_at text COLLATE "C" NOT NULL
         );
         CREATE TABLE registration_status (
-            registration_id text PRIMARY KEY,
+            registration_id text COLLATE "C" PRIMARY KEY,
             times_sent bigint NOT NULL DEFAULT 0,
             times_failed bigint NOT NULL DEFAULT 0,
-            last_success text,
-            last_failure text
+            last_success text COLLATE "C",
+            last_failure text COLLATE "C"
         );
         """,
         """
         CREATE TABLE csource_subscriptions (
             rowid bigint GENERATED ALWAYS AS IDENTITY,
-            id text PRIMARY KEY,
-            doc text NOT NULL,
-            created_at text NOT NULL,
-            modified_at text NOT NULL
+            id text COLLATE "C" PRIMARY KEY,
+            doc text COLLATE "C" NOT NULL,
+            created_at text COLLATE "C" NOT NULL,
+            modified_at text COLLATE "C" NOT NULL
+        );
+        """,        """
+        CREATE TABLE delivery_leases (
+            subscription_id text COLLATE "C" PRIMARY KEY,
+            node text COLLATE "C" NOT NULL,
+            until double precision NOT NULL
+        );
+        CREATE TABLE periodic_runs (
+            subscription_id text COLLATE "C" PRIMARY KEY,
+            fired double precision NOT NULL
+        );
+        CREATE TABLE generations (
+            name text COLLATE "C" PRIMARY KEY,
+            value bigint NOT NULL
         );
         """,
     ];

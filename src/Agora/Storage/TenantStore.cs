@@ -32,6 +32,14 @@ internal sealed class TenantStore : IAsyncDisposable
     /// Raised after every commit, off the writer, for those who deliver what a commit made durable.
     public event Action? Committed;
 
+    /// Raised when a table kept in memory changed (Generations), with the name of the table: on the writer,
+    /// inside the transaction of the next group and before its writes run, with the writer's connection; or
+    /// when another node's notification arrives, with none. Handlers reload or drop their copy; they must not
+    /// throw, and on the writer they must not queue writes.
+    public event Action<string, DbConnection?>? Invalidated;
+
+    private Dictionary<string, long>? _generations;
+
     private TenantStore(string tenant, DbConnection writer, Func<DbConnection> openReader, string? groupLock)
     {
         Tenant = tenant;
@@ -39,6 +47,10 @@ internal sealed class TenantStore : IAsyncDisposable
         _openReader = openReader;
         _groupLock = groupLock;
         Changes = EntityChanges.Attach(_writer);
+        if (groupLock is not null)
+        {
+            _generations = Generations.Read(_writer);
+        }
         _writerLoop = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
@@ -68,6 +80,12 @@ internal sealed class TenantStore : IAsyncDisposable
         connection.Open();
         return read(connection);
     }
+
+    /// Runs a statement outside the writer, in a transaction of its own, on a pooled connection: for the
+    /// bookkeeping nodes sharing a PostgreSQL database settle between them row by row (delivery leases),
+    /// which must not wait for the tenant's writer lock. Not on SQLite, whose pooled connections read only.
+    public T Direct<T>(Func<DbConnection, T> run) =>
+        _groupLock is null ? throw new InvalidOperationException("Direct statements are for the PostgreSQL store.") : Read(run);
 
     /// Queues a write; it runs inside the writer's transaction and its effects are durable once the task completes.
     /// An exception thrown by <paramref name="write"/> rolls back that write alone and is rethrown to the caller.
@@ -200,9 +218,26 @@ internal sealed class TenantStore : IAsyncDisposable
         if (_groupLock is not null)
         {
             Execute(_writer, _groupLock);
+            CatchUp();
         }
         return tx;
     }
+
+    // Holding the tenant's lock, no other node writes: a generation read now is the last committed one.
+    private void CatchUp()
+    {
+        foreach (var (name, value) in Generations.Read(_writer))
+        {
+            if (!_generations!.TryGetValue(name, out var known) || known != value)
+            {
+                _generations[name] = value;
+                Invalidated?.Invoke(name, _writer);
+            }
+        }
+    }
+
+    /// Passes on another node's notification that a table kept in memory changed.
+    public void Invalidate(string name) => Invalidated?.Invoke(name, null);
 
     internal static void Execute(DbConnection connection, string sql)
     {

@@ -17,10 +17,21 @@ internal sealed class TenantStores : IHostedService, IAsyncDisposable
     private readonly ConcurrentDictionary<string, Lazy<TenantStore>> _open = new(StringComparer.Ordinal);
     private readonly AgoraOptions _options;
     private readonly PostgresCatalog? _postgres;
+    private readonly ConcurrentDictionary<string, TenantStore> _bySchema = new(StringComparer.Ordinal);
+    private readonly ILogger<TenantStores> _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _listening = Task.CompletedTask;
 
-    public TenantStores(IOptions<AgoraOptions> options)
+    /// This process among the nodes sharing the database (its notification deliveries are leased under it).
+    public string Node { get; } = Environment.MachineName + "/" + Environment.ProcessId + "/" + Guid.NewGuid().ToString("N")[..8];
+
+    /// Whether other nodes may share the tenants' data (the PostgreSQL provider).
+    public bool Shared => _postgres is not null;
+
+    public TenantStores(IOptions<AgoraOptions> options, ILogger<TenantStores> logger)
     {
         _options = options.Value;
+        _logger = logger;
         if (_options.Storage.IsPostgres)
         {
             _postgres = new PostgresCatalog(
@@ -81,14 +92,32 @@ internal sealed class TenantStores : IHostedService, IAsyncDisposable
         return TenantStore.OpenSqlite(tenant, path, _options.Synchronous);
     }
 
-    private static TenantStore OpenPostgres(string tenant, PostgresCatalog catalog)
+    private void OpenNewTenants(PostgresCatalog catalog)
     {
-        var schema = catalog.DataSource(catalog.Create(tenant));
+        try
+        {
+            foreach (var tenant in catalog.Tenants().Where(t => !_open.ContainsKey(t)))
+            {
+                GetOrCreate(tenant);
+            }
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning(e, "Opening the tenants another node created failed; they open at their first request here.");
+        }
+    }
+
+    private TenantStore OpenPostgres(string tenant, PostgresCatalog catalog)
+    {
+        var name = catalog.Create(tenant);
+        var schema = catalog.DataSource(name);
         using (var connection = schema.OpenConnection())
         {
             Schema.Migrate(connection);
         }
-        return TenantStore.OpenPostgres(tenant, schema, WriterLock);
+        var store = TenantStore.OpenPostgres(tenant, schema, WriterLock);
+        _bySchema[name] = store;
+        return store;
     }
 
     private string PathOf(string tenant) => tenant == DefaultTenant
@@ -104,9 +133,9 @@ internal sealed class TenantStores : IHostedService, IAsyncDisposable
 
     private static void Validate(string tenant)
     {
-        if (tenant.Length > 128 || tenant.Any(char.IsControl))
+        if (tenant.Length > 128 || tenant.Any(char.IsControl) || Db.Text(tenant) != tenant)
         {
-            throw NgsiLdException.BadRequest("Invalid tenant", "NGSILD-Tenant must be at most 128 characters without control characters.");
+            throw NgsiLdException.BadRequest("Invalid tenant", "NGSILD-Tenant must be at most 128 characters, without control characters or unpaired surrogates.");
         }
     }
 
@@ -117,10 +146,18 @@ internal sealed class TenantStores : IHostedService, IAsyncDisposable
         GetOrCreate(DefaultTenant);
         if (_postgres is not null)
         {
-            foreach (var tenant in _postgres.Tenants())
+            OpenNewTenants(_postgres);
+            _listening = _postgres.ListenAsync((schema, table) =>
             {
-                GetOrCreate(tenant);
-            }
+                if (schema == _postgres.Prefix)
+                {
+                    OpenNewTenants(_postgres);
+                }
+                else if (_bySchema.TryGetValue(schema, out var store))
+                {
+                    store.Invalidate(table);
+                }
+            }, _logger, _stopping.Token);
             return Task.CompletedTask;
         }
         var folder = Path.Combine(_options.Data, "tenants");
@@ -153,7 +190,11 @@ internal sealed class TenantStores : IHostedService, IAsyncDisposable
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await _listening;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -62,8 +62,29 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
         {
             return;
         }
+        var subscriptions = LoadAll(store, store.Read(SubscriptionRows.All));
+        store.ChangesMade += (connection, changes) => OnChanges(store, connection, changes);
+        store.Invalidated += (table, connection) =>
+        {
+            if (table == SubscriptionRows.Table)
+            {
+                Reload(store, connection);
+            }
+        };
+        lock (_lock)
+        {
+            Publish(store, TenantSubscriptions.Of(subscriptions));
+        }
+        foreach (var s in subscriptions)
+        {
+            Schedule(store, s);
+        }
+    }
+
+    private List<Subscription> LoadAll(TenantStore store, List<JsonObject> docs)
+    {
         var subscriptions = new List<Subscription>();
-        foreach (var doc in store.Read(SubscriptionRows.All))
+        foreach (var doc in docs)
         {
             try
             {
@@ -74,14 +95,35 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
                 _logger.LogError(e, "Subscription {Id} of tenant '{Tenant}' could not be loaded; it will not notify.", (string?)doc["id"], store.Tenant);
             }
         }
-        store.ChangesMade += (connection, changes) => OnChanges(store, connection, changes);
-        lock (_lock)
+        return subscriptions;
+    }
+
+    // Another node changed the tenant's subscriptions: they are read again, from the writer's transaction when
+    // the writer found the change (so the writes that follow are matched against them), else on their own.
+    private void Reload(TenantStore store, DbConnection? writer)
+    {
+        try
         {
-            Publish(store, TenantSubscriptions.Of(subscriptions));
+            var subscriptions = LoadAll(store, writer is null ? store.Read(SubscriptionRows.All) : SubscriptionRows.All(writer));
+            HashSet<string> gone;
+            lock (_lock)
+            {
+                gone = _tenants.TryGetValue(store.Tenant, out var known) ? [.. known.ById.Keys] : [];
+                Publish(store, TenantSubscriptions.Of(subscriptions));
+            }
+            foreach (var s in subscriptions)
+            {
+                gone.Remove(s.Id);
+                Schedule(store, s);
+            }
+            foreach (var id in gone)
+            {
+                _periodic.Unschedule(store.Tenant, id);
+            }
         }
-        foreach (var s in subscriptions)
+        catch (Exception e)
         {
-            Schedule(store, s);
+            _logger.LogError(e, "Reading the subscriptions of tenant '{Tenant}' that another node changed failed.", store.Tenant);
         }
     }
 
@@ -193,7 +235,10 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
         }
         await store.WriteAsync(c =>
         {
-            SubscriptionRows.Enqueue(c, Notifications.Row(s, data, now));
+            if (SubscriptionRows.TryFire(c, s.Id, now, s.TimeInterval!.Value))
+            {
+                SubscriptionRows.Enqueue(c, Notifications.Row(s, data, now));
+            }
             return true;
         });
     }

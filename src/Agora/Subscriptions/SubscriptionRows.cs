@@ -13,7 +13,8 @@ internal sealed record OutboxRow(string SubscriptionId, JsonObject Endpoint, str
 /// The subscriptions, subscription_status and outbox tables of a tenant store.
 internal static class SubscriptionRows
 {
-    private static readonly DocumentRows Documents = new("subscriptions");
+    public const string Table = "subscriptions";
+    private static readonly DocumentRows Documents = new(Table);
 
     public static JsonObject? Find(DbConnection c, string id) => Documents.Find(c, id);
 
@@ -57,6 +58,19 @@ internal static class SubscriptionRows
             }
         }
         return result;
+    }
+
+    /// Claims this interval's firing of a periodic subscription: false when a node (this or another sharing the
+    /// database) fired it less than half an interval ago. Run inside the write that enqueues the notification,
+    /// under the tenant's lock, so that nodes whose timers tick at about the same time fire it once between them.
+    public static bool TryFire(DbConnection c, string id, DateTimeOffset now, double interval)
+    {
+        var at = now.ToUnixTimeMilliseconds() / 1000.0;
+        using var command = Sql.Command(c, """
+            INSERT INTO periodic_runs (subscription_id, fired) VALUES (@s, @at)
+            ON CONFLICT (subscription_id) DO UPDATE SET fired = excluded.fired WHERE periodic_runs.fired <= @before
+            """, ("@s", id), ("@at", at), ("@before", at - interval / 2));
+        return command.ExecuteNonQuery() == 1;
     }
 
     public static void Enqueue(DbConnection c, OutboxRow row)

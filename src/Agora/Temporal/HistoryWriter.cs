@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 
 namespace Agora.Temporal;
 
@@ -84,7 +83,9 @@ internal sealed class HistoryWriter(DbConnection connection) : IDisposable
         command.CommandText = sql;
         foreach (var name in parameters)
         {
-            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            command.Parameters.Add(parameter);
         }
         _prepared.Add(command);
         return command;

@@ -36,11 +36,16 @@ internal static class TemporalReader
         return command.ExecuteScalar() is string types ? [.. JsonNode.Parse(types)!.AsArray().Select(t => (string)t!)] : [];
     }
 
-    /// The entities of the history in id order, narrowed by ids and types when given (any of them).
-    public static IEnumerable<TemporalEntity> Scan(DbConnection c, IReadOnlyCollection<string>? ids, IReadOnlyCollection<string>? typeIris)
+    /// The entities of the history in id order, narrowed by ids and types when given (any of them). SQLite
+    /// streams them while the caller reads each one's instances on the same connection; PostgreSQL runs one
+    /// command at a time per connection, so there they are read first.
+    public static IEnumerable<TemporalEntity> Scan(DbConnection c, IReadOnlyCollection<string>? ids, IReadOnlyCollection<string>? typeIris) =>
+        Db.IsPostgres(c) ? [.. Rows(c, ids, typeIris)] : Rows(c, ids, typeIris);
+
+    private static IEnumerable<TemporalEntity> Rows(DbConnection c, IReadOnlyCollection<string>? ids, IReadOnlyCollection<string>? typeIris)
     {
         using var command = c.CreateCommand();
-        var sql = new StringBuilder($"SELECT {EntityColumns} FROM temporal_entities e WHERE 1");
+        var sql = new StringBuilder($"SELECT {EntityColumns} FROM temporal_entities e WHERE 1=1");
         if (ids is not null)
         {
             sql.Append(" AND id IN (").AppendJoin(',', ids.Select((id, i) => Add(command, "@i" + i, id))).Append(')');

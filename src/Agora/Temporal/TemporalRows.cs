@@ -5,7 +5,6 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Agora.Entities;
-using Microsoft.Data.Sqlite;
 
 namespace Agora.Temporal;
 
@@ -22,7 +21,7 @@ internal static class TemporalRows
         using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO temporal_entities (id, types, scope, created_at, modified_at) VALUES (@id, @types, @scope, @at, @at)
-            ON CONFLICT (id) DO UPDATE SET scope = coalesce(excluded.scope, scope), modified_at = excluded.modified_at, deleted_at = NULL
+            ON CONFLICT (id) DO UPDATE SET scope = coalesce(excluded.scope, temporal_entities.scope), modified_at = excluded.modified_at, deleted_at = NULL
             RETURNING eid, types
             """;
         command.Parameters.AddWithValue("@id", id);
@@ -179,7 +178,7 @@ internal static class TemporalRows
             SELECT eid, attr, CAST(floor(observed / {HourMillis}) AS INTEGER) AS h, count(*), count(num), coalesce(sum(num), 0),
                 coalesce(sum(num * num), 0), min(num), max(num)
             FROM attr_instances WHERE eid = @eid{instances} AND observed IS NOT NULL AND deleted IS NULL
-            GROUP BY attr, h;
+            GROUP BY eid, attr, h;
             """;
         command.Parameters.AddWithValue("@eid", eid);
         command.Parameters.AddWithValue("@attr", (object?)attr ?? DBNull.Value);

@@ -14,6 +14,9 @@ internal sealed class AgoraProcess : IDisposable
 
     public Uri BaseAddress { get; }
 
+    /// The operating system's process id.
+    public int Id => _process.Id;
+
     private AgoraProcess(Process process, int port)
     {
         _process = process;

@@ -1,0 +1,214 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Agora.Tests.Durability;
+using Agora.Tests.Notifications;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace Agora.Tests.Cluster;
+
+/// Three Agora processes on one PostgreSQL database, as production runs them behind a load balancer: they
+/// share nothing but the database, and a client may reach any of them.
+public sealed class ThreeNodeTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "agora-cluster-tests", Guid.NewGuid().ToString("N"));
+    private readonly List<AgoraProcess> _nodes = [];
+
+    private async Task<AgoraProcess[]> StartAsync(int count, params string[] settings)
+    {
+        // One schema for the three, named after the cluster's folder; each node keeps its own data folder.
+        var shared = new[] { "--Agora:Storage:Schema", TestDatabase.SchemaOf(_data) };
+        var started = Enumerable.Range(_nodes.Count + 1, count)
+            .Select(n => AgoraProcess.Start(Path.Combine(_data, "node" + n), output, [.. shared, .. settings]))
+            .ToArray();
+        _nodes.AddRange(started);
+        foreach (var node in started)
+        {
+            await node.WaitUntilAnsweringAsync();
+        }
+        return started;
+    }
+
+    [PostgresFact]
+    public async Task AWriteThroughOneNodeIsReadThroughTheOthersAtOnce()
+    {
+        var nodes = await StartAsync(3);
+        using var one = Client(nodes[0]);
+        using var created = await one.PostAsync("/ngsi-ld/v1/entities", Json("""
+            {"id": "urn:ngsi-ld:Streetlight:1", "type": "Streetlight", "status": {"type": "Property", "value": "ok"}}
+            """));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        using var patched = await one.PatchAsync("/ngsi-ld/v1/entities/urn:ngsi-ld:Streetlight:1/attrs", Json("""{"status": "defective"}"""));
+        Assert.Equal(HttpStatusCode.NoContent, patched.StatusCode);
+
+        foreach (var node in nodes.Skip(1))
+        {
+            using var client = Client(node);
+            var entity = JsonNode.Parse(await client.GetStringAsync("/ngsi-ld/v1/entities/urn:ngsi-ld:Streetlight:1?options=keyValues"))!;
+            Assert.Equal("defective", (string?)entity["status"]);
+            var listed = JsonNode.Parse(await client.GetStringAsync("/ngsi-ld/v1/entities?type=Streetlight&q=status==%22defective%22"))!.AsArray();
+            Assert.Single(listed);
+        }
+
+        // A tenant created through node 3 exists for node 2 without a restart.
+        using var three = Client(nodes[2], "district-7");
+        using var tenantWrite = await three.PostAsync("/ngsi-ld/v1/entities", Json("""{"id": "urn:ngsi-ld:Bin:1", "type": "Bin"}"""));
+        Assert.Equal(HttpStatusCode.Created, tenantWrite.StatusCode);
+        using var two = Client(nodes[1], "district-7");
+        using var read = await two.GetAsync("/ngsi-ld/v1/entities/urn:ngsi-ld:Bin:1");
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+    }
+
+    [PostgresFact]
+    public async Task ASubscriptionMadeOnNodeTwoNotifiesOnceForAWriteOnNodeThree()
+    {
+        await using var receiver = await NotificationReceiver.StartAsync();
+        var nodes = await StartAsync(3);
+        using var two = Client(nodes[1]);
+        using var subscribed = await two.PostAsync("/ngsi-ld/v1/subscriptions", Json(Subscription(receiver.Url, "Streetlight")));
+        Assert.Equal(HttpStatusCode.Created, subscribed.StatusCode);
+
+        using var three = Client(nodes[2]);
+        for (var i = 1; i <= 5; i++)
+        {
+            using var created = await three.PostAsync("/ngsi-ld/v1/entities", Json($$"""{"id": "urn:ngsi-ld:Streetlight:{{i}}", "type": "Streetlight", "status": "ok"}"""));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+        for (var i = 1; i <= 5; i++)
+        {
+            await receiver.NextAsync(TimeSpan.FromSeconds(10));
+        }
+        // Every node has had time to deliver a copy of its own, if one were going to.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var ids = receiver.Received.Select(r => (string)JsonNode.Parse(r.Body)!["data"]![0]!["id"]!).Order().ToList();
+        Assert.Equal([.. Enumerable.Range(1, 5).Select(i => $"urn:ngsi-ld:Streetlight:{i}")], ids);
+    }
+
+    [PostgresFact]
+    public async Task APeriodicSubscriptionFiresOncePerIntervalAcrossTheNodes()
+    {
+        await using var receiver = await NotificationReceiver.StartAsync();
+        var nodes = await StartAsync(3);
+        using var one = Client(nodes[0]);
+        using var created = await one.PostAsync("/ngsi-ld/v1/entities", Json("""{"id": "urn:ngsi-ld:Streetlight:1", "type": "Streetlight", "status": "ok"}"""));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var subscription = JsonNode.Parse(Subscription(receiver.Url, "Streetlight"))!.AsObject();
+        subscription["timeInterval"] = 2;
+        using var subscribed = await one.PostAsync("/ngsi-ld/v1/subscriptions", Json(subscription.ToJsonString()));
+        Assert.Equal(HttpStatusCode.Created, subscribed.StatusCode);
+
+        // Each node runs the subscription's timer; between them they fire it once every 2 s.
+        await receiver.NextAsync(TimeSpan.FromSeconds(10));
+        var first = receiver.Received.Count;
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        var fired = receiver.Received.Count - first;
+        output.WriteLine($"{fired} notifications in 10 s at an interval of 2 s");
+        Assert.InRange(fired, 4, 6);
+    }
+
+    [PostgresFact]
+    public async Task KillingTheNodeThatHoldsPendingNotificationsLosesNone()
+    {
+        // The endpoint refuses until a node is killed, so that notifications are pending then.
+        var accepting = false;
+        await using var receiver = await NotificationReceiver.StartAsync((_, _) => Task.FromResult(Volatile.Read(ref accepting) ? 204 : 503));
+        var nodes = await StartAsync(3, "--Agora:Notifications:Lease", "00:00:02");
+        using var one = Client(nodes[0]);
+        using var subscribed = await one.PostAsync("/ngsi-ld/v1/subscriptions", Json(Subscription(receiver.Url, "Streetlight")));
+        Assert.Equal(HttpStatusCode.Created, subscribed.StatusCode);
+        var subscriptionId = subscribed.Headers.Location!.ToString().Split('/')[^1];
+        for (var i = 1; i <= 5; i++)
+        {
+            using var created = await one.PostAsync("/ngsi-ld/v1/entities", Json($$"""{"id": "urn:ngsi-ld:Streetlight:{{i}}", "type": "Streetlight", "status": "ok"}"""));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+        await receiver.NextAsync(TimeSpan.FromSeconds(10));
+
+        // The node holding the subscription's delivery lease is the one to kill.
+        var holder = await LeaseHolderAsync(Uri.UnescapeDataString(subscriptionId));
+        var victim = nodes.Single(n => holder.Contains($"/{n.Id}/", StringComparison.Ordinal));
+        output.WriteLine($"Killing {holder}");
+        victim.Kill();
+        var killed = DateTimeOffset.UtcNow;
+        Volatile.Write(ref accepting, true);
+
+        // Once the dead node's lease runs out, a surviving node delivers all five, and the outbox empties.
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
+        HashSet<string> accepted;
+        while ((accepted = [.. receiver.Received.Where(r => r.At >= killed).Select(r => (string)JsonNode.Parse(r.Body)!["data"]![0]!["id"]!)]).Count < 5
+            && DateTimeOffset.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+        Assert.Equal([.. Enumerable.Range(1, 5).Select(i => $"urn:ngsi-ld:Streetlight:{i}")], accepted.Order());
+        deadline = DateTimeOffset.UtcNow.AddSeconds(10);
+        while (await ScalarAsync("SELECT count(*) FROM {0}.outbox") is long pending and > 0)
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"{pending} notifications are still in the outbox.");
+            await Task.Delay(200);
+        }
+    }
+
+    // A statement on the default tenant's schema ({0}), as an operator would look at it with psql.
+    private async Task<object?> ScalarAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(TestDatabase.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(string.Format(System.Globalization.CultureInfo.InvariantCulture, sql, TestDatabase.SchemaOf(_data) + "_default"), connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return await command.ExecuteScalarAsync();
+    }
+
+    private async Task<string> LeaseHolderAsync(string subscriptionId)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            if (await ScalarAsync("SELECT node FROM {0}.delivery_leases WHERE subscription_id = @s", ("@s", subscriptionId)) is string node)
+            {
+                return node;
+            }
+            Assert.True(DateTimeOffset.UtcNow < deadline, "No node took the subscription's delivery lease.");
+            await Task.Delay(100);
+        }
+    }
+
+    private static string Subscription(string url, string type) => new JsonObject
+    {
+        ["type"] = "Subscription",
+        ["entities"] = new JsonArray(new JsonObject { ["type"] = type }),
+        ["notification"] = new JsonObject { ["endpoint"] = new JsonObject { ["uri"] = url } },
+    }.ToJsonString();
+
+    private static HttpClient Client(AgoraProcess node, string? tenant = null)
+    {
+        var client = new HttpClient { BaseAddress = node.BaseAddress };
+        if (tenant is not null)
+        {
+            client.DefaultRequestHeaders.Add("NGSILD-Tenant", tenant);
+        }
+        return client;
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    public void Dispose()
+    {
+        foreach (var node in _nodes)
+        {
+            node.Dispose();
+        }
+        try
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+        TestDatabase.DropAsync(_data).GetAwaiter().GetResult();
+    }
+}
