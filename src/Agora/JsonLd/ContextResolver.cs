@@ -1,3 +1,4 @@
+using Agora.Storage;
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
@@ -26,12 +27,12 @@ internal sealed class ContextResolver
     private readonly ConcurrentDictionary<string, JsonLdContext> active = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<StoredContext>> fetches = new(StringComparer.Ordinal);
 
-    public ContextResolver(IHttpClientFactory httpClients, IOptions<AgoraOptions> options, ILogger<ContextResolver> logger)
+    public ContextResolver(IHttpClientFactory httpClients, IOptions<AgoraOptions> options, TenantStores stores, ILogger<ContextResolver> logger)
     {
         this.httpClients = httpClients;
         this.options = options.Value;
         this.logger = logger;
-        Store = new ContextStore(this.options.Data);
+        Store = new ContextStore(this.options.Data, stores);
     }
 
     internal ContextStore Store { get; }

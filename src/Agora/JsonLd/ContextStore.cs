@@ -1,3 +1,5 @@
+using Agora.Storage;
+using System.Data.Common;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -57,20 +59,35 @@ internal sealed class ContextStore
 {
     private readonly ConcurrentDictionary<string, StoredContext> byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, StoredContext> cachedByUrl = new(StringComparer.Ordinal);
-    private readonly string connectionString;
+    private readonly Func<DbConnection> open;
+    private readonly PostgresCatalog? shared;
     private readonly Lock writeLock = new();
 
-    public ContextStore(string dataFolder)
+    /// The contexts of this node's data folder (SQLite), or of the database every node shares (PostgreSQL, in
+    /// Agora's own schema), where a context one node adds or removes is announced to the others.
+    public ContextStore(string dataFolder, TenantStores stores)
     {
-        Directory.CreateDirectory(dataFolder);
-        connectionString = new SqliteConnectionStringBuilder
+        shared = stores.Catalog;
+        if (shared is null)
         {
-            DataSource = Path.Combine(dataFolder, "contexts.db"),
-            Pooling = true,
-        }.ToString();
+            Directory.CreateDirectory(dataFolder);
+            var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(dataFolder, "contexts.db"), Pooling = true }.ToString();
+            open = () => new SqliteConnection(connectionString);
+        }
+        else
+        {
+            open = shared.DataSource(shared.Prefix).CreateConnection;
+            stores.SharedChanged += table =>
+            {
+                if (table == Table)
+                {
+                    Reload();
+                }
+            };
+        }
         using var connection = Open();
-        Execute(connection, """
-            PRAGMA journal_mode=WAL;
+        Execute(connection, $"""
+            {(shared is null ? "PRAGMA journal_mode=WAL;" : "")}
             CREATE TABLE IF NOT EXISTS contexts (
                 local_id   TEXT PRIMARY KEY,
                 url        TEXT,
@@ -78,43 +95,99 @@ internal sealed class ContextStore
                 body       TEXT NOT NULL,
                 created_at TEXT NOT NULL,
                 expires_at TEXT,
-                hits       INTEGER NOT NULL DEFAULT 0
+                hits       BIGINT NOT NULL DEFAULT 0
             );
             """);
+        foreach (var stored in Rows(connection, null))
+        {
+            Remember(stored);
+        }
+    }
+
+    private const string Table = "contexts";
+
+    // Another node added or removed a context: this node's copy follows.
+    private void Reload()
+    {
+        List<StoredContext> rows;
+        using (var connection = Open())
+        {
+            rows = Rows(connection, null);
+        }
+        var current = rows.ToDictionary(r => r.LocalId, StringComparer.Ordinal);
+        foreach (var known in byId.Values.Where(k => !current.ContainsKey(k.LocalId)).ToList())
+        {
+            Forget(known);
+        }
+        foreach (var row in rows.Where(r => !byId.TryGetValue(r.LocalId, out var known) || known.CreatedAt != r.CreatedAt || known.Kind != r.Kind))
+        {
+            Add(row, persist: false);
+        }
+    }
+
+    private static List<StoredContext> Rows(DbConnection connection, string? localId)
+    {
         using var select = connection.CreateCommand();
-        select.CommandText = "SELECT local_id, url, kind, body, created_at, expires_at, hits FROM contexts";
+        select.CommandText = "SELECT local_id, url, kind, body, created_at, expires_at, hits FROM contexts" + (localId is null ? "" : " WHERE local_id = @id");
+        if (localId is not null)
+        {
+            select.Parameters.AddWithValue("@id", localId);
+        }
         using var reader = select.ExecuteReader();
+        var rows = new List<StoredContext>();
         while (reader.Read())
         {
             if (!Enum.TryParse<ContextKind>(reader.GetString(2), out var kind) || JsonNode.Parse(reader.GetString(3)) is not { } body)
             {
                 continue;
             }
-            var stored = new StoredContext(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), kind, body,
+            rows.Add(new StoredContext(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), kind, body,
                 DateTimeOffset.Parse(reader.GetString(4), CultureInfo.InvariantCulture),
                 reader.IsDBNull(5) ? null : DateTimeOffset.Parse(reader.GetString(5), CultureInfo.InvariantCulture),
-                reader.GetInt64(6));
-            Remember(stored);
+                reader.GetInt64(6)));
         }
+        return rows;
     }
 
     public IEnumerable<StoredContext> All => byId.Values;
 
-    public StoredContext? ById(string localId) => byId.GetValueOrDefault(localId);
+    /// On PostgreSQL a context another node added a moment ago may not have been announced yet: a miss asks
+    /// the database before it counts as a miss.
+    public StoredContext? ById(string localId) => byId.GetValueOrDefault(localId) ?? Shared(localId);
+
+    private StoredContext? Shared(string localId)
+    {
+        if (shared is null)
+        {
+            return null;
+        }
+        using var connection = Open();
+        if (Rows(connection, localId) is not [var row])
+        {
+            return null;
+        }
+        Add(row, persist: false);
+        return row;
+    }
 
     public StoredContext? CachedByUrl(string url) => cachedByUrl.GetValueOrDefault(url);
 
     /// A Hosted or ImplicitlyCreated context named by a URL or path ending in /jsonldContexts/{localId}: Agora
     /// answers those itself instead of fetching its own URL.
     public StoredContext? Served(string url) =>
-        ContextUrls.LocalIdOf(url) is { } id && byId.TryGetValue(id, out var s) && s.Kind != ContextKind.Cached ? s : null;
+        ContextUrls.LocalIdOf(url) is { } id && ById(id) is { } s && s.Kind != ContextKind.Cached ? s : null;
 
     /// A context by what a client may call it: its localId, its URL (Cached) or its Agora URL (Hosted, Implicit).
     public StoredContext? Find(string id) => ById(id) ?? CachedByUrl(id) ?? Served(id);
 
-    public void Add(StoredContext context)
+    public void Add(StoredContext context) => Add(context, persist: true);
+
+    private void Add(StoredContext context, bool persist)
     {
-        Persist(context);
+        if (persist)
+        {
+            Persist(context);
+        }
         if (context.Url is not null && cachedByUrl.TryGetValue(context.Url, out var previous) && previous != context)
         {
             previous.Supersede();
@@ -132,16 +205,31 @@ internal sealed class ContextStore
         {
             using var connection = Open();
             using var delete = connection.CreateCommand();
-            delete.CommandText = "DELETE FROM contexts WHERE local_id = $id";
-            delete.Parameters.AddWithValue("$id", context.LocalId);
+            delete.CommandText = "DELETE FROM contexts WHERE local_id = @id";
+            delete.Parameters.AddWithValue("@id", context.LocalId);
             delete.ExecuteNonQuery();
+            Announce(connection);
         }
+        Forget(context);
+    }
+
+    private void Forget(StoredContext context)
+    {
         byId.TryRemove(new KeyValuePair<string, StoredContext>(context.LocalId, context));
         if (context.Url is not null)
         {
             cachedByUrl.TryRemove(new KeyValuePair<string, StoredContext>(context.Url, context));
         }
         context.Supersede();
+    }
+
+    // Tells the other nodes sharing the database that the contexts changed.
+    private void Announce(DbConnection connection)
+    {
+        if (shared is not null)
+        {
+            Execute(connection, $"SELECT pg_notify('{Generations.Channel}', '{shared.Prefix} {Table}')");
+        }
     }
 
     /// Registers an inline context as ImplicitlyCreated under its content-derived id, once.
@@ -175,29 +263,30 @@ internal sealed class ContextStore
             using var upsert = connection.CreateCommand();
             upsert.CommandText = """
                 INSERT INTO contexts (local_id, url, kind, body, created_at, expires_at, hits)
-                VALUES ($id, $url, $kind, $body, $created, $expires, $hits)
+                VALUES (@id, @url, @kind, @body, @created, @expires, @hits)
                 ON CONFLICT (local_id) DO UPDATE SET url = excluded.url, kind = excluded.kind, body = excluded.body,
                     created_at = excluded.created_at, expires_at = excluded.expires_at, hits = excluded.hits
                 """;
-            upsert.Parameters.AddWithValue("$id", context.LocalId);
-            upsert.Parameters.AddWithValue("$url", (object?)context.Url ?? DBNull.Value);
-            upsert.Parameters.AddWithValue("$kind", context.Kind.ToString());
-            upsert.Parameters.AddWithValue("$body", context.Context.ToJsonString());
-            upsert.Parameters.AddWithValue("$created", context.CreatedAt.ToString("O", CultureInfo.InvariantCulture));
-            upsert.Parameters.AddWithValue("$expires", context.ExpiresAt is { } e ? e.ToString("O", CultureInfo.InvariantCulture) : DBNull.Value);
-            upsert.Parameters.AddWithValue("$hits", context.Hits);
+            upsert.Parameters.AddWithValue("@id", context.LocalId);
+            upsert.Parameters.AddWithValue("@url", (object?)context.Url ?? DBNull.Value);
+            upsert.Parameters.AddWithValue("@kind", context.Kind.ToString());
+            upsert.Parameters.AddWithValue("@body", context.Context.ToJsonString());
+            upsert.Parameters.AddWithValue("@created", context.CreatedAt.ToString("O", CultureInfo.InvariantCulture));
+            upsert.Parameters.AddWithValue("@expires", context.ExpiresAt is { } e ? e.ToString("O", CultureInfo.InvariantCulture) : DBNull.Value);
+            upsert.Parameters.AddWithValue("@hits", context.Hits);
             upsert.ExecuteNonQuery();
+            Announce(connection);
         }
     }
 
-    private SqliteConnection Open()
+    private DbConnection Open()
     {
-        var connection = new SqliteConnection(connectionString);
+        var connection = open();
         connection.Open();
         return connection;
     }
 
-    private static void Execute(SqliteConnection connection, string sql)
+    private static void Execute(DbConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;

@@ -21,7 +21,8 @@ internal sealed class NotificationDispatcher(
     /// where this node is the only one).
     public string Node => stores.Node;
 
-    public TimeSpan? Lease => stores.Shared ? _options.Lease : null;
+    /// A lease outlasts the longest delivery attempt, so that it cannot run out while its holder is sending.
+    public TimeSpan? Lease => stores.Shared ? (_options.Lease > _options.Timeout ? _options.Lease : _options.Timeout + TimeSpan.FromSeconds(1)) : null;
 
     /// Deliveries in flight across all tenants.
     public SemaphoreSlim Slots { get; } = new(options.Value.MaxConcurrency, options.Value.MaxConcurrency);

@@ -28,6 +28,12 @@ internal sealed class TenantStores : IHostedService, IAsyncDisposable
     /// Whether other nodes may share the tenants' data (the PostgreSQL provider).
     public bool Shared => _postgres is not null;
 
+    /// Agora's place in the shared database, for what is kept there beside the tenants (null on SQLite).
+    public PostgresCatalog? Catalog => _postgres;
+
+    /// Raised when a node announces a change of a table in Agora's own schema (other than the tenant list).
+    public event Action<string>? SharedChanged;
+
     public TenantStores(IOptions<AgoraOptions> options, ILogger<TenantStores> logger)
     {
         _options = options.Value;
@@ -149,9 +155,13 @@ internal sealed class TenantStores : IHostedService, IAsyncDisposable
             OpenNewTenants(_postgres);
             _listening = _postgres.ListenAsync((schema, table) =>
             {
-                if (schema == _postgres.Prefix)
+                if (schema == _postgres.Prefix && table == "tenants")
                 {
                     OpenNewTenants(_postgres);
+                }
+                else if (schema == _postgres.Prefix)
+                {
+                    SharedChanged?.Invoke(table);
                 }
                 else if (_bySchema.TryGetValue(schema, out var store))
                 {

@@ -61,6 +61,45 @@ public sealed class ThreeNodeTests(ITestOutputHelper output) : IDisposable
     }
 
     [PostgresFact]
+    public async Task AContextAddedOnOneNodeIsUsedByTheOthers()
+    {
+        var nodes = await StartAsync(3);
+        using var one = Client(nodes[0]);
+        using var added = await one.PostAsync("/ngsi-ld/v1/jsonldContexts", Json("""
+            {"@context": {"Lamp": "https://city.example/Lamp", "brightness": "https://city.example/brightness"}}
+            """));
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        var path = added.Headers.Location!.ToString();
+
+        // Node 2 serves the context under its own address, and expands a write with it.
+        using var two = Client(nodes[1]);
+        using var write = new HttpRequestMessage(HttpMethod.Post, "/ngsi-ld/v1/entities")
+        {
+            Content = Json("""{"id": "urn:ngsi-ld:Lamp:1", "type": "Lamp", "brightness": 70}"""),
+        };
+        write.Headers.Add("Link", $"<{new Uri(nodes[1].BaseAddress, path)}>; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\"");
+        using var created = await two.SendAsync(write);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        // Node 3 reads the entity back in the context's short names, and without it in full IRIs.
+        using var three = Client(nodes[2]);
+        using var read = new HttpRequestMessage(HttpMethod.Get, "/ngsi-ld/v1/entities/urn:ngsi-ld:Lamp:1?options=keyValues");
+        read.Headers.Add("Link", $"<{new Uri(nodes[2].BaseAddress, path)}>; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\"");
+        using var answer = await three.SendAsync(read);
+        var entity = JsonNode.Parse(await answer.Content.ReadAsStringAsync())!;
+        Assert.Equal("Lamp", (string?)entity["type"]);
+        Assert.Equal(70, (int?)entity["brightness"]);
+        var plain = JsonNode.Parse(await three.GetStringAsync("/ngsi-ld/v1/entities/urn:ngsi-ld:Lamp:1?options=keyValues"))!;
+        Assert.Equal("https://city.example/Lamp", (string?)plain["type"]);
+
+        // Deleted on node 3, it is gone for node 1 too.
+        using var deleted = await three.DeleteAsync(path);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        using var gone = await one.GetAsync(path);
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    [PostgresFact]
     public async Task ASubscriptionMadeOnNodeTwoNotifiesOnceForAWriteOnNodeThree()
     {
         await using var receiver = await NotificationReceiver.StartAsync();
@@ -110,10 +149,18 @@ public sealed class ThreeNodeTests(ITestOutputHelper output) : IDisposable
     [PostgresFact]
     public async Task KillingTheNodeThatHoldsPendingNotificationsLosesNone()
     {
-        // The endpoint refuses until a node is killed, so that notifications are pending then.
+        // The endpoint holds every request until a node is killed: the node delivering the first notification
+        // holds the subscription's lease then, with all five pending.
         var accepting = false;
-        await using var receiver = await NotificationReceiver.StartAsync((_, _) => Task.FromResult(Volatile.Read(ref accepting) ? 204 : 503));
-        var nodes = await StartAsync(3, "--Agora:Notifications:Lease", "00:00:02");
+        await using var receiver = await NotificationReceiver.StartAsync(async (_, ct) =>
+        {
+            while (!Volatile.Read(ref accepting))
+            {
+                await Task.Delay(50, ct);
+            }
+            return 204;
+        });
+        var nodes = await StartAsync(3, "--Agora:Notifications:Lease", "00:00:04", "--Agora:Notifications:Timeout", "00:00:03");
         using var one = Client(nodes[0]);
         using var subscribed = await one.PostAsync("/ngsi-ld/v1/subscriptions", Json(Subscription(receiver.Url, "Streetlight")));
         Assert.Equal(HttpStatusCode.Created, subscribed.StatusCode);
