@@ -4,8 +4,9 @@ namespace Agora.Bench;
 
 /// The benchmark's settings: `--entities N` (default 100,000), `--seconds S` per path (5), `--connections C`
 /// (32), `--generator wrk|http` (wrk when installed), `--json FILE`, `--agora PATH/Agora.dll` (found in the
-/// repository's build output by default), `--instances N` in the history of the temporal path (1,000,000).
-internal sealed record BenchOptions(int Entities, double Seconds, int Connections, string Generator, string? Json, string? Agora, int Instances = 1_000_000)
+/// repository's build output by default), `--instances N` in the history of the temporal path (1,000,000),
+/// `--postgres CONNECTION` to measure the PostgreSQL provider on that database instead of SQLite.
+internal sealed record BenchOptions(int Entities, double Seconds, int Connections, string Generator, string? Json, string? Agora, int Instances = 1_000_000, string? Postgres = null)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -22,6 +23,7 @@ internal sealed record BenchOptions(int Entities, double Seconds, int Connection
                 "--json" => options with { Json = Next() },
                 "--agora" => options with { Agora = Next() },
                 "--instances" => options with { Instances = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--postgres" => options with { Postgres = Next() },
                 var other => throw new ArgumentException($"Unknown option {other}."),
             };
         }

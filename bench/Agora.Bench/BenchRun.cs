@@ -20,7 +20,10 @@ internal static class BenchRun
         var data = Path.Combine(Path.GetTempPath(), "agora-bench-" + Guid.NewGuid().ToString("N"));
         var (ceilingPort, agoraPort) = (FreePort(), FreePort());
         using var ceiling = Start($"\"{typeof(BenchRun).Assembly.Location}\" ceiling --port {ceilingPort}");
-        using var agora = Start($"\"{agoraDll}\" serve --port {agoraPort} --data \"{data}\"");
+        // On PostgreSQL the run gets a schema of its own, left behind for inspection (DROP SCHEMA ... CASCADE).
+        var store = options.Postgres is null ? ""
+            : $" --Agora:Storage:Provider Postgres --Agora:Storage:ConnectionString \"{options.Postgres}\" --Agora:Storage:Schema bench_{Guid.NewGuid():N}";
+        using var agora = Start($"\"{agoraDll}\" serve --port {agoraPort} --data \"{data}\"{store}");
         try
         {
             var ceilingUrl = $"http://127.0.0.1:{ceilingPort}";

@@ -189,7 +189,8 @@ internal static class Schema
 
     // The same tables on PostgreSQL, in the tenant's schema. Differences: identity columns for SQLite's rowids
     // (named rowid where code orders by it); geometry bounds as PostGIS boxes under a GiST index instead of the
-    // R*Tree; documents as text, which keeps their members in the order they were written (jsonb would not);
+    // R*Tree; history instances partitioned by month of their recording (see HistoryPartitions); documents as
+    // text, which keeps their members in the order they were written (jsonb would not);
     // text compared and ordered by code point, as SQLite does, whatever the database's locale.
     private static readonly string[] PostgresMigrations =
     [
@@ -290,7 +291,7 @@ internal static class Schema
         );
         CREATE INDEX temporal_types_eid ON temporal_types(eid);
         CREATE TABLE attr_instances (
-            iid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            iid bigserial,
             eid bigint NOT NULL REFERENCES temporal_entities(eid) ON DELETE CASCADE,
             attr text COLLATE "C" NOT NULL,
             dataset text COLLATE "C" NOT NULL DEFAULT '',
@@ -300,8 +301,10 @@ internal static class Schema
             deleted double precision,
             num double precision,
             val text COLLATE "C",
-            doc text COLLATE "C" NOT NULL
-        );
+            doc text COLLATE "C" NOT NULL,
+            PRIMARY KEY (iid, created)
+        ) PARTITION BY RANGE (created);
+        CREATE TABLE attr_instances_default PARTITION OF attr_instances DEFAULT;
         CREATE INDEX attr_instances_observed ON attr_instances(eid, attr, observed, num);
         CREATE INDEX attr_instances_created ON attr_instances(eid, attr, created);
         CREATE INDEX attr_instances_age ON attr_instances((coalesce(observed, created)));
@@ -395,6 +398,34 @@ internal static class Schema
         }
         TenantStore.Execute(connection, $"UPDATE schema_version SET version = {PostgresMigrations.Length}");
         tx.Commit();
+        HistoryPartitions(connection, DateTimeOffset.UtcNow);
+    }
+
+    /// Makes sure the history has a partition for this month and the next (PostgreSQL), so that instances are
+    /// written into a month's own table and its indexes: a month's history is read, and dropped by retention,
+    /// without touching the others. Run at every start and twice a day. An instance recorded in a month without
+    /// a partition of its own lands in attr_instances_default, which keeps it as well.
+    public static void HistoryPartitions(DbConnection connection, DateTimeOffset now)
+    {
+        var month = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        foreach (var start in new[] { month, month.AddMonths(1) })
+        {
+            var end = start.AddMonths(1);
+            try
+            {
+                using var tx = connection.BeginTransaction();
+                TenantStore.Execute(connection, $"""
+                    SELECT pg_advisory_xact_lock(hashtext('agora partitions ' || current_schema()));
+                    CREATE TABLE IF NOT EXISTS attr_instances_{start:yyyy_MM} PARTITION OF attr_instances
+                        FOR VALUES FROM ({start.ToUnixTimeMilliseconds()}) TO ({end.ToUnixTimeMilliseconds()});
+                    """);
+                tx.Commit();
+            }
+            catch (DbException)
+            {
+                // The default partition holds instances of that month already: they stay there, still read.
+            }
+        }
     }
 
     private static object? Scalar(DbConnection connection, string sql)

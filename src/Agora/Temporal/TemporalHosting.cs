@@ -13,6 +13,7 @@ internal static class TemporalHosting
             .ValidateOnStart();
         builder.Services.AddHostedService<HistoryRecorder>();
         builder.Services.AddHostedService<HistoryRetention>();
+        builder.Services.AddHostedService<HistoryPartitions>();
         return builder;
     }
 }

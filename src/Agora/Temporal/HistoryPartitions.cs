@@ -1,0 +1,37 @@
+using Agora.Storage;
+
+namespace Agora.Temporal;
+
+/// On PostgreSQL, keeps a history partition ready for this month and the next in every tenant (see
+/// Schema.HistoryPartitions), checking twice a day; the stores make them at start too. Nothing to do on SQLite.
+internal sealed class HistoryPartitions(TenantStores stores, ILogger<HistoryPartitions> logger) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromHours(12);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!stores.Shared)
+        {
+            return;
+        }
+        using var timer = new PeriodicTimer(Interval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            foreach (var store in stores.Open.ToList())
+            {
+                try
+                {
+                    store.Direct(c =>
+                    {
+                        Schema.HistoryPartitions(c, DateTimeOffset.UtcNow);
+                        return 0;
+                    });
+                }
+                catch (Exception e)
+                {
+                    logger.LogError(e, "Preparing the history partitions of tenant '{Tenant}' failed; tried again in {Interval}.", store.Tenant, Interval);
+                }
+            }
+        }
+    }
+}
