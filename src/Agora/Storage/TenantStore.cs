@@ -214,6 +214,25 @@ internal sealed class TenantStore : IAsyncDisposable
 
     private DbTransaction Begin()
     {
+        try
+        {
+            return BeginOnce();
+        }
+        catch (DbException) when (_writer.State != System.Data.ConnectionState.Open)
+        {
+            // The PostgreSQL server restarted, failed over or dropped the writer's idle connection: nothing of
+            // this group ran yet, so it runs on a new connection.
+            return BeginOnce();
+        }
+    }
+
+    private DbTransaction BeginOnce()
+    {
+        if (_writer.State != System.Data.ConnectionState.Open)
+        {
+            _writer.Close();
+            _writer.Open();
+        }
         var tx = _writer.BeginTransaction();
         if (_groupLock is not null)
         {
