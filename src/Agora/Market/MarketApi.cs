@@ -48,6 +48,7 @@ internal static class MarketApi
             market.MapPost($"/agreements/{{id}}/{action}", (HttpContext http, Agreements agreements, string id) => agreements.ActAsync(http, id, action));
         }
         market.MapGet("/agreements/{id}/usage", Usage);
+        market.MapConsumers();
         return app;
     }
 

@@ -16,13 +16,15 @@ namespace Agora.Market;
 /// issued) is held to that agreement after the security gate has let it in: the agreement must be active, the
 /// read is narrowed to its scope (Narrowing, by rewriting the request's parameters or Query object, so every
 /// query path runs unchanged), the call is counted against its daily quota before it runs, and the entities
-/// and bytes it returns are counted after. Every denial is audited. Requests without an agreement pass as before.
-internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditLog audit, TimeProvider time)
+/// and bytes it returns are counted after. A credential of a consumer organisation is held to the union of that
+/// consumer's active agreements (MarketGate.Union.cs). Every denial is audited. Requests without an agreement or
+/// a consumer pass as before.
+internal sealed partial class MarketGate(RequestDelegate next, MarketStore store, AuditLog audit, TimeProvider time)
 {
     public async Task InvokeAsync(HttpContext http)
     {
         if (!http.Request.Path.StartsWithSegments(AccessRules.NgsiLdBase, StringComparison.OrdinalIgnoreCase, out var rest)
-            || Caller.Of(http.User) is not { Agreement: { } agreementId } caller)
+            || Caller.Of(http.User) is not { } caller || caller is { Agreement: null, Consumer: null })
         {
             await next(http);
             return;
@@ -34,7 +36,11 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
             await next(http);
             return;
         }
-        Read read;
+        if (caller.Agreement is not { } agreementId)
+        {
+            await UnionAsync(http, caller, segments, now);
+            return;
+        }
         Agreement agreement;
         try
         {
@@ -45,18 +51,37 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
             {
                 throw Narrowing.Denied($"The agreement {agreementId} is {agreement.State}: its credential reads nothing until it is active.");
             }
+        }
+        catch (NgsiLdException e) when (e.Status == 403)
+        {
+            await DenyAsync(http, caller, $"agreement {agreementId}", e);
+            return;
+        }
+        await ServeAsync(http, caller, agreement, segments, now);
+    }
+
+    private async Task DenyAsync(HttpContext http, Caller caller, string who, NgsiLdException e)
+    {
+        await audit.WriteAsync(http, caller.Tenant, caller.CredentialId, AuditLog.Denied, $"{who}: {e.Detail}");
+        await NgsiLdErrorHandler.WriteAsync(http, e, http.RequestAborted);
+    }
+
+    /// One agreement's read: narrowed to its scope, counted against its quota (unless the union counted it
+    /// already), metered as it streams out.
+    private async Task ServeAsync(HttpContext http, Caller caller, Agreement agreement, string[] segments, DateTimeOffset now, bool counted = false)
+    {
+        Read read;
+        try
+        {
             read = await NarrowAsync(http, segments, new Narrowing(agreement.Scope, await NgsiLdRequest.ContextAsync(http), now), agreement);
         }
         catch (NgsiLdException e) when (e.Status == 403)
         {
-            await audit.WriteAsync(http, caller.Tenant, caller.CredentialId, AuditLog.Denied, $"agreement {agreementId}: {e.Detail}");
-            await NgsiLdErrorHandler.WriteAsync(http, e, http.RequestAborted);
+            await DenyAsync(http, caller, $"agreement {agreement.Id}", e);
             return;
         }
         var day = MarketStore.Day(now);
-        var spent = agreement.BytesPerDay is { } bytes && store.BytesOn(agreement.Id, day) >= bytes
-            ? $"{bytes} bytes a day"
-            : !store.TryCountCall(agreement.Id, day, agreement.CallsPerDay) ? $"{agreement.CallsPerDay} calls a day" : null;
+        var spent = counted ? null : Spent(agreement, day);
         if (spent is not null)
         {
             if (http.Items[SubscriptionKey] is string refused)
@@ -66,7 +91,24 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
             await ThrottleAsync(http, caller, agreement, spent, now);
             return;
         }
-        // The answer streams through a counter, as response compression wraps it: nothing is buffered.
+        try
+        {
+            await MeteredRunAsync(http, read, (entities, bytes) => store.AddResult(agreement.Id, day, entities, bytes));
+        }
+        finally
+        {
+            // A subscription that was not made (refused, or the request failed) is no agreement's.
+            if (http.Items[SubscriptionKey] is string subscription && http.Response.StatusCode != StatusCodes.Status201Created)
+            {
+                store.UnlinkSubscription(agreement.Tenant, subscription);
+            }
+        }
+    }
+
+    /// Runs the rest of the pipeline with the answer streaming through a counter, as response compression wraps
+    /// it: nothing is buffered. What it returned (entities, bytes) is recorded even when the request fails.
+    private async Task MeteredRunAsync(HttpContext http, Read read, Action<long, long> record)
+    {
         var original = http.Features.Get<IHttpResponseBodyFeature>()!;
         var metered = new MeteredStream(original.Stream);
         var counting = new StreamResponseBodyFeature(metered, original);
@@ -79,33 +121,37 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         finally
         {
             http.Features.Set(original);
-            // A subscription that was not made (refused, or the request failed) is no agreement's.
-            if (http.Items[SubscriptionKey] is string subscription && http.Response.StatusCode != StatusCodes.Status201Created)
-            {
-                store.UnlinkSubscription(agreement.Tenant, subscription);
-            }
             var entities = read switch
             {
                 Read.Entities => metered.TopLevelItems,
                 Read.Entity when http.Response.StatusCode == 200 => 1,
                 _ => 0,
             };
-            store.AddResult(agreement.Id, day, entities, metered.Bytes);
+            record(entities, metered.Bytes);
         }
     }
 
-    private async Task ThrottleAsync(HttpContext http, Caller caller, Agreement agreement, string quota, DateTimeOffset now)
+    /// Counts a call against the agreement's day unless a quota is spent; then the quota, else null.
+    private string? Spent(Agreement agreement, string day) =>
+        agreement.BytesPerDay is { } bytes && store.BytesOn(agreement.Id, day) >= bytes
+            ? $"{bytes} bytes a day"
+            : !store.TryCountCall(agreement.Id, day, agreement.CallsPerDay) ? $"{agreement.CallsPerDay} calls a day" : null;
+
+    private Task ThrottleAsync(HttpContext http, Caller caller, Agreement agreement, string quota, DateTimeOffset now) =>
+        ThrottleAsync(http, caller, $"agreement {agreement.Id}", $"quota of {quota} spent", $"The agreement {agreement.Id} allows {quota}, all used today", now);
+
+    private async Task ThrottleAsync(HttpContext http, Caller caller, string who, string reason, string detail, DateTimeOffset now)
     {
         var midnight = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
         var seconds = Math.Max(1, (int)Math.Ceiling((midnight - now).TotalSeconds));
-        await audit.WriteAsync(http, caller.Tenant, caller.CredentialId, AuditLog.Throttled, $"agreement {agreement.Id}: quota of {quota} spent");
+        await audit.WriteAsync(http, caller.Tenant, caller.CredentialId, AuditLog.Throttled, $"{who}: {reason}");
         http.Response.OnStarting(() =>
         {
             http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
             return Task.CompletedTask;
         });
         await NgsiLdErrorHandler.WriteAsync(http, SecurityErrors.Throttled(
-            $"The agreement {agreement.Id} allows {quota}, all used today; the quota renews at 00:00 UTC, in {seconds} s."), http.RequestAborted);
+            $"{detail}; the quota renews at 00:00 UTC, in {seconds} s."), http.RequestAborted);
     }
 
     private enum Read { Entities, Entity, Discovery, Subscription }
@@ -343,7 +389,7 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         }
         // The id is fixed here so that the subscription is the agreement's before its first notification can go.
         body["id"] ??= $"urn:ngsi-ld:Subscription:{Guid.NewGuid()}";
-        if (body["id"] is JsonValue v && v.TryGetValue<string>(out var id))
+        if (http.Items[DryRunKey] is null && body["id"] is JsonValue v && v.TryGetValue<string>(out var id))
         {
             if (!store.LinkSubscription(agreement.Tenant, id, agreement.Id))
             {
@@ -399,7 +445,10 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         http.Request.ContentLength = bytes.Length;
     }
 
-    private static void NarrowDiscovery(HttpContext http, Narrowing narrowing, string[] path)
+    private static void NarrowDiscovery(HttpContext http, Narrowing narrowing, string[] path) =>
+        http.Features.Set(DiscoveryScopeOf(narrowing, path));
+
+    private static DiscoveryScope DiscoveryScopeOf(Narrowing narrowing, string[] path)
     {
         if (path is [var kind, var name])
         {
@@ -408,7 +457,7 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         }
         var types = narrowing.Types(null).ToHashSet(StringComparer.Ordinal);
         var attributes = narrowing.Attributes([])?.ToHashSet(StringComparer.Ordinal);
-        http.Features.Set(new DiscoveryScope(types.Contains, a => attributes is null || attributes.Contains(a)));
+        return new DiscoveryScope(types.Contains, a => attributes is null || attributes.Contains(a));
     }
 
     private static bool Is(string segment, string name) => segment.Equals(name, StringComparison.OrdinalIgnoreCase);

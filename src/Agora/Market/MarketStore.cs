@@ -50,6 +50,14 @@ internal sealed class MarketStore
             notifications_dropped INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (agreement, day)
         ) WITHOUT ROWID;
+        -- Consumer organisations the city registered: a name, unique in its tenant, that agreements name.
+        CREATE TABLE IF NOT EXISTS consumers (
+            id TEXT PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            name TEXT NOT NULL,
+            doc TEXT NOT NULL,
+            UNIQUE (tenant, name)
+        );
         -- The subscriptions made with an agreement's key, whose notifications the agreement governs.
         CREATE TABLE IF NOT EXISTS subscriptions (
             tenant TEXT NOT NULL,
@@ -62,7 +70,39 @@ internal sealed class MarketStore
     private readonly OwnerOnlyDatabase _database;
 
     // Agreements name consumers and their credentials: for the owner only, as security.sqlite is.
-    public MarketStore(IOptions<AgoraOptions> options) => _database = new OwnerOnlyDatabase(options.Value.Data, "market.sqlite", Schema);
+    public MarketStore(IOptions<AgoraOptions> options)
+    {
+        _database = new OwnerOnlyDatabase(options.Value.Data, "market.sqlite", Schema);
+        // Added with consumer organisations: the consumer an agreement is for, so that its active agreements are
+        // found by one indexed query. Older files gain the column once, filled from the documents.
+        using var connection = Open();
+        using var columns = Command(connection, "SELECT COUNT(*) FROM pragma_table_info('agreements') WHERE name = 'consumer'", []);
+        if ((long)columns.ExecuteScalar()! == 0)
+        {
+            OwnerOnlyDatabase.Execute(connection, "ALTER TABLE agreements ADD COLUMN consumer TEXT; UPDATE agreements SET consumer = json_extract(doc, '$.consumer');");
+        }
+        OwnerOnlyDatabase.Execute(connection, "CREATE INDEX IF NOT EXISTS agreements_consumer ON agreements(tenant, consumer, state)");
+    }
+
+    /// Registers a consumer organisation; false when its tenant has one of that name already.
+    public bool InsertConsumer(string tenant, JsonObject doc) =>
+        Run("INSERT OR IGNORE INTO consumers (id, tenant, name, doc) VALUES ($id, $tenant, $name, $doc)",
+            ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$name", (string)doc["name"]!), ("$doc", doc.ToJsonString())) == 1;
+
+    public JsonObject? Consumer(string tenant, string id) =>
+        Docs("SELECT doc FROM consumers WHERE id = $id AND tenant = $tenant", ("$id", id), ("$tenant", tenant)).FirstOrDefault();
+
+    public List<JsonObject> Consumers(string tenant, string? name) =>
+        Docs("SELECT doc FROM consumers WHERE tenant = $tenant AND ($name IS NULL OR name = $name) ORDER BY rowid", ("$tenant", tenant), ("$name", name));
+
+    public void DeleteConsumer(string tenant, string id) =>
+        Run("DELETE FROM consumers WHERE id = $id AND tenant = $tenant", ("$id", id), ("$tenant", tenant));
+
+    /// A consumer's agreements in a tenant that are active as stored (one whose end has passed is found here and
+    /// then read as expired).
+    public List<JsonObject> ActiveAgreements(string tenant, string consumer) =>
+        Docs("SELECT doc FROM agreements WHERE tenant = $tenant AND consumer = $consumer AND state = 'active' ORDER BY rowid",
+            ("$tenant", tenant), ("$consumer", consumer));
 
     public void InsertDataSource(string tenant, JsonObject doc) =>
         Run("INSERT INTO datasources (id, tenant, doc) VALUES ($id, $tenant, $doc)",
@@ -101,9 +141,9 @@ internal sealed class MarketStore
         Docs("SELECT doc FROM offerings WHERE state = 'published' ORDER BY rowid");
 
     public void InsertAgreement(string tenant, JsonObject doc, string? requestedBy) =>
-        Run("INSERT INTO agreements (id, tenant, offering, state, requested_by, doc) VALUES ($id, $tenant, $offering, $state, $by, $doc)",
+        Run("INSERT INTO agreements (id, tenant, offering, state, requested_by, consumer, doc) VALUES ($id, $tenant, $offering, $state, $by, $consumer, $doc)",
             ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$offering", (string)doc["offering"]!), ("$state", (string)doc["state"]!),
-            ("$by", requestedBy), ("$doc", doc.ToJsonString()));
+            ("$by", requestedBy), ("$consumer", (string?)doc["consumer"]), ("$doc", doc.ToJsonString()));
 
     /// Moves an agreement from one of the given states to the state in doc; false when it is in none of them.
     public bool ChangeAgreement(string tenant, JsonObject doc, IReadOnlyList<string> from)
@@ -120,12 +160,12 @@ internal sealed class MarketStore
     public JsonObject? Agreement(string id) =>
         Docs("SELECT doc FROM agreements WHERE id = $id", ("$id", id)).FirstOrDefault();
 
-    /// A tenant's agreements; with a requester, only those it asked for or whose key it holds.
-    public List<JsonObject> Agreements(string tenant, string? requester, string? heldAgreement) =>
+    /// A tenant's agreements; with a requester, only those it asked for, whose key it holds, or of its consumer.
+    public List<JsonObject> Agreements(string tenant, string? requester, string? heldAgreement, string? consumer) =>
         Docs("""
             SELECT doc FROM agreements WHERE tenant = $tenant
-              AND ($requester IS NULL OR requested_by = $requester OR id = $held) ORDER BY rowid
-            """, ("$tenant", tenant), ("$requester", requester), ("$held", heldAgreement));
+              AND ($requester IS NULL OR requested_by = $requester OR id = $held OR consumer = $consumer) ORDER BY rowid
+            """, ("$tenant", tenant), ("$requester", requester), ("$held", heldAgreement), ("$consumer", consumer));
 
     /// Records that an agreement's key makes this subscription; false when the id is another agreement's already.
     public bool LinkSubscription(string tenant, string subscription, string agreement) =>

@@ -41,16 +41,16 @@ public sealed class EnforcementTests
         return market;
     }
 
-    private static async Task<JsonNode> OkAsync(HttpResponseMessage response)
+    internal static async Task<JsonNode> OkAsync(HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {body}");
         return JsonNode.Parse(body)!;
     }
 
-    private static string[] Ids(JsonNode answer) => [.. answer.AsArray().Select(e => (string)e!["id"]!)];
+    internal static string[] Ids(JsonNode answer) => [.. answer.AsArray().Select(e => (string)e!["id"]!)];
 
-    private static string[] Members(JsonNode entity) => [.. entity.AsObject().Select(p => p.Key).Order()];
+    internal static string[] Members(JsonNode entity) => [.. entity.AsObject().Select(p => p.Key).Order()];
 
     [Fact]
     public async Task AQueryReturnsOnlyTheCoveredEntitiesAndAttributes()
