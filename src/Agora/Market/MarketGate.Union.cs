@@ -39,6 +39,12 @@ internal sealed partial class MarketGate
             {
                 throw Narrowing.Denied($"The consumer '{caller.Consumer}' has no active agreement in this tenant: its credential reads nothing until one is active.");
             }
+            if (OwnSubscription(http, caller, segments))
+            {
+                // A subscription the consumer's credential made is its own to read and delete; it is no agreement's call.
+                await next(http);
+                return;
+            }
             if (HttpMethods.IsPost(http.Request.Method) || HttpMethods.IsPut(http.Request.Method) || HttpMethods.IsPatch(http.Request.Method))
             {
                 body = Encoding.UTF8.GetBytes((await NgsiLdRequest.ParseAsync(http)).ToJsonString());
@@ -53,11 +59,6 @@ internal sealed partial class MarketGate
             {
                 throw Narrowing.Denied($"No active agreement of the consumer '{caller.Consumer}' covers this request: "
                     + string.Join(" ", parts.Select(p => $"{p.Agreement.Id}: {p.Refused!.Detail}")));
-            }
-            if (covering.Count > 1 && covering[0].Read is Read.Subscription)
-            {
-                throw Narrowing.Denied($"The subscription is covered by {covering.Count} agreements of the consumer '{caller.Consumer}' "
-                    + $"({string.Join(", ", covering.Select(p => p.Agreement.Id))}); a subscription is made within one: narrow its entities or attributes to one agreement's.");
             }
         }
         catch (NgsiLdException e) when (e.Status == 403)
@@ -100,6 +101,11 @@ internal sealed partial class MarketGate
             await ServeAsync(http, caller, counted[0].Agreement, segments, now, counted: true);
             return;
         }
+        if (counted[0].Read is Read.Subscription)
+        {
+            await SubscribeAsync(http, caller, counted, body!, day);
+            return;
+        }
         if (counted[0].Read is Read.Discovery)
         {
             var context = await NgsiLdRequest.ContextAsync(http);
@@ -109,6 +115,68 @@ internal sealed partial class MarketGate
             return;
         }
         await MergedAsync(http, counted, day);
+    }
+
+    private bool OwnSubscription(HttpContext http, Caller caller, string[] segments) =>
+        segments is [var subscriptions, var id] && Is(subscriptions, "subscriptions")
+        && (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsDelete(http.Request.Method))
+        && store.ConsumerOfSubscription(caller.Tenant, NgsiLdRequest.PathValue(id)) == caller.Consumer;
+
+    /// A subscription covered by several agreements: its entities are those any of them selects, its watched and
+    /// notified attributes those any of them covers (all when one covers all). It is linked to the consumer, and
+    /// each notification is cut when it is sent to what the agreements active then cover (MarketNotifications).
+    private async Task SubscribeAsync(HttpContext http, Caller caller, List<Part> parts, byte[] body, string day)
+    {
+        var union = JsonNode.Parse(body)!.AsObject();
+        var narrowed = parts.Select(p => JsonNode.Parse(p.Body!)!.AsObject()).ToList();
+        union["entities"] = new JsonArray([.. narrowed.SelectMany(n => n["entities"]!.AsArray()).DistinctBy(e => e!.ToJsonString()).Select(e => e!.DeepClone())]);
+        union["watchedAttributes"] = UnionOf(narrowed.Select(n => n["watchedAttributes"]));
+        if (union["notification"] is JsonObject notification)
+        {
+            notification["attributes"] = UnionOf(narrowed.Select(n => n["notification"]?["attributes"]));
+        }
+        // The areas of the agreements are applied to each notification; a geoQ of the client's own stays as it is.
+        union["id"] ??= $"urn:ngsi-ld:Subscription:{Guid.NewGuid()}";
+        var id = union["id"] is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
+        if (id is not null && !store.LinkConsumerSubscription(caller.Tenant, id, caller.Consumer!))
+        {
+            throw new NgsiLdException(ErrorTypes.AlreadyExists, "Subscription exists", $"A subscription with id {id} exists already.");
+        }
+        if (union["watchedAttributes"] is null)
+        {
+            union.Remove("watchedAttributes");
+        }
+        if (union["notification"] is JsonObject n && n["attributes"] is null)
+        {
+            n.Remove("attributes");
+        }
+        Replace(http, union);
+        try
+        {
+            await MeteredRunAsync(http, Read.Subscription, (_, bytes) => parts.ForEach(p => store.AddResult(p.Agreement.Id, day, 0, bytes)));
+        }
+        finally
+        {
+            if (id is not null && http.Response.StatusCode != StatusCodes.Status201Created)
+            {
+                store.UnlinkConsumerSubscription(caller.Tenant, id);
+            }
+        }
+    }
+
+    // The union of the attribute lists of several narrowings; null (every attribute) when one of them has none.
+    private static JsonArray? UnionOf(IEnumerable<JsonNode?> lists)
+    {
+        var names = new List<string>();
+        foreach (var list in lists)
+        {
+            if (list is not JsonArray items)
+            {
+                return null;
+            }
+            names.AddRange(items.Select(i => (string?)i).OfType<string>());
+        }
+        return Array(names.Distinct(StringComparer.Ordinal));
     }
 
     /// The agreement's narrowing of the request, tried on a copy of it.

@@ -65,6 +65,14 @@ internal sealed class MarketStore
             agreement TEXT NOT NULL,
             PRIMARY KEY (tenant, id)
         ) WITHOUT ROWID;
+        -- The subscriptions made with a consumer organisation's credential, whose notifications are kept within
+        -- the union of that consumer's active agreements.
+        CREATE TABLE IF NOT EXISTS consumer_subscriptions (
+            tenant TEXT NOT NULL,
+            id TEXT NOT NULL,
+            consumer TEXT NOT NULL,
+            PRIMARY KEY (tenant, id)
+        ) WITHOUT ROWID;
         """;
 
     private readonly OwnerOnlyDatabase _database;
@@ -167,20 +175,40 @@ internal sealed class MarketStore
               AND ($requester IS NULL OR requested_by = $requester OR id = $held OR consumer = $consumer) ORDER BY rowid
             """, ("$tenant", tenant), ("$requester", requester), ("$held", heldAgreement), ("$consumer", consumer));
 
-    /// Records that an agreement's key makes this subscription; false when the id is another agreement's already.
+    /// Records that an agreement's key makes this subscription; false when the id is another's already.
     public bool LinkSubscription(string tenant, string subscription, string agreement) =>
-        Run("INSERT OR IGNORE INTO subscriptions (tenant, id, agreement) VALUES ($tenant, $id, $agreement)",
-            ("$tenant", tenant), ("$id", subscription), ("$agreement", agreement)) == 1;
+        Link("subscriptions", "agreement", "consumer_subscriptions", tenant, subscription, agreement);
 
-    public void UnlinkSubscription(string tenant, string subscription) =>
-        Run("DELETE FROM subscriptions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", subscription));
+    public void UnlinkSubscription(string tenant, string subscription) => Unlink("subscriptions", tenant, subscription);
+
+    /// Records that a consumer organisation's credential makes this subscription; false when the id is taken.
+    public bool LinkConsumerSubscription(string tenant, string subscription, string consumer) =>
+        Link("consumer_subscriptions", "consumer", "subscriptions", tenant, subscription, consumer);
+
+    public void UnlinkConsumerSubscription(string tenant, string subscription) => Unlink("consumer_subscriptions", tenant, subscription);
+
+    // A subscription is an agreement's or a consumer's, never both: the other table must not hold the id either.
+    private bool Link(string table, string column, string other, string tenant, string subscription, string owner) =>
+        Run($"""
+            INSERT OR IGNORE INTO {table} (tenant, id, {column})
+            SELECT $tenant, $id, $owner WHERE NOT EXISTS (SELECT 1 FROM {other} WHERE tenant = $tenant AND id = $id)
+            """, ("$tenant", tenant), ("$id", subscription), ("$owner", owner)) == 1;
+
+    private void Unlink(string table, string tenant, string subscription) =>
+        Run($"DELETE FROM {table} WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", subscription));
+
+    /// The consumer organisation whose credential made this subscription, or null when none did.
+    public string? ConsumerOfSubscription(string tenant, string subscription) =>
+        Scalar("SELECT consumer FROM consumer_subscriptions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", subscription));
 
     /// The agreement whose key made this subscription, or null when none did.
-    public string? AgreementOfSubscription(string tenant, string subscription)
+    public string? AgreementOfSubscription(string tenant, string subscription) =>
+        Scalar("SELECT agreement FROM subscriptions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", subscription));
+
+    private string? Scalar(string sql, params (string Name, object? Value)[] parameters)
     {
         using var connection = Open();
-        using var command = Command(connection, "SELECT agreement FROM subscriptions WHERE tenant = $tenant AND id = $id",
-            [("$tenant", tenant), ("$id", subscription)]);
+        using var command = Command(connection, sql, parameters);
         return command.ExecuteScalar() as string;
     }
 

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Agora.Tests.Notifications;
 using Agora.Tests.Security;
+using Agora.Tests.Subscriptions;
 using static Agora.Tests.AgoraApplication;
 
 namespace Agora.Tests.Market;
@@ -248,6 +250,56 @@ public sealed class UnionTests
         await NgsiLdAssert.ProblemAsync(unnamed, HttpStatusCode.BadRequest);
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task ASubscriptionNotifiesWhatTheAgreementsActiveAtThatMomentCover()
+    {
+        var (market, consumer, centro, temperatures) = await UnionAsync();
+        await using var _market = market;
+        using var _consumer = consumer;
+        await using var receiver = await NotificationReceiver.StartAsync();
+        using (var subscribed = await consumer.PostAsync(SubscriptionClient.SubscriptionsPath, Json($$"""
+            {"type": "Subscription", "entities": [{"type": "AirQualityObserved"}], "notification": {"endpoint": {"uri": "{{receiver.Url}}"} } }
+            """)))
+        {
+            Assert.Equal(HttpStatusCode.Created, subscribed.StatusCode);
+        }
+        async Task<JsonNode> NotifiedAsync(string id, string json)
+        {
+            using var patched = await market.Admin.PatchAsync(AttrsPath(id), Json(json));
+            Assert.Equal(HttpStatusCode.NoContent, patched.StatusCode);
+            return JsonNode.Parse((await receiver.NextAsync(TimeSpan.FromSeconds(10))).Body)!["data"]!.AsArray().Single()!;
+        }
+
+        var inside = await NotifiedAsync(Inside, """{"NO2": {"type": "Property", "value": 44}}""");
+        var outside = await NotifiedAsync(Outside, """{"temperature": {"type": "Property", "value": 25}}""");
+        await market.ActAsync(centro, "suspend");
+        var suspended = await NotifiedAsync(Inside, """{"temperature": {"type": "Property", "value": 26}}""");
+        await market.ActAsync(temperatures, "terminate");
+        using (var patched = await market.Admin.PatchAsync(AttrsPath(Inside), Json("""{"temperature": {"type": "Property", "value": 27}}""")))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, patched.StatusCode);
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (SubscriptionClient.Outbox(market.App).Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(["NO2", "PM10", "id", "temperature", "type"], Members(inside));
+        Assert.Equal(44, (int)inside["NO2"]!["value"]!);
+        Assert.Equal(["id", "temperature", "type"], Members(outside));
+        Assert.Equal(["id", "temperature", "type"], Members(suspended));
+        Assert.Equal(3, receiver.Received.Count);
+        Assert.Equal(1, await NotificationsAsync(market, centro));
+        Assert.Equal(3, await NotificationsAsync(market, temperatures));
+    }
+
+    private static async Task<int> NotificationsAsync(MarketAgora market, string agreement)
+    {
+        using var usage = await market.Admin.GetAsync($"{Base}/agreements/{agreement}/usage");
+        return (int)(await SecuredAgora.JsonAsync(usage))["days"]!.AsArray().Single()!["notifications"]!;
     }
 
     internal static async Task<int> CallsAsync(MarketAgora market, string agreement)
