@@ -20,6 +20,10 @@ internal sealed partial class MarketGate
     // Set on a sub-request that only tries a narrowing: a subscription is then not linked to the agreement.
     private const string DryRunKey = "agora:market:dry-run";
 
+    // Set on a sub-request about a subscription the consumer organisation's credential made: each of its
+    // agreements narrows a change of it.
+    private const string ConsumerSubscriptionKey = "agora:market:consumer-subscription";
+
     /// One agreement's narrowing of the request: the query string and body it runs with, or why it is refused.
     private sealed record Part(Agreement Agreement, Read Read, string Query, byte[]? Body, NgsiLdException? Refused);
 
@@ -33,16 +37,25 @@ internal sealed partial class MarketGate
             .Where(a => a.State == Agreement.Active).ToList();
         byte[]? body = null;
         List<Part> covering;
+        var own = false;
         try
         {
             if (agreements.Count == 0)
             {
                 throw Narrowing.Denied($"The consumer '{caller.Consumer}' has no active agreement in this tenant: its credential reads nothing until one is active.");
             }
-            if (OwnSubscription(http, caller, segments))
+            own = segments is [var subscriptions, var subscription] && Is(subscriptions, "subscriptions")
+                && store.ConsumerOfSubscription(caller.Tenant, NgsiLdRequest.PathValue(subscription)) == caller.Consumer;
+            if (own && (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsDelete(http.Request.Method)))
             {
                 // A subscription the consumer's credential made is its own to read and delete; it is no agreement's call.
                 await next(http);
+                return;
+            }
+            if (segments is [var listed] && Is(listed, "subscriptions") && HttpMethods.IsGet(http.Request.Method))
+            {
+                var agreementIds = store.Agreements(caller.Tenant, caller.CredentialId, null, caller.Consumer).Select(a => (string)a["id"]!).ToList();
+                await ListOwnAsync(http, store.SubscriptionsOf(caller.Tenant, agreementIds, caller.Consumer));
                 return;
             }
             if (HttpMethods.IsPost(http.Request.Method) || HttpMethods.IsPut(http.Request.Method) || HttpMethods.IsPatch(http.Request.Method))
@@ -52,7 +65,7 @@ internal sealed partial class MarketGate
             var parts = new List<Part>();
             foreach (var agreement in agreements)
             {
-                parts.Add(await PartAsync(http, agreement, segments, body, now));
+                parts.Add(await PartAsync(http, agreement, segments, body, now, own));
             }
             covering = [.. parts.Where(p => p.Refused is null)];
             if (covering.Count == 0)
@@ -93,7 +106,7 @@ internal sealed partial class MarketGate
         {
             await audit.WriteAsync(http, caller.Tenant, caller.CredentialId, AuditLog.Throttled, $"{who}: left out of the union, quota spent: {string.Join(", ", spent)}");
         }
-        if (counted.Count == 1)
+        if (counted.Count == 1 && !own)
         {
             // One agreement left: the request is that agreement's read, as its own key would make it.
             http.Request.Body = body is null ? Stream.Null : new MemoryStream(body);
@@ -117,30 +130,38 @@ internal sealed partial class MarketGate
         await MergedAsync(http, counted, day);
     }
 
-    private bool OwnSubscription(HttpContext http, Caller caller, string[] segments) =>
-        segments is [var subscriptions, var id] && Is(subscriptions, "subscriptions")
-        && (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsDelete(http.Request.Method))
-        && store.ConsumerOfSubscription(caller.Tenant, NgsiLdRequest.PathValue(id)) == caller.Consumer;
-
     /// A subscription covered by several agreements: its entities are those any of them selects, its watched and
     /// notified attributes those any of them covers (all when one covers all). It is linked to the consumer, and
     /// each notification is cut when it is sent to what the agreements active then cover (MarketNotifications).
+    /// A change of such a subscription (PATCH) is the union of the agreements' narrowings of the fragment, in the
+    /// members the fragment has.
     private async Task SubscribeAsync(HttpContext http, Caller caller, List<Part> parts, byte[] body, string day)
     {
+        var patch = HttpMethods.IsPatch(http.Request.Method);
         var union = JsonNode.Parse(body)!.AsObject();
         var narrowed = parts.Select(p => JsonNode.Parse(p.Body!)!.AsObject()).ToList();
-        union["entities"] = new JsonArray([.. narrowed.SelectMany(n => n["entities"]!.AsArray()).DistinctBy(e => e!.ToJsonString()).Select(e => e!.DeepClone())]);
-        union["watchedAttributes"] = UnionOf(narrowed.Select(n => n["watchedAttributes"]));
+        if (!patch || union.ContainsKey("entities"))
+        {
+            union["entities"] = new JsonArray([.. narrowed.SelectMany(n => n["entities"]!.AsArray()).DistinctBy(e => e!.ToJsonString()).Select(e => e!.DeepClone())]);
+        }
+        if (!patch || union.ContainsKey("watchedAttributes"))
+        {
+            union["watchedAttributes"] = UnionOf(narrowed.Select(n => n["watchedAttributes"]));
+        }
         if (union["notification"] is JsonObject notification)
         {
             notification["attributes"] = UnionOf(narrowed.Select(n => n["notification"]?["attributes"]));
         }
         // The areas of the agreements are applied to each notification; a geoQ of the client's own stays as it is.
-        union["id"] ??= $"urn:ngsi-ld:Subscription:{Guid.NewGuid()}";
-        var id = union["id"] is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
-        if (id is not null && !store.LinkConsumerSubscription(caller.Tenant, id, caller.Consumer!))
+        string? id = null;
+        if (!patch)
         {
-            throw new NgsiLdException(ErrorTypes.AlreadyExists, "Subscription exists", $"A subscription with id {id} exists already.");
+            union["id"] ??= $"urn:ngsi-ld:Subscription:{Guid.NewGuid()}";
+            id = union["id"] is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
+            if (id is not null && !store.LinkConsumerSubscription(caller.Tenant, id, caller.Consumer!))
+            {
+                throw new NgsiLdException(ErrorTypes.AlreadyExists, "Subscription exists", $"A subscription with id {id} exists already.");
+            }
         }
         if (union["watchedAttributes"] is null)
         {
@@ -180,10 +201,11 @@ internal sealed partial class MarketGate
     }
 
     /// The agreement's narrowing of the request, tried on a copy of it.
-    private async Task<Part> PartAsync(HttpContext http, Agreement agreement, string[] segments, byte[]? body, DateTimeOffset now)
+    private async Task<Part> PartAsync(HttpContext http, Agreement agreement, string[] segments, byte[]? body, DateTimeOffset now, bool consumerSubscription)
     {
         var (sub, _) = SubRequest(http, http.Request.QueryString.Value ?? "", body);
         sub.Items[DryRunKey] = true;
+        sub.Items[ConsumerSubscriptionKey] = consumerSubscription;
         try
         {
             var read = await NarrowAsync(sub, segments, new Narrowing(agreement.Scope, await NgsiLdRequest.ContextAsync(sub), now), agreement);
@@ -220,47 +242,21 @@ internal sealed partial class MarketGate
         foreach (var part in parts)
         {
             var wanted = !collection ? 1 : paging.Count ? int.MaxValue : paging.Offset + paging.Limit;
-            for (var offset = 0; offset < wanted;)
+            var (answer, items) = await FetchAsync(http, part.Query, part.Body, collection ? wanted : null, orderById: true);
+            first = first is { Status: 200 or 206 } ? first : answer;
+            geoJson |= answer.Status is 200 or 206 && JsonNode.Parse(answer.Body) is JsonObject o && (string?)o["type"] is "FeatureCollection" or "Feature";
+            foreach (var item in items)
             {
-                var limit = Math.Min(Paging.MaxLimit, wanted - offset);
-                var query = collection ? WithPaging(part.Query, offset, limit) : part.Query;
-                var answer = await RunAsync(http, query, part.Body);
-                if (answer.Status is not (200 or 206))
+                var id = (string)item["id"]!;
+                covered[part.Agreement.Id].Add(id);
+                if (merged.TryGetValue(id, out var held))
                 {
-                    first ??= answer;
-                    break;
+                    Unite(held, item);
                 }
-                first = first is { Status: 200 or 206 } ? first : answer;
-                var node = JsonNode.Parse(answer.Body);
-                geoJson |= node is JsonObject { } o && (string?)o["type"] is "FeatureCollection" or "Feature";
-                var items = node switch
+                else
                 {
-                    JsonArray array => [.. array.OfType<JsonObject>()],
-                    JsonObject { } fc when fc["features"] is JsonArray features => [.. features.OfType<JsonObject>()],
-                    JsonObject one => new List<JsonObject> { one },
-                    _ => [],
-                };
-                foreach (var item in items)
-                {
-                    if ((string?)item["id"] is not { } id)
-                    {
-                        continue;
-                    }
-                    covered[part.Agreement.Id].Add(id);
-                    if (merged.TryGetValue(id, out var held))
-                    {
-                        Unite(held, item);
-                    }
-                    else
-                    {
-                        merged[id] = (JsonObject)item.DeepClone();
-                    }
+                    merged[id] = item;
                 }
-                if (!collection || items.Count < limit)
-                {
-                    break;
-                }
-                offset += limit;
             }
         }
         if (merged.Count == 0 && !collection)
@@ -285,6 +281,61 @@ internal sealed partial class MarketGate
         {
             store.AddResult(part.Agreement.Id, day, page.Count(e => covered[part.Agreement.Id].Contains((string)e["id"]!)), bytes.Length);
         }
+    }
+
+    /// Runs a read (in pages of the largest size when wanted is given, until that many or the last page) and
+    /// returns its last answer and the items with an id it held: a query's entities, a GeoJSON collection's
+    /// features, or the one entity retrieved.
+    private static async Task<(Answer Last, List<JsonObject> Items)> FetchAsync(HttpContext http, string query, byte[]? body, int? wanted, bool orderById)
+    {
+        var items = new List<JsonObject>();
+        for (var offset = 0; ;)
+        {
+            var limit = Math.Min(Paging.MaxLimit, (wanted ?? 1) - offset);
+            var answer = await RunAsync(http, wanted is null ? query : WithPaging(query, offset, limit, orderById), body);
+            if (answer.Status is not (200 or 206))
+            {
+                return (answer, items);
+            }
+            var got = JsonNode.Parse(answer.Body) switch
+            {
+                JsonArray array => Detached(array),
+                JsonObject { } fc when fc["features"] is JsonArray features => Detached(features),
+                JsonObject one => [one],
+                _ => [],
+            };
+            items.AddRange(got.Where(i => (string?)i["id"] is not null));
+            offset += limit;
+            if (wanted is null || got.Count < limit || offset >= wanted)
+            {
+                return (answer, items);
+            }
+        }
+    }
+
+    // The objects of an array, taken out of it so that they can join another.
+    private static List<JsonObject> Detached(JsonArray array)
+    {
+        var items = array.OfType<JsonObject>().ToList();
+        array.Clear();
+        return items;
+    }
+
+    /// A list of subscriptions cut to those the caller made, then paged as the client asked. The bytes written.
+    private static async Task<long> ListOwnAsync(HttpContext http, HashSet<string> own)
+    {
+        var paging = Paging.Parse(http.Request.Query);
+        var (answer, items) = await FetchAsync(http, http.Request.QueryString.Value ?? "", null, int.MaxValue, orderById: false);
+        if (answer.Status != 200)
+        {
+            await WriteAsync(http, answer, answer.Body);
+            return answer.Body.Length;
+        }
+        var mine = items.Where(i => own.Contains((string)i["id"]!)).ToList();
+        paging.WriteCount(http.Response, mine.Count);
+        var bytes = Encoding.UTF8.GetBytes(new JsonArray([.. mine.Skip(paging.Offset).Take(paging.Limit)]).ToJsonString());
+        await WriteAsync(http, answer, bytes);
+        return bytes.Length;
     }
 
     // The orderBy a query asks, in its URL or its Query object.
@@ -324,13 +375,16 @@ internal sealed partial class MarketGate
         }
     }
 
-    private static string WithPaging(string query, int offset, int limit)
+    private static string WithPaging(string query, int offset, int limit, bool orderById)
     {
         var parameters = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(query);
         parameters.Remove("count");
         parameters["offset"] = offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
         parameters["limit"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        parameters["orderBy"] = "id";
+        if (orderById)
+        {
+            parameters["orderBy"] = "id";
+        }
         return QueryString.Create(parameters).Value!;
     }
 

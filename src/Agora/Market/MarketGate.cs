@@ -93,6 +93,12 @@ internal sealed partial class MarketGate(RequestDelegate next, MarketStore store
         }
         try
         {
+            if (read is Read.Subscriptions)
+            {
+                var bytes = await ListOwnAsync(http, store.SubscriptionsOf(agreement.Tenant, [agreement.Id], null));
+                store.AddResult(agreement.Id, day, 0, bytes);
+                return;
+            }
             await MeteredRunAsync(http, read, (entities, bytes) => store.AddResult(agreement.Id, day, entities, bytes));
         }
         finally
@@ -154,7 +160,7 @@ internal sealed partial class MarketGate(RequestDelegate next, MarketStore store
             $"{detail}; the quota renews at 00:00 UTC, in {seconds} s."), http.RequestAborted);
     }
 
-    private enum Read { Entities, Entity, Discovery, Subscription }
+    private enum Read { Entities, Entity, Discovery, Subscription, Subscriptions }
 
     // The id of a subscription being made with an agreement's key, linked to the agreement before it exists.
     private const string SubscriptionKey = "agora:market:subscription";
@@ -205,12 +211,22 @@ internal sealed partial class MarketGate(RequestDelegate next, MarketStore store
                 await NarrowSubscriptionAsync(http, narrowing, agreement);
                 return Read.Subscription;
             }
-            if ((HttpMethods.IsGet(method) || HttpMethods.IsDelete(method)) && path is [_, var subscription]
-                && store.AgreementOfSubscription(agreement.Tenant, NgsiLdRequest.PathValue(subscription)) == agreement.Id)
+            if (HttpMethods.IsGet(method) && path.Length == 1)
+            {
+                return Read.Subscriptions;
+            }
+            var own = path is [_, var subscription] && (http.Items[ConsumerSubscriptionKey] is true
+                || store.AgreementOfSubscription(agreement.Tenant, NgsiLdRequest.PathValue(subscription)) == agreement.Id);
+            if (own && HttpMethods.IsPatch(method))
+            {
+                await NarrowSubscriptionAsync(http, narrowing, agreement, patch: true);
+                return Read.Subscription;
+            }
+            if (own && (HttpMethods.IsGet(method) || HttpMethods.IsDelete(method)))
             {
                 return Read.Subscription;
             }
-            throw Narrowing.Denied("A credential of an agreement creates subscriptions within the agreement, and reads and deletes those it made by their id; it does not list or change them.");
+            throw Narrowing.Denied("A credential of an agreement creates subscriptions within the agreement, lists them, and reads, changes and deletes those it made; other subscriptions are not its own.");
         }
         throw Narrowing.Denied($"A credential of an agreement reads entities, their history and their types and attributes; {method} {http.Request.Path} is not covered.");
     }
@@ -366,19 +382,26 @@ internal sealed partial class MarketGate(RequestDelegate next, MarketStore store
         }
     }
 
-    private async Task NarrowSubscriptionAsync(HttpContext http, Narrowing narrowing, Agreement agreement)
+    /// A subscription (or, with patch, the fragment that updates one) narrowed as it is made: its entities,
+    /// watched and notified attributes, q and area. A fragment is narrowed in the members it has, which replace the
+    /// subscription's (clause 5.8.2); those it lacks were narrowed when they were set.
+    private async Task NarrowSubscriptionAsync(HttpContext http, Narrowing narrowing, Agreement agreement, bool patch = false)
     {
-        var (body, context) = await NgsiLdRequest.BodyAsync(http);
+        var (body, context) = await NgsiLdRequest.BodyAsync(http, allowMergePatch: patch);
         NoJoin(body);
         narrowing = narrowing.In(context);
-        body["entities"] = Selectors(body, narrowing);
+        bool Has(string member) => !patch || body.ContainsKey(member);
+        if (Has("entities"))
+        {
+            body["entities"] = Selectors(body, narrowing);
+        }
         // Changes to attributes outside the scope notify nothing: they would tell when those attributes change.
-        if (narrowing.Attributes(body["watchedAttributes"] is JsonArray watched ? Strings(watched) : []) is { } covered)
+        if (Has("watchedAttributes") && narrowing.Attributes(body["watchedAttributes"] is JsonArray watched ? Strings(watched) : []) is { } covered)
         {
             body["watchedAttributes"] = Array(covered);
         }
         narrowing.CheckQ(Text(body, "q"));
-        if (GeoOf(body, narrowing) is { } area)
+        if (Has("geoQ") && GeoOf(body, narrowing) is { } area)
         {
             body["geoQ"] = area;
         }
@@ -386,6 +409,11 @@ internal sealed partial class MarketGate(RequestDelegate next, MarketStore store
             && narrowing.Attributes(notification["attributes"] is JsonArray shown ? Strings(shown) : []) is { } attributes)
         {
             notification["attributes"] = Array(attributes);
+        }
+        if (patch)
+        {
+            Replace(http, body);
+            return;
         }
         // The id is fixed here so that the subscription is the agreement's before its first notification can go.
         body["id"] ??= $"urn:ngsi-ld:Subscription:{Guid.NewGuid()}";

@@ -197,6 +197,23 @@ internal sealed class MarketStore
     private void Unlink(string table, string tenant, string subscription) =>
         Run($"DELETE FROM {table} WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", subscription));
 
+    /// The subscriptions made with the keys of these agreements or with this consumer organisation's credential.
+    public HashSet<string> SubscriptionsOf(string tenant, IReadOnlyList<string> agreements, string? consumer)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        using var connection = Open();
+        using var command = Command(connection, $"""
+            SELECT id FROM subscriptions WHERE tenant = $tenant AND agreement IN (SELECT value FROM json_each($agreements))
+            UNION SELECT id FROM consumer_subscriptions WHERE tenant = $tenant AND consumer = $consumer
+            """, [("$tenant", tenant), ("$agreements", System.Text.Json.JsonSerializer.Serialize(agreements)), ("$consumer", consumer)]);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetString(0));
+        }
+        return ids;
+    }
+
     /// The consumer organisation whose credential made this subscription, or null when none did.
     public string? ConsumerOfSubscription(string tenant, string subscription) =>
         Scalar("SELECT consumer FROM consumer_subscriptions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", subscription));
