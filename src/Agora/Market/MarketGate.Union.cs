@@ -123,7 +123,11 @@ internal sealed partial class MarketGate
         {
             var context = await NgsiLdRequest.ContextAsync(http);
             var scopes = counted.Select(p => DiscoveryScopeOf(new Narrowing(p.Agreement.Scope, context, now), segments)).ToList();
-            http.Features.Set(new DiscoveryScope(t => scopes.Any(s => s.Type(t)), a => scopes.Any(s => s.Attribute(a))));
+            // An entity is seen when one of the agreements sees it; whole types when each agreement sees whole types.
+            Func<JsonObject, bool>? entity = scopes.Any(s => s.Entity is not null)
+                ? doc => scopes.Any(s => s.Type is var type && (doc["type"] as JsonArray ?? []).Any(t => type((string)t!)) && (s.Entity?.Invoke(doc) ?? true))
+                : null;
+            http.Features.Set(new DiscoveryScope(t => scopes.Any(s => s.Type(t)), a => scopes.Any(s => s.Attribute(a)), entity));
             await MeteredRunAsync(http, Read.Discovery, (_, bytes) => counted.ForEach(p => store.AddResult(p.Agreement.Id, day, 0, bytes)));
             return;
         }

@@ -485,7 +485,11 @@ internal sealed partial class MarketGate(RequestDelegate next, MarketStore store
         }
         var types = narrowing.Types(null).ToHashSet(StringComparer.Ordinal);
         var attributes = narrowing.Attributes([])?.ToHashSet(StringComparer.Ordinal);
-        return new DiscoveryScope(types.Contains, a => attributes is null || attributes.Contains(a));
+        // A scope with an area or an id pattern sees only some entities of its types: discovery counts those.
+        Func<JsonObject, bool>? entity = narrowing.LimitsEntities
+            ? doc => narrowing.Outside([.. doc["type"]!.AsArray().Select(t => (string)t!)], (string)doc["id"]!, doc) is null
+            : null;
+        return new DiscoveryScope(types.Contains, a => attributes is null || attributes.Contains(a), entity);
     }
 
     private static bool Is(string segment, string name) => segment.Equals(name, StringComparison.OrdinalIgnoreCase);

@@ -40,6 +40,21 @@ internal static class DiscoveryRows
     public static List<string> TypesHaving(SqliteConnection c, string attr) =>
         Strings(c, "SELECT DISTINCT t.type FROM entity_attrs a JOIN entity_types t ON a.rid = t.rid WHERE a.attr = $p ORDER BY t.type", attr);
 
+    /// The entities of these types, for discovery that sees only some entities of each (a market agreement's area).
+    public static List<System.Text.Json.Nodes.JsonObject> EntitiesOfTypes(SqliteConnection c, IEnumerable<string> types)
+    {
+        using var command = c.CreateCommand();
+        command.CommandText = "SELECT e.doc FROM entities e WHERE e.rid IN (SELECT rid FROM entity_types WHERE type IN (SELECT value FROM json_each($p)))";
+        command.Parameters.AddWithValue("$p", System.Text.Json.JsonSerializer.Serialize(types));
+        using var reader = command.ExecuteReader();
+        var docs = new List<System.Text.Json.Nodes.JsonObject>();
+        while (reader.Read())
+        {
+            docs.Add(System.Text.Json.Nodes.JsonNode.Parse(reader.GetString(0))!.AsObject());
+        }
+        return docs;
+    }
+
     private static List<string> Strings(SqliteConnection c, string sql, string? p = null)
     {
         using var command = Command(c, sql, p);

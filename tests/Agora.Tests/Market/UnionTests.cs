@@ -308,3 +308,46 @@ public sealed class UnionTests
         return (int)(await SecuredAgora.JsonAsync(usage))["days"]!.AsArray().Single()!["calls"]!;
     }
 }
+
+/// Discovery under an agreement with an area or an id pattern counts the entities it covers, not every entity of
+/// a covered type.
+public sealed class DiscoveryCountTests
+{
+    [Fact]
+    public async Task CountsAreOfTheEntitiesInsideTheAgreementsArea()
+    {
+        await using var market = await EnforcementTests.CityAsync();
+        var (_, key) = await market.AgreementAsync(EnforcementTests.Source);
+        using var consumer = market.Consumer(key);
+
+        var type = await EnforcementTests.OkAsync(await consumer.GetAsync("/ngsi-ld/v1/types/AirQualityObserved"));
+        var attribute = await EnforcementTests.OkAsync(await consumer.GetAsync("/ngsi-ld/v1/attributes/NO2"));
+        var details = await EnforcementTests.OkAsync(await consumer.GetAsync("/ngsi-ld/v1/types?details=true"));
+        var admin = await EnforcementTests.OkAsync(await market.Admin.GetAsync("/ngsi-ld/v1/types/AirQualityObserved"));
+
+        Assert.Equal(1, (int)type["entityCount"]!);
+        Assert.Equal(["NO2", "PM10"], type["attributeDetails"]!.AsArray().Select(a => (string)a!["attributeName"]!).Order());
+        Assert.Equal(1, (int)attribute["attributeCount"]!);
+        Assert.Equal(["AirQualityObserved"], attribute["typeNames"]!.AsArray().Select(t => (string)t!));
+        Assert.Equal(["NO2", "PM10"], details.AsArray().Single()!["attributeNames"]!.AsArray().Select(a => (string)a!).Order());
+        Assert.Equal(2, (int)admin["entityCount"]!);
+    }
+
+    [Fact]
+    public async Task AnIdPatternLimitsTheCountAndTheUnionCountsWhatAnyAgreementSees()
+    {
+        await using var market = await EnforcementTests.CityAsync();
+        var organisation = await market.ConsumerOrganisationAsync();
+        await market.AgreementOfAsync("Acme Mobility", """{"name": "Vallecas", "entityTypes": ["AirQualityObserved"], "idPattern": "vallecas$"}""");
+        using var consumer = market.Consumer((string)organisation["key"]!);
+        var alone = await EnforcementTests.OkAsync(await consumer.GetAsync("/ngsi-ld/v1/types/AirQualityObserved"));
+        await market.AgreementOfAsync("Acme Mobility", UnionTests.AirInCentro);
+
+        var union = await EnforcementTests.OkAsync(await consumer.GetAsync("/ngsi-ld/v1/types/AirQualityObserved"));
+        var temperature = await EnforcementTests.OkAsync(await consumer.GetAsync("/ngsi-ld/v1/attributes/temperature"));
+
+        Assert.Equal(1, (int)alone["entityCount"]!);
+        Assert.Equal(2, (int)union["entityCount"]!);
+        Assert.Equal(1, (int)temperature["attributeCount"]!);
+    }
+}
