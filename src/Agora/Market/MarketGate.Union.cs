@@ -87,7 +87,7 @@ internal sealed partial class MarketGate
         var counted = new List<Part>();
         foreach (var part in covering)
         {
-            if (Spent(part.Agreement, day) is { } quota)
+            if (Spent(http, part.Agreement, day) is { } quota)
             {
                 spent.Add($"{part.Agreement.Id} ({quota})");
             }

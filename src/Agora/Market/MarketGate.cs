@@ -36,11 +36,33 @@ internal sealed partial class MarketGate(RequestDelegate next, MarketStore store
             await next(http);
             return;
         }
-        if (caller.Agreement is not { } agreementId)
+        // The SLA is measured on the calls an agreement counts: how long each took, and whether it failed.
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var failed = false;
+        try
         {
-            await UnionAsync(http, caller, segments, now);
-            return;
+            await (caller.Agreement is { } agreementId ? AgreementAsync(http, caller, agreementId, segments, now) : UnionAsync(http, caller, segments, now));
         }
+        catch (Exception e)
+        {
+            failed = e is not NgsiLdException { Status: < 500 };
+            throw;
+        }
+        finally
+        {
+            if (http.Items[CountedKey] is List<string> counted)
+            {
+                var milliseconds = (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                counted.ForEach(id => store.AddTiming(id, MarketStore.Day(now), milliseconds, failed || http.Response.StatusCode >= 500));
+            }
+        }
+    }
+
+    // The agreements whose quota counted this call.
+    private const string CountedKey = "agora:market:counted";
+
+    private async Task AgreementAsync(HttpContext http, Caller caller, string agreementId, string[] segments, DateTimeOffset now)
+    {
         Agreement agreement;
         try
         {
@@ -81,7 +103,7 @@ internal sealed partial class MarketGate(RequestDelegate next, MarketStore store
             return;
         }
         var day = MarketStore.Day(now);
-        var spent = counted ? null : Spent(agreement, day);
+        var spent = counted ? null : Spent(http, agreement, day);
         if (spent is not null)
         {
             if (http.Items[SubscriptionKey] is string refused)
@@ -138,10 +160,17 @@ internal sealed partial class MarketGate(RequestDelegate next, MarketStore store
     }
 
     /// Counts a call against the agreement's day unless a quota is spent; then the quota, else null.
-    private string? Spent(Agreement agreement, string day) =>
-        agreement.BytesPerDay is { } bytes && store.BytesOn(agreement.Id, day) >= bytes
+    private string? Spent(HttpContext http, Agreement agreement, string day)
+    {
+        var spent = agreement.BytesPerDay is { } bytes && store.BytesOn(agreement.Id, day) >= bytes
             ? $"{bytes} bytes a day"
             : !store.TryCountCall(agreement.Id, day, agreement.CallsPerDay) ? $"{agreement.CallsPerDay} calls a day" : null;
+        if (spent is null)
+        {
+            ((http.Items[CountedKey] as List<string>) ?? (List<string>)(http.Items[CountedKey] = new List<string>())).Add(agreement.Id);
+        }
+        return spent;
+    }
 
     private Task ThrottleAsync(HttpContext http, Caller caller, Agreement agreement, string quota, DateTimeOffset now) =>
         ThrottleAsync(http, caller, $"agreement {agreement.Id}", $"quota of {quota} spent", $"The agreement {agreement.Id} allows {quota}, all used today", now);

@@ -7,8 +7,11 @@ using Microsoft.Extensions.Options;
 
 namespace Agora.Market;
 
-/// One day of an agreement's metered use.
-internal sealed record UsageDay(string Agreement, string Day, long Calls, long Entities, long Bytes, long Notifications, long NotificationsDropped);
+/// One day of an agreement's metered use, and how its counted calls were answered: how many were timed, their
+/// total, 95th percentile (the upper bound of its power-of-two bucket) and longest time in ms, and how many were
+/// answered with a 5xx.
+internal sealed record UsageDay(string Agreement, string Day, long Calls, long Entities, long Bytes, long Notifications, long NotificationsDropped,
+    long Timed = 0, long TimeMs = 0, long MaxMs = 0, long ServerErrors = 0, long P95Ms = 0);
 
 /// The marketplace in its own SQLite database (market.sqlite in the data folder, beside security.sqlite): data
 /// sources, offerings, agreements and their daily usage. Each record is a JSON document with the columns that
@@ -58,6 +61,15 @@ internal sealed class MarketStore
             doc TEXT NOT NULL,
             UNIQUE (tenant, name)
         );
+        -- How long an agreement's calls took, per day, in power-of-two buckets of ms (bucket b holds up to 2^b ms),
+        -- from which the usage report reads a 95th percentile.
+        CREATE TABLE IF NOT EXISTS usage_latency (
+            agreement TEXT NOT NULL,
+            day TEXT NOT NULL,
+            bucket INTEGER NOT NULL,
+            calls INTEGER NOT NULL,
+            PRIMARY KEY (agreement, day, bucket)
+        ) WITHOUT ROWID;
         -- The subscriptions made with an agreement's key, whose notifications the agreement governs.
         CREATE TABLE IF NOT EXISTS subscriptions (
             tenant TEXT NOT NULL,
@@ -90,6 +102,15 @@ internal sealed class MarketStore
             OwnerOnlyDatabase.Execute(connection, "ALTER TABLE agreements ADD COLUMN consumer TEXT; UPDATE agreements SET consumer = json_extract(doc, '$.consumer');");
         }
         OwnerOnlyDatabase.Execute(connection, "CREATE INDEX IF NOT EXISTS agreements_consumer ON agreements(tenant, consumer, state)");
+        // Added with measured SLAs: the response times and server errors of each day's calls.
+        foreach (var column in new[] { "timed", "time_ms", "max_ms", "server_errors" })
+        {
+            using var has = Command(connection, $"SELECT COUNT(*) FROM pragma_table_info('usage') WHERE name = '{column}'", []);
+            if ((long)has.ExecuteScalar()! == 0)
+            {
+                OwnerOnlyDatabase.Execute(connection, $"ALTER TABLE usage ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0");
+            }
+        }
     }
 
     /// Registers a consumer organisation; false when its tenant has one of that name already.
@@ -242,6 +263,19 @@ internal sealed class MarketStore
             ON CONFLICT (agreement, day) DO UPDATE SET entities = entities + $entities, bytes = bytes + $bytes
             """, ("$agreement", agreement), ("$day", day), ("$entities", entities), ("$bytes", bytes));
 
+    /// Records how long one counted call of the agreement took and whether it was answered with a 5xx.
+    public void AddTiming(string agreement, string day, long milliseconds, bool serverError)
+    {
+        var bucket = milliseconds <= 1 ? 0 : Math.Min(30, (int)Math.Ceiling(Math.Log2(milliseconds)));
+        Run("""
+            INSERT INTO usage (agreement, day, timed, time_ms, max_ms, server_errors) VALUES ($agreement, $day, 1, $ms, $ms, $error)
+            ON CONFLICT (agreement, day) DO UPDATE SET timed = timed + 1, time_ms = time_ms + $ms, max_ms = MAX(max_ms, $ms),
+                server_errors = server_errors + $error;
+            INSERT INTO usage_latency (agreement, day, bucket, calls) VALUES ($agreement, $day, $bucket, 1)
+            ON CONFLICT (agreement, day, bucket) DO UPDATE SET calls = calls + 1;
+            """, ("$agreement", agreement), ("$day", day), ("$ms", milliseconds), ("$error", serverError ? 1 : 0), ("$bucket", bucket));
+    }
+
     /// The bytes an agreement has been sent on a day, for the bytesPerDay quota.
     public long BytesOn(string agreement, string day) => Usage(agreement).FirstOrDefault(u => u.Day == day)?.Bytes ?? 0;
 
@@ -265,15 +299,46 @@ internal sealed class MarketStore
     public List<UsageDay> Usage(string agreement)
     {
         using var connection = Open();
-        using var command = Command(connection, "SELECT * FROM usage WHERE agreement = $agreement ORDER BY day", [("$agreement", agreement)]);
+        var buckets = new Dictionary<string, List<(int Bucket, long Calls)>>(StringComparer.Ordinal);
+        using (var latency = Command(connection, "SELECT day, bucket, calls FROM usage_latency WHERE agreement = $agreement ORDER BY day, bucket", [("$agreement", agreement)]))
+        using (var rows = latency.ExecuteReader())
+        {
+            while (rows.Read())
+            {
+                var day = rows.GetString(0);
+                (buckets.TryGetValue(day, out var list) ? list : buckets[day] = []).Add((rows.GetInt32(1), rows.GetInt64(2)));
+            }
+        }
+        using var command = Command(connection, """
+            SELECT agreement, day, calls, entities, bytes, notifications, notifications_dropped, timed, time_ms, max_ms, server_errors
+            FROM usage WHERE agreement = $agreement ORDER BY day
+            """, [("$agreement", agreement)]);
         using var reader = command.ExecuteReader();
         var days = new List<UsageDay>();
         while (reader.Read())
         {
-            days.Add(new UsageDay(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
-                reader.GetInt64(5), reader.GetInt64(6)));
+            var day = reader.GetString(1);
+            days.Add(new UsageDay(reader.GetString(0), day, reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
+                reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetInt64(9), reader.GetInt64(10),
+                Percentile95(buckets.GetValueOrDefault(day) ?? [], reader.GetInt64(7), reader.GetInt64(9))));
         }
         return days;
+    }
+
+    // The upper bound of the bucket that holds the 95th percentile call, never above the longest call.
+    private static long Percentile95(List<(int Bucket, long Calls)> buckets, long timed, long max)
+    {
+        var rank = (long)Math.Ceiling(timed * 0.95);
+        long seen = 0;
+        foreach (var (bucket, calls) in buckets)
+        {
+            seen += calls;
+            if (seen >= rank)
+            {
+                return Math.Min(1L << bucket, max);
+            }
+        }
+        return max;
     }
 
     public static string Day(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);

@@ -393,7 +393,8 @@ public sealed class MarketApiTests
         using var bad = await market.Admin.GetAsync($"{Base}/agreements/{agreement}/usage?format=xml");
 
         Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
-        Assert.StartsWith("agreement,day,calls,entities,bytes,notifications,notificationsDropped\n", await csv.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("agreement,day,calls,entities,bytes,notifications,notificationsDropped,timedCalls,meanMs,p95Ms,maxMs,serverErrors,availability,slaMet\n",
+            await csv.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         await NgsiLdAssert.ProblemAsync(bad, HttpStatusCode.BadRequest);
     }
 
@@ -444,5 +445,54 @@ public sealed class MarketApiTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.StartsWith("3.", (string?)document["openapi"], StringComparison.Ordinal);
         Assert.Equal(mapped, described);
+    }
+
+    [Fact]
+    public async Task UsageMeasuresTheResponseTimesAndAvailabilityOfTheCallsBesideTheSla()
+    {
+        await using var market = await EnforcementTests.CityAsync();
+        var (agreement, key) = await market.AgreementAsync(EnforcementTests.Source, """ "sla": {"availability": 99.5, "responseTimeMs": 60000} """);
+        using var consumer = market.Consumer(key);
+        for (var i = 0; i < 5; i++)
+        {
+            using var read = await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        }
+        using (var refused = await consumer.GetAsync(EntitiesPath + "?type=WeatherObserved"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+
+        var usage = await SecuredAgora.JsonAsync(await market.Admin.GetAsync($"{Base}/agreements/{agreement}/usage"));
+        var csv = (await (await market.Admin.GetAsync($"{Base}/agreements/{agreement}/usage?format=csv")).Content.ReadAsStringAsync()).Split('\n');
+
+        var today = usage["days"]!.AsArray().Single()!;
+        var time = today["responseTime"]!;
+        Assert.Equal(99.5, (double)usage["sla"]!["availability"]!);
+        Assert.Equal(5, (int)time["calls"]!);
+        Assert.InRange((double)time["meanMs"]!, 0, (double)time["maxMs"]!);
+        Assert.InRange((int)time["p95Ms"]!, 0, (int)time["maxMs"]!);
+        Assert.Equal(0, (int)today["serverErrors"]!);
+        Assert.Equal(100, (double)today["availability"]!);
+        Assert.True((bool)today["slaMet"]!);
+        var row = csv[1].Split(',');
+        Assert.Equal(["5", "0", "100", "true"], [row[7], row[11], row[12], row[13]]);
+    }
+
+    [Fact]
+    public void ADayWithServerErrorsOrSlowCallsMissesTheSla()
+    {
+        var day = new Agora.Market.UsageDay("ag-1", "2026-11-26", 10, 0, 0, 0, 0, Timed: 10, TimeMs: 3000, MaxMs: 900, ServerErrors: 1, P95Ms: 512);
+        var sla = JsonNode.Parse("""{"availability": 99.5, "responseTimeMs": 500}""")!.AsObject();
+
+        var measured = Agora.Market.MarketApi.Measured(day, sla);
+        var met = Agora.Market.MarketApi.Measured(day with { ServerErrors = 0, P95Ms = 256 }, sla);
+
+        Assert.Equal(90, (double)measured["availability"]!);
+        Assert.Equal(300, (double)measured["meanMs"]!);
+        Assert.False((bool)measured["slaMet"]!);
+        Assert.Equal(2, measured["slaMisses"]!.AsArray().Count);
+        Assert.True((bool)met["slaMet"]!);
+        Assert.Null(Agora.Market.MarketApi.Measured(day, null)["slaMet"]);
     }
 }
