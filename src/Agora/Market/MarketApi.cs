@@ -28,6 +28,7 @@ internal static class MarketApi
         market.MapPost("/datasources", CreateDataSource);
         market.MapGet("/datasources", (HttpContext http, MarketStore store) => Json(store.DataSources(TenantOf(http))));
         market.MapGet("/datasources/{id}", (HttpContext http, MarketStore store, string id) => Json(OwnDataSource(http, store, id)));
+        market.MapPatch("/datasources/{id}", UpdateDataSource);
         market.MapDelete("/datasources/{id}", DeleteDataSource);
 
         market.MapPost("/offerings", CreateOffering);
@@ -62,6 +63,45 @@ internal static class MarketApi
         store.InsertDataSource(TenantOf(http), source);
         await AuditAsync(http, audit, $"created data source {source["id"]}");
         return Created(http, "datasources", source);
+    }
+
+    private static readonly string[] DataSourceMembers = ["name", "entityTypes", "idPattern", "attributes", "area", "history"];
+
+    /// Changes a data source: the members given replace its own (null removes an optional one), and the result is
+    /// checked as a new data source is. Agreements froze the scope they were made under, so none of them changes:
+    /// agreements made later, under any offering of this data source, take the new scope.
+    private static async Task<IResult> UpdateDataSource(HttpContext http, MarketStore store, AuditLog audit, TimeProvider time, string id)
+    {
+        var (changes, context) = await NgsiLdRequest.BodyAsync(http);
+        var current = OwnDataSource(http, store, id);
+        var merged = new JsonObject();
+        foreach (var name in DataSourceMembers)
+        {
+            if (current[name] is { } value)
+            {
+                merged[name] = value.DeepClone();
+            }
+        }
+        foreach (var (name, value) in changes)
+        {
+            if (!DataSourceMembers.Contains(name))
+            {
+                throw MarketInput.Invalid(name, $"is not a member of a data source ({string.Join(", ", DataSourceMembers)}).");
+            }
+            merged[name] = value?.DeepClone();
+            if (value is null)
+            {
+                merged.Remove(name);
+            }
+        }
+        var source = MarketInput.DataSource(merged, context);
+        source["id"] = id;
+        source["tenant"] = TenantOf(http);
+        source["createdAt"] = current["createdAt"]?.DeepClone();
+        source["modifiedAt"] = MarketInput.Format(time.GetUtcNow());
+        store.UpdateDataSource(TenantOf(http), source);
+        await AuditAsync(http, audit, $"changed data source {id} (agreements made before keep the scope they froze)");
+        return Json(source);
     }
 
     private static async Task<IResult> DeleteDataSource(HttpContext http, MarketStore store, AuditLog audit, string id)

@@ -137,6 +137,10 @@ internal sealed class MarketStore
         Run("INSERT INTO datasources (id, tenant, doc) VALUES ($id, $tenant, $doc)",
             ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$doc", doc.ToJsonString()));
 
+    public void UpdateDataSource(string tenant, JsonObject doc) =>
+        Run("UPDATE datasources SET doc = $doc WHERE id = $id AND tenant = $tenant",
+            ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$doc", doc.ToJsonString()));
+
     public JsonObject? DataSource(string tenant, string id) =>
         Docs("SELECT doc FROM datasources WHERE id = $id AND tenant = $tenant", ("$id", id), ("$tenant", tenant)).FirstOrDefault();
 

@@ -495,4 +495,52 @@ public sealed class MarketApiTests
         Assert.True((bool)met["slaMet"]!);
         Assert.Null(Agora.Market.MarketApi.Measured(day, null)["slaMet"]);
     }
+
+    [Fact]
+    public async Task ADataSourceChangesForAgreementsMadeLaterOnly()
+    {
+        await using var market = await EnforcementTests.CityAsync();
+        var source = await market.DataSourceAsync(EnforcementTests.Source);
+        var offering = await market.OfferingAsync(source);
+        using var requester = market.Consumer();
+        var before = await market.ActAsync((string)(await MarketAgora.RequestAsync(requester, offering))["id"]!, "approve");
+
+        using var changed = await market.Admin.PatchAsync($"{Base}/datasources/{source}", Json("""{"attributes": ["NO2"], "area": null}"""));
+        using var badArea = await market.Admin.PatchAsync($"{Base}/datasources/{source}", Json("""{"area": {"type": "Point", "coordinates": [1, 2]}}"""));
+        using var unknown = await market.Admin.PatchAsync($"{Base}/datasources/{source}", Json("""{"colour": "red"}"""));
+        using var noTypes = await market.Admin.PatchAsync($"{Base}/datasources/{source}", Json("""{"entityTypes": null}"""));
+        var stored = await EnforcementTests.OkAsync(await market.Admin.GetAsync($"{Base}/datasources/{source}"));
+        var after = await market.ActAsync((string)(await MarketAgora.RequestAsync(requester, offering))["id"]!, "approve");
+        using var oldKey = market.Consumer((string)before["key"]!);
+        using var newKey = market.Consumer((string)after["key"]!);
+        var oldRead = await EnforcementTests.OkAsync(await oldKey.GetAsync(EntitiesPath + "?type=AirQualityObserved&options=keyValues"));
+        var newRead = await EnforcementTests.OkAsync(await newKey.GetAsync(EntitiesPath + "?type=AirQualityObserved&options=keyValues"));
+
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        await NgsiLdAssert.ProblemAsync(badArea, HttpStatusCode.BadRequest);
+        await NgsiLdAssert.ProblemAsync(unknown, HttpStatusCode.BadRequest);
+        await NgsiLdAssert.ProblemAsync(noTypes, HttpStatusCode.BadRequest);
+        Assert.Null(stored["area"]);
+        Assert.Equal(["https://uri.etsi.org/ngsi-ld/default-context/NO2"], stored["attributes"]!.AsArray().Select(a => (string)a!));
+        Assert.Equal([EnforcementTests.Inside], EnforcementTests.Ids(oldRead));
+        Assert.Equal(["NO2", "PM10", "id", "type"], EnforcementTests.Members(oldRead[0]!));
+        Assert.Equal([EnforcementTests.Inside, EnforcementTests.Outside], EnforcementTests.Ids(newRead).Order());
+        Assert.Equal(["NO2", "id", "type"], EnforcementTests.Members(newRead[0]!));
+    }
+
+    [Fact]
+    public async Task AGeoJsonAnswerCountsItsFeaturesAsEntities()
+    {
+        await using var market = await EnforcementTests.CityAsync();
+        var (agreement, key) = await market.AgreementAsync(EnforcementTests.Source);
+        using var consumer = market.Consumer(key);
+        using var request = new HttpRequestMessage(HttpMethod.Get, EntitiesPath + "?type=AirQualityObserved");
+        request.Headers.Accept.ParseAdd("application/geo+json");
+
+        using var answer = await consumer.SendAsync(request);
+        var usage = await SecuredAgora.JsonAsync(await market.Admin.GetAsync($"{Base}/agreements/{agreement}/usage"));
+
+        Assert.Single((await EnforcementTests.OkAsync(answer))["features"]!.AsArray());
+        Assert.Equal(1, (int)usage["days"]![0]!["entities"]!);
+    }
 }
