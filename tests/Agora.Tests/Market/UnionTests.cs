@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Agora.Tests.Notifications;
 using Agora.Tests.Security;
 using Agora.Tests.Subscriptions;
+using Microsoft.Extensions.DependencyInjection;
 using static Agora.Tests.AgoraApplication;
 
 namespace Agora.Tests.Market;
@@ -349,5 +350,59 @@ public sealed class DiscoveryCountTests
         Assert.Equal(1, (int)alone["entityCount"]!);
         Assert.Equal(2, (int)union["entityCount"]!);
         Assert.Equal(1, (int)temperature["attributeCount"]!);
+    }
+}
+
+/// A consumer's token of the city's identity provider names its organisation in the claim the market is told to
+/// read, and is then held to that organisation's agreements.
+public sealed class ExternalConsumerTests
+{
+    private readonly FakeIdentityProvider _idp = new();
+
+    [Fact]
+    public async Task TheConfiguredClaimNamesTheConsumerOfAnExternalToken()
+    {
+        await using var agora = new AgoraApplication([.. FakeIdentityProvider.Settings, ("Agora:Market:ConsumerClaim", "azp"),
+            ("Agora:Security:RateLimit:PermitLimit", "0")]);
+        await using var app = _idp.Trust(agora);
+        var adminKey = app.Services.GetRequiredService<Agora.Security.Credentials>()
+            .CreateApiKey("", new Agora.Security.CredentialRequest(Agora.Security.Role.Admin, null, "test", null, null)).Key;
+        using var admin = app.CreateClient();
+        admin.DefaultRequestHeaders.Add("X-Api-Key", adminKey);
+        foreach (var entity in new[] { """{"id": "urn:ngsi-ld:AirQualityObserved:1", "type": "AirQualityObserved", "NO2": 40}""", """{"id": "urn:ngsi-ld:WeatherObserved:1", "type": "WeatherObserved", "temperature": 20}""" })
+        {
+            using var created = await admin.PostAsync(EntitiesPath, Json(entity));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+        var source = (string)(await SecuredAgora.JsonAsync(await admin.PostAsync(MarketAgora.Base + "/datasources",
+            Json("""{"name": "Air", "entityTypes": ["AirQualityObserved"]}"""))))["id"]!;
+        var offering = (string)(await SecuredAgora.JsonAsync(await admin.PostAsync(MarketAgora.Base + "/offerings", Json($$$"""
+            {"dataSource": "{{{source}}}", "title": "Air", "licence": "CC-BY-4.0", "accessMode": "open", "pricePlan": {"type": "free"}}
+            """))))["id"]!;
+        (await admin.PostAsync($"{MarketAgora.Base}/offerings/{offering}/publish", null)).Dispose();
+        using (var agreed = await admin.PostAsync(MarketAgora.Base + "/agreements", Json($$"""{"offering": "{{offering}}", "consumer": "acme-client"}""")))
+        {
+            Assert.Equal(HttpStatusCode.Created, agreed.StatusCode);
+        }
+        HttpClient Token(string azp)
+        {
+            var client = app.CreateClient();
+            client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + _idp.Token(new Dictionary<string, object>
+            {
+                ["sub"] = "service-account-" + azp, ["azp"] = azp, ["roles"] = new[] { "consumer" },
+            }));
+            return client;
+        }
+        using var acme = Token("acme-client");
+        using var stranger = Token("someone-else");
+
+        var read = await EnforcementTests.OkAsync(await acme.GetAsync(EntitiesPath + "?type=AirQualityObserved,WeatherObserved"));
+        using var weather = await acme.GetAsync(EntitiesPath + "?type=WeatherObserved");
+        using var none = await stranger.GetAsync(EntitiesPath + "?type=WeatherObserved");
+
+        Assert.Equal(["urn:ngsi-ld:AirQualityObserved:1"], EnforcementTests.Ids(read));
+        await NgsiLdAssert.ProblemAsync(weather, HttpStatusCode.Forbidden);
+        var problem = await NgsiLdAssert.ProblemAsync(none, HttpStatusCode.Forbidden);
+        Assert.Contains("someone-else", (string?)problem["detail"], StringComparison.Ordinal);
     }
 }
