@@ -495,9 +495,10 @@ internal sealed partial class MarketGate(RequestDelegate next, MarketStore store
 
     private static JsonArray Array(IEnumerable<string> items) => new([.. items.Select(x => (JsonNode?)JsonValue.Create(x))]);
 
+    // The narrowed body goes on as the client sent it: with its "@context" again when it came as JSON-LD.
     private static void Replace(HttpContext http, JsonObject body)
     {
-        var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
+        var bytes = Encoding.UTF8.GetBytes(NgsiLdRequest.AsSent(body).ToJsonString());
         http.Request.Body = new MemoryStream(bytes);
         http.Request.ContentLength = bytes.Length;
     }

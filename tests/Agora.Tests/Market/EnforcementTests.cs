@@ -394,4 +394,19 @@ public sealed class EnforcementTests
         Assert.Equal([Inside, Outside], Ids(answer).Order());
         Assert.Contains("temperature", Members(answer[0]!));
     }
+
+    [Fact]
+    public async Task AJsonLdQueryObjectKeepsItsContextWhenItIsNarrowed()
+    {
+        await using var market = await CityAsync();
+        var (_, key) = await market.AgreementAsync(Source);
+        using var consumer = market.Consumer(key);
+
+        var answer = await OkAsync(await consumer.PostAsync("/ngsi-ld/v1/entityOperations/query?options=keyValues", Json("""
+            {"type": "Query", "entities": [{"type": "AirQualityObserved"}], "@context": "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"}
+            """, "application/ld+json")));
+
+        Assert.Equal([Inside], Ids(answer));
+        Assert.Equal(["NO2", "PM10", "id", "type"], Members(answer[0]!));
+    }
 }
