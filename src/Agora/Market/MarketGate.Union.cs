@@ -50,6 +50,10 @@ internal sealed partial class MarketGate
             {
                 // A subscription the consumer's credential made is its own to read and delete; it is no agreement's call.
                 await next(http);
+                if (HttpMethods.IsDelete(http.Request.Method) && http.Response.StatusCode == StatusCodes.Status204NoContent)
+                {
+                    store.UnlinkConsumerSubscription(caller.Tenant, NgsiLdRequest.PathValue(segments[1]));
+                }
                 return;
             }
             if (segments is [var listed] && Is(listed, "subscriptions") && HttpMethods.IsGet(http.Request.Method))

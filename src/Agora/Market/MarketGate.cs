@@ -125,10 +125,14 @@ internal sealed partial class MarketGate(RequestDelegate next, MarketStore store
         }
         finally
         {
-            // A subscription that was not made (refused, or the request failed) is no agreement's.
+            // A subscription that was not made (refused, or the request failed) is no agreement's, nor one deleted.
             if (http.Items[SubscriptionKey] is string subscription && http.Response.StatusCode != StatusCodes.Status201Created)
             {
                 store.UnlinkSubscription(agreement.Tenant, subscription);
+            }
+            if (read is Read.Subscription && HttpMethods.IsDelete(http.Request.Method) && http.Response.StatusCode == StatusCodes.Status204NoContent)
+            {
+                store.UnlinkSubscription(agreement.Tenant, NgsiLdRequest.PathValue(segments[^1]));
             }
         }
     }

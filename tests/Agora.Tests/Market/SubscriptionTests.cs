@@ -189,14 +189,21 @@ public sealed class SubscriptionTests
         using var other = market.Consumer();
         await SubscribeAsync(other, Subscription("http://127.0.0.1:9/notify"));
 
-        var listed = await EnforcementTests.OkAsync(await consumer.GetAsync(SubscriptionClient.SubscriptionsPath + "?count=true"));
+        using var listResponse = await consumer.GetAsync(SubscriptionClient.SubscriptionsPath + "?count=true");
+        var listed = await EnforcementTests.OkAsync(listResponse);
         using var uncovered = await consumer.PatchAsync(SubscriptionClient.SubscriptionPath(mine), Json("""{"q": "humidity>20"}"""));
         using var covered = await consumer.PatchAsync(SubscriptionClient.SubscriptionPath(mine), Json("""{"watchedAttributes": ["temperature", "NO2", "humidity"]}"""));
         var stored = await EnforcementTests.OkAsync(await consumer.GetAsync(SubscriptionClient.SubscriptionPath(mine)));
 
+        using var deleted = await consumer.DeleteAsync(SubscriptionClient.SubscriptionPath(mine));
+        var afterDelete = await EnforcementTests.OkAsync(await consumer.GetAsync(SubscriptionClient.SubscriptionsPath));
+
         Assert.Equal([mine], listed.AsArray().Select(s => (string)s!["id"]!));
+        Assert.Equal("1", listResponse.Headers.GetValues("NGSILD-Results-Count").Single());
         await NgsiLdAssert.ProblemAsync(uncovered, HttpStatusCode.Forbidden);
         Assert.Equal(HttpStatusCode.NoContent, covered.StatusCode);
         Assert.Equal(["NO2", "temperature"], stored["watchedAttributes"]!.AsArray().Select(a => (string)a!).Order());
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Empty(afterDelete.AsArray());
     }
 }

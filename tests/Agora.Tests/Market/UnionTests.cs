@@ -104,6 +104,8 @@ public sealed class UnionTests
         var problem = await NgsiLdAssert.ProblemAsync(weather, HttpStatusCode.Forbidden);
         Assert.Contains("No active agreement of the consumer 'Acme Mobility'", (string?)problem["detail"], StringComparison.Ordinal);
         Assert.Contains("WeatherObserved", (string?)problem["detail"], StringComparison.Ordinal);
+        var audit = (await SecuredAgora.JsonAsync(await market.Admin.GetAsync("/admin/v1/audit?decision=denied"))).AsArray();
+        Assert.Contains(audit, e => ((string)e!["reason"]!).StartsWith("consumer 'Acme Mobility': No active agreement", StringComparison.Ordinal));
     }
 
     [Fact]
