@@ -25,10 +25,11 @@ internal static class DiscoveryApi
     {
         var (store, context, mediaType) = await PrepareAsync(http, tenants, "details", "local");
         var scope = ScopeOf(http);
+        var scoped = Scoped(http, store);
         if (!Details(http))
         {
-            var remote = await DistributedReads.NamesAsync(http, distributed, store, "retrieveEntityTypes", "/types", "typeList", context);
-            var types = store.Read(DiscoveryRows.Types).Concat(remote).Distinct().Where(scope.Type);
+            var types = scoped?.Types ?? store.Read(DiscoveryRows.Types)
+                .Concat(await DistributedReads.NamesAsync(http, distributed, store, "retrieveEntityTypes", "/types", "typeList", context)).Distinct().Where(scope.Type);
             return new NgsiLdResult(new JsonObject
             {
                 ["id"] = $"urn:ngsi-ld:EntityTypeList:{Guid.NewGuid()}",
@@ -36,8 +37,10 @@ internal static class DiscoveryApi
                 ["typeList"] = Names(types, context),
             }, context, mediaType);
         }
-        var pairs = store.Read(DiscoveryRows.AttributesOfTypes).Where(p => scope.Attribute(p.Attribute)).ToList();
-        var all = store.Read(DiscoveryRows.Types).Where(scope.Type);
+        var pairs = scoped is not null
+            ? [.. scoped.Types.SelectMany(t => scoped.AttributesOf(t).Select(a => (Type: t, Attribute: a)))]
+            : store.Read(DiscoveryRows.AttributesOfTypes).Where(p => scope.Attribute(p.Attribute)).ToList();
+        var all = scoped?.Types ?? store.Read(DiscoveryRows.Types).Where(scope.Type);
         var details = new JsonArray([.. all.Select(type => (JsonNode?)new JsonObject
         {
             ["id"] = type,
@@ -52,7 +55,9 @@ internal static class DiscoveryApi
     {
         var (store, context, mediaType) = await PrepareAsync(http, tenants, "local");
         var iri = Expand(NgsiLdRequest.PathValue(type), context, "type");
-        var (count, attributes) = store.Read(c => (DiscoveryRows.EntityCount(c, iri), DiscoveryRows.AttributeDetails(c, iri)));
+        var (count, attributes) = Scoped(http, store) is { } scoped
+            ? (scoped.EntityCount(iri), scoped.AttributeDetails(iri).ToList())
+            : store.Read(c => (DiscoveryRows.EntityCount(c, iri), DiscoveryRows.AttributeDetails(c, iri)));
         if (count == 0)
         {
             throw NgsiLdException.NotFound("Type not found", $"No entity has the type {type}.");
@@ -77,13 +82,14 @@ internal static class DiscoveryApi
     {
         var (store, context, mediaType) = await PrepareAsync(http, tenants, "details", "local");
         var scope = http.Features.Get<DiscoveryScope>();
+        var scoped = Scoped(http, store);
         if (!Details(http))
         {
             // Narrowed, the names come from the attributes of the visible types, not from every attribute.
-            var names = scope is null
+            var names = scoped?.Attributes ?? (scope is null
                 ? store.Read(DiscoveryRows.Attributes)
                     .Concat(await DistributedReads.NamesAsync(http, distributed, store, "retrieveAttrTypes", "/attributes", "attributeList", context)).Distinct()
-                : store.Read(DiscoveryRows.TypesOfAttributes).Where(p => scope.Type(p.Type) && scope.Attribute(p.Attribute)).Select(p => p.Attribute).Distinct();
+                : store.Read(DiscoveryRows.TypesOfAttributes).Where(p => scope.Type(p.Type) && scope.Attribute(p.Attribute)).Select(p => p.Attribute).Distinct());
             return new NgsiLdResult(new JsonObject
             {
                 ["id"] = $"urn:ngsi-ld:AttributeList:{Guid.NewGuid()}",
@@ -91,7 +97,9 @@ internal static class DiscoveryApi
                 ["attributeList"] = Names(names, context),
             }, context, mediaType);
         }
-        var pairs = store.Read(DiscoveryRows.TypesOfAttributes).Where(p => scope is null || (scope.Type(p.Type) && scope.Attribute(p.Attribute)));
+        var pairs = scoped is not null
+            ? scoped.Attributes.SelectMany(a => scoped.TypesHaving(a).Select(t => (Attribute: a, Type: t)))
+            : store.Read(DiscoveryRows.TypesOfAttributes).Where(p => scope is null || (scope.Type(p.Type) && scope.Attribute(p.Attribute)));
         var details = new JsonArray([.. pairs.GroupBy(p => p.Attribute).Select(g => (JsonNode?)new JsonObject
         {
             ["id"] = g.Key,
@@ -106,8 +114,9 @@ internal static class DiscoveryApi
     {
         var (store, context, mediaType) = await PrepareAsync(http, tenants, "local");
         var iri = Expand(NgsiLdRequest.PathValue(attrId), context, "attribute");
-        var (count, attributeTypes, typeNames) = store.Read(c =>
-            (DiscoveryRows.AttributeCount(c, iri), DiscoveryRows.AttributeTypes(c, iri), DiscoveryRows.TypesHaving(c, iri)));
+        var (count, attributeTypes, typeNames) = Scoped(http, store) is { } scoped
+            ? (scoped.AttributeCount(iri), scoped.AttributeTypes(iri).ToList(), scoped.TypesHaving(iri).ToList())
+            : store.Read(c => (DiscoveryRows.AttributeCount(c, iri), DiscoveryRows.AttributeTypes(c, iri), DiscoveryRows.TypesHaving(c, iri)));
         if (count == 0)
         {
             throw NgsiLdException.NotFound("Attribute not found", $"No entity has the attribute {attrId}.");
@@ -136,6 +145,12 @@ internal static class DiscoveryApi
     private static readonly DiscoveryScope Everything = new(_ => true, _ => true);
 
     private static DiscoveryScope ScopeOf(HttpContext http) => http.Features.Get<DiscoveryScope>() ?? Everything;
+
+    // The entities a scope sees, when it sees only some entities of its types; null when it sees whole types.
+    private static ScopedDiscovery? Scoped(HttpContext http, TenantStore store) =>
+        http.Features.Get<DiscoveryScope>() is { Entity: not null } scope
+            ? new ScopedDiscovery(store.Read(c => DiscoveryRows.EntitiesOfTypes(c, DiscoveryRows.Types(c).Where(scope.Type))), scope)
+            : null;
 
     private static bool Details(HttpContext http) => http.Request.Query["details"].ToString() switch
     {

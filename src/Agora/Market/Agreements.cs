@@ -35,7 +35,12 @@ internal sealed class Agreements(
             }
         }
         var offeringId = MarketInput.Text(body, "offering", required: true, max: 100)!;
-        var consumer = MarketInput.Text(body, "consumer", required: true, max: 200)!;
+        // A consumer organisation's own key requests for that organisation only (its name is the default).
+        var consumer = MarketInput.Text(body, "consumer", required: caller.Consumer is null, max: 200) ?? caller.Consumer!;
+        if (caller.Consumer is { } own && consumer != own)
+        {
+            throw SecurityErrors.Denied($"This credential is the consumer '{own}''s; it requests agreements for that consumer only, not for '{Entities.Names.Shorten(consumer)}'.");
+        }
         var offering = caller.Tenant is var tenant && store.Offering(tenant, offeringId) is { } found && (string?)found["state"] == "published"
             ? found
             : throw MarketApi.NotFound("Offering", offeringId);
@@ -99,7 +104,7 @@ internal sealed class Agreements(
     {
         var caller = Caller.Of(http.User)!;
         var admin = caller.Role == Role.Admin;
-        return [.. store.Agreements(caller.Tenant, admin ? null : caller.CredentialId, caller.Agreement).Select(Current)];
+        return [.. store.Agreements(caller.Tenant, admin ? null : caller.CredentialId, caller.Agreement, caller.Consumer).Select(Current)];
     }
 
     public JsonObject Own(HttpContext http, string id)
@@ -107,7 +112,8 @@ internal sealed class Agreements(
         var caller = Caller.Of(http.User)!;
         var doc = store.Agreement(id);
         var visible = doc is not null && (string?)doc["tenant"] == caller.Tenant
-            && (caller.Role == Role.Admin || (string?)doc["requestedBy"] == caller.CredentialId || caller.Agreement == id);
+            && (caller.Role == Role.Admin || (string?)doc["requestedBy"] == caller.CredentialId || caller.Agreement == id
+                || (caller.Consumer is not null && (string?)doc["consumer"] == caller.Consumer));
         return visible ? Current(doc!) : throw MarketApi.NotFound("Agreement", id);
     }
 
@@ -136,9 +142,7 @@ internal sealed class Agreements(
         var tenant = (string)agreement["tenant"]!;
         // The key lives as long as the agreement is not terminated: past the agreement's end it still
         // authenticates, so that its reads are refused naming the expired agreement and its usage stays readable.
-        var request = new CredentialRequest(Role.Consumer, null, $"agreement {id}", null, null, id);
-        var (credential, key) = credentials.CreateApiKey(tenant, request);
-        (Credential? client, string? secret) = _clients ? credentials.CreateClient(tenant, request) : (null, null);
+        var (credential, key, client, secret) = Issue(tenant, new CredentialRequest(Role.Consumer, null, $"agreement {id}", null, null, id));
         agreement["credential"] = credential.Id;
         agreement["clientId"] = client?.Id;
         JsonObject changed;
@@ -146,9 +150,10 @@ internal sealed class Agreements(
         {
             changed = await MoveAsync(http, agreement, Agreement.Active, from, what, credential.Id + (client is null ? "" : $" and OAuth2 client {client.Id}"));
         }
-        catch (Errors.NgsiLdException)
+        catch
         {
-            // Another request changed the agreement first: the credentials it would have had are never shown, and revoked.
+            // Another request changed the agreement first (or the write failed): the credentials it would have had
+            // are never shown, and revoked, so approval is all or nothing.
             RevokeCredentials(agreement);
             throw;
         }
@@ -163,6 +168,23 @@ internal sealed class Agreements(
         return answer;
     }
 
+    /// An API key and, when Agora's issuer runs, an OAuth2 client for the same request: both or neither (a key
+    /// made before the client failed is revoked, so no credential is left that no answer ever showed).
+    public (Credential Key, string Secret, Credential? Client, string? ClientSecret) Issue(string tenant, CredentialRequest request)
+    {
+        var (credential, key) = credentials.CreateApiKey(tenant, request);
+        try
+        {
+            var (client, secret) = _clients ? credentials.CreateClient(tenant, request) : ((Credential?)null, (string?)null);
+            return (credential, key, client, secret);
+        }
+        catch
+        {
+            security.Revoke(CredentialKind.ApiKey, tenant, credential.Id, time.GetUtcNow());
+            throw;
+        }
+    }
+
     private async Task<JsonObject> TerminateAsync(HttpContext http, JsonObject agreement)
     {
         var changed = await MoveAsync(http, agreement, Agreement.Terminated, [Agreement.PendingApproval, Agreement.Active, Agreement.Suspended], "terminated");
@@ -170,9 +192,11 @@ internal sealed class Agreements(
         return changed;
     }
 
-    private void RevokeCredentials(JsonObject agreement)
+    private void RevokeCredentials(JsonObject agreement) => Revoke((string)agreement["tenant"]!, agreement);
+
+    /// Revokes the key and the client a market record (an agreement, a consumer) names in credential and clientId.
+    public void Revoke(string tenant, JsonObject agreement)
     {
-        var tenant = (string)agreement["tenant"]!;
         if ((string?)agreement["credential"] is { } key)
         {
             security.Revoke(CredentialKind.ApiKey, tenant, key, time.GetUtcNow());

@@ -28,6 +28,7 @@ internal static class MarketApi
         market.MapPost("/datasources", CreateDataSource);
         market.MapGet("/datasources", (HttpContext http, MarketStore store) => Json(store.DataSources(TenantOf(http))));
         market.MapGet("/datasources/{id}", (HttpContext http, MarketStore store, string id) => Json(OwnDataSource(http, store, id)));
+        market.MapPatch("/datasources/{id}", UpdateDataSource);
         market.MapDelete("/datasources/{id}", DeleteDataSource);
 
         market.MapPost("/offerings", CreateOffering);
@@ -48,6 +49,7 @@ internal static class MarketApi
             market.MapPost($"/agreements/{{id}}/{action}", (HttpContext http, Agreements agreements, string id) => agreements.ActAsync(http, id, action));
         }
         market.MapGet("/agreements/{id}/usage", Usage);
+        market.MapConsumers();
         return app;
     }
 
@@ -61,6 +63,45 @@ internal static class MarketApi
         store.InsertDataSource(TenantOf(http), source);
         await AuditAsync(http, audit, $"created data source {source["id"]}");
         return Created(http, "datasources", source);
+    }
+
+    private static readonly string[] DataSourceMembers = ["name", "entityTypes", "idPattern", "attributes", "area", "history"];
+
+    /// Changes a data source: the members given replace its own (null removes an optional one), and the result is
+    /// checked as a new data source is. Agreements froze the scope they were made under, so none of them changes:
+    /// agreements made later, under any offering of this data source, take the new scope.
+    private static async Task<IResult> UpdateDataSource(HttpContext http, MarketStore store, AuditLog audit, TimeProvider time, string id)
+    {
+        var (changes, context) = await NgsiLdRequest.BodyAsync(http);
+        var current = OwnDataSource(http, store, id);
+        var merged = new JsonObject();
+        foreach (var name in DataSourceMembers)
+        {
+            if (current[name] is { } value)
+            {
+                merged[name] = value.DeepClone();
+            }
+        }
+        foreach (var (name, value) in changes)
+        {
+            if (!DataSourceMembers.Contains(name))
+            {
+                throw MarketInput.Invalid(name, $"is not a member of a data source ({string.Join(", ", DataSourceMembers)}).");
+            }
+            merged[name] = value?.DeepClone();
+            if (value is null)
+            {
+                merged.Remove(name);
+            }
+        }
+        var source = MarketInput.DataSource(merged, context);
+        source["id"] = id;
+        source["tenant"] = TenantOf(http);
+        source["createdAt"] = current["createdAt"]?.DeepClone();
+        source["modifiedAt"] = MarketInput.Format(time.GetUtcNow());
+        store.UpdateDataSource(TenantOf(http), source);
+        await AuditAsync(http, audit, $"changed data source {id} (agreements made before keep the scope they froze)");
+        return Json(source);
     }
 
     private static async Task<IResult> DeleteDataSource(HttpContext http, MarketStore store, AuditLog audit, string id)
@@ -127,16 +168,21 @@ internal static class MarketApi
         return Json(offering);
     }
 
+    /// Per UTC day: what the agreement's calls and notifications used, how its counted calls were answered
+    /// (response times, server errors, the share answered without one), and whether that day met the SLA terms
+    /// the agreement recorded (availability against that share, responseTimeMs against the 95th percentile).
     private static IResult Usage(HttpContext http, Agreements agreements, MarketStore store, string id, string? format)
     {
         var agreement = agreements.Own(http, id);
-        var days = store.Usage((string)agreement["id"]!);
+        var sla = agreement["terms"]?["sla"] as JsonObject;
+        var days = store.Usage((string)agreement["id"]!).Select(d => (Day: d, Measured: Measured(d, sla))).ToList();
         if (format is "csv")
         {
-            var csv = new StringBuilder("agreement,day,calls,entities,bytes,notifications,notificationsDropped\n");
-            foreach (var d in days)
+            var csv = new StringBuilder("agreement,day,calls,entities,bytes,notifications,notificationsDropped,timedCalls,meanMs,p95Ms,maxMs,serverErrors,availability,slaMet\n");
+            foreach (var (d, m) in days)
             {
-                csv.Append(CultureInfo.InvariantCulture, $"{d.Agreement},{d.Day},{d.Calls},{d.Entities},{d.Bytes},{d.Notifications},{d.NotificationsDropped}\n");
+                csv.Append(CultureInfo.InvariantCulture,
+                    $"{d.Agreement},{d.Day},{d.Calls},{d.Entities},{d.Bytes},{d.Notifications},{d.NotificationsDropped},{d.Timed},{m["meanMs"]},{d.P95Ms},{d.MaxMs},{d.ServerErrors},{m["availability"]},{m["slaMet"]?.ToJsonString()}\n");
             }
             return Results.Text(csv.ToString(), "text/csv", Encoding.UTF8);
         }
@@ -147,16 +193,55 @@ internal static class MarketApi
         return Json(new JsonObject
         {
             ["agreement"] = id,
-            ["days"] = new JsonArray([.. days.Select(d => (JsonNode?)new JsonObject
+            ["sla"] = sla?.DeepClone(),
+            ["days"] = new JsonArray([.. days.Select(p => (JsonNode?)new JsonObject
             {
-                ["day"] = d.Day,
-                ["calls"] = d.Calls,
-                ["entities"] = d.Entities,
-                ["bytes"] = d.Bytes,
-                ["notifications"] = d.Notifications,
-                ["notificationsDropped"] = d.NotificationsDropped,
+                ["day"] = p.Day.Day,
+                ["calls"] = p.Day.Calls,
+                ["entities"] = p.Day.Entities,
+                ["bytes"] = p.Day.Bytes,
+                ["notifications"] = p.Day.Notifications,
+                ["notificationsDropped"] = p.Day.NotificationsDropped,
+                ["responseTime"] = new JsonObject
+                {
+                    ["calls"] = p.Day.Timed,
+                    ["meanMs"] = p.Measured["meanMs"]?.DeepClone(),
+                    ["p95Ms"] = p.Day.P95Ms,
+                    ["maxMs"] = p.Day.MaxMs,
+                },
+                ["serverErrors"] = p.Day.ServerErrors,
+                ["availability"] = p.Measured["availability"]?.DeepClone(),
+                ["slaMet"] = p.Measured["slaMet"]?.DeepClone(),
+                ["slaMisses"] = p.Measured["slaMisses"]!.DeepClone(),
             })]),
         });
+    }
+
+    // A day's mean time and availability (% of timed calls without a 5xx), and whether it met the SLA terms:
+    // null when nothing was timed or the agreement has no SLA.
+    internal static JsonObject Measured(UsageDay day, JsonObject? sla)
+    {
+        if (day.Timed == 0)
+        {
+            return new JsonObject { ["meanMs"] = null, ["availability"] = null, ["slaMet"] = null, ["slaMisses"] = new JsonArray() };
+        }
+        var availability = Math.Round(100.0 * (day.Timed - day.ServerErrors) / day.Timed, 3);
+        var misses = new JsonArray();
+        if ((double?)sla?["availability"] is { } promised && availability < promised)
+        {
+            misses.Add($"availability {availability.ToString(CultureInfo.InvariantCulture)}% is below {promised.ToString(CultureInfo.InvariantCulture)}%");
+        }
+        if ((double?)sla?["responseTimeMs"] is { } limit && day.P95Ms > limit)
+        {
+            misses.Add($"95th percentile {day.P95Ms} ms is above {limit.ToString(CultureInfo.InvariantCulture)} ms");
+        }
+        return new JsonObject
+        {
+            ["meanMs"] = Math.Round((double)day.TimeMs / day.Timed, 1),
+            ["availability"] = availability,
+            ["slaMet"] = sla is null ? null : misses.Count == 0,
+            ["slaMisses"] = misses,
+        };
     }
 
     public static string TenantOf(HttpContext http) => Caller.Of(http.User)!.Tenant;

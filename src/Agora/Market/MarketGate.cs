@@ -16,13 +16,15 @@ namespace Agora.Market;
 /// issued) is held to that agreement after the security gate has let it in: the agreement must be active, the
 /// read is narrowed to its scope (Narrowing, by rewriting the request's parameters or Query object, so every
 /// query path runs unchanged), the call is counted against its daily quota before it runs, and the entities
-/// and bytes it returns are counted after. Every denial is audited. Requests without an agreement pass as before.
-internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditLog audit, TimeProvider time)
+/// and bytes it returns are counted after. A credential of a consumer organisation is held to the union of that
+/// consumer's active agreements (MarketGate.Union.cs). Every denial is audited. Requests without an agreement or
+/// a consumer pass as before.
+internal sealed partial class MarketGate(RequestDelegate next, MarketStore store, AuditLog audit, TimeProvider time)
 {
     public async Task InvokeAsync(HttpContext http)
     {
         if (!http.Request.Path.StartsWithSegments(AccessRules.NgsiLdBase, StringComparison.OrdinalIgnoreCase, out var rest)
-            || Caller.Of(http.User) is not { Agreement: { } agreementId } caller)
+            || Caller.Of(http.User) is not { } caller || caller is { Agreement: null, Consumer: null })
         {
             await next(http);
             return;
@@ -34,7 +36,33 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
             await next(http);
             return;
         }
-        Read read;
+        // The SLA is measured on the calls an agreement counts: how long each took, and whether it failed.
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var failed = false;
+        try
+        {
+            await (caller.Agreement is { } agreementId ? AgreementAsync(http, caller, agreementId, segments, now) : UnionAsync(http, caller, segments, now));
+        }
+        catch (Exception e)
+        {
+            failed = e is not NgsiLdException { Status: < 500 };
+            throw;
+        }
+        finally
+        {
+            if (http.Items[CountedKey] is List<string> counted)
+            {
+                var milliseconds = (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                counted.ForEach(id => store.AddTiming(id, MarketStore.Day(now), milliseconds, failed || http.Response.StatusCode >= 500));
+            }
+        }
+    }
+
+    // The agreements whose quota counted this call.
+    private const string CountedKey = "agora:market:counted";
+
+    private async Task AgreementAsync(HttpContext http, Caller caller, string agreementId, string[] segments, DateTimeOffset now)
+    {
         Agreement agreement;
         try
         {
@@ -45,18 +73,37 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
             {
                 throw Narrowing.Denied($"The agreement {agreementId} is {agreement.State}: its credential reads nothing until it is active.");
             }
+        }
+        catch (NgsiLdException e) when (e.Status == 403)
+        {
+            await DenyAsync(http, caller, $"agreement {agreementId}", e);
+            return;
+        }
+        await ServeAsync(http, caller, agreement, segments, now);
+    }
+
+    private async Task DenyAsync(HttpContext http, Caller caller, string who, NgsiLdException e)
+    {
+        await audit.WriteAsync(http, caller.Tenant, caller.CredentialId, AuditLog.Denied, $"{who}: {e.Detail}");
+        await NgsiLdErrorHandler.WriteAsync(http, e, http.RequestAborted);
+    }
+
+    /// One agreement's read: narrowed to its scope, counted against its quota (unless the union counted it
+    /// already), metered as it streams out.
+    private async Task ServeAsync(HttpContext http, Caller caller, Agreement agreement, string[] segments, DateTimeOffset now, bool counted = false)
+    {
+        Read read;
+        try
+        {
             read = await NarrowAsync(http, segments, new Narrowing(agreement.Scope, await NgsiLdRequest.ContextAsync(http), now), agreement);
         }
         catch (NgsiLdException e) when (e.Status == 403)
         {
-            await audit.WriteAsync(http, caller.Tenant, caller.CredentialId, AuditLog.Denied, $"agreement {agreementId}: {e.Detail}");
-            await NgsiLdErrorHandler.WriteAsync(http, e, http.RequestAborted);
+            await DenyAsync(http, caller, $"agreement {agreement.Id}", e);
             return;
         }
         var day = MarketStore.Day(now);
-        var spent = agreement.BytesPerDay is { } bytes && store.BytesOn(agreement.Id, day) >= bytes
-            ? $"{bytes} bytes a day"
-            : !store.TryCountCall(agreement.Id, day, agreement.CallsPerDay) ? $"{agreement.CallsPerDay} calls a day" : null;
+        var spent = counted ? null : Spent(http, agreement, day);
         if (spent is not null)
         {
             if (http.Items[SubscriptionKey] is string refused)
@@ -66,7 +113,34 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
             await ThrottleAsync(http, caller, agreement, spent, now);
             return;
         }
-        // The answer streams through a counter, as response compression wraps it: nothing is buffered.
+        try
+        {
+            if (read is Read.Subscriptions)
+            {
+                var bytes = await ListOwnAsync(http, store.SubscriptionsOf(agreement.Tenant, [agreement.Id], null));
+                store.AddResult(agreement.Id, day, 0, bytes);
+                return;
+            }
+            await MeteredRunAsync(http, read, (entities, bytes) => store.AddResult(agreement.Id, day, entities, bytes));
+        }
+        finally
+        {
+            // A subscription that was not made (refused, or the request failed) is no agreement's, nor one deleted.
+            if (http.Items[SubscriptionKey] is string subscription && http.Response.StatusCode != StatusCodes.Status201Created)
+            {
+                store.UnlinkSubscription(agreement.Tenant, subscription);
+            }
+            if (read is Read.Subscription && HttpMethods.IsDelete(http.Request.Method) && http.Response.StatusCode == StatusCodes.Status204NoContent)
+            {
+                store.UnlinkSubscription(agreement.Tenant, NgsiLdRequest.PathValue(segments[^1]));
+            }
+        }
+    }
+
+    /// Runs the rest of the pipeline with the answer streaming through a counter, as response compression wraps
+    /// it: nothing is buffered. What it returned (entities, bytes) is recorded even when the request fails.
+    private async Task MeteredRunAsync(HttpContext http, Read read, Action<long, long> record)
+    {
         var original = http.Features.Get<IHttpResponseBodyFeature>()!;
         var metered = new MeteredStream(original.Stream);
         var counting = new StreamResponseBodyFeature(metered, original);
@@ -79,36 +153,47 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         finally
         {
             http.Features.Set(original);
-            // A subscription that was not made (refused, or the request failed) is no agreement's.
-            if (http.Items[SubscriptionKey] is string subscription && http.Response.StatusCode != StatusCodes.Status201Created)
-            {
-                store.UnlinkSubscription(agreement.Tenant, subscription);
-            }
             var entities = read switch
             {
                 Read.Entities => metered.TopLevelItems,
                 Read.Entity when http.Response.StatusCode == 200 => 1,
                 _ => 0,
             };
-            store.AddResult(agreement.Id, day, entities, metered.Bytes);
+            record(entities, metered.Bytes);
         }
     }
 
-    private async Task ThrottleAsync(HttpContext http, Caller caller, Agreement agreement, string quota, DateTimeOffset now)
+    /// Counts a call against the agreement's day unless a quota is spent; then the quota, else null.
+    private string? Spent(HttpContext http, Agreement agreement, string day)
+    {
+        var spent = agreement.BytesPerDay is { } bytes && store.BytesOn(agreement.Id, day) >= bytes
+            ? $"{bytes} bytes a day"
+            : !store.TryCountCall(agreement.Id, day, agreement.CallsPerDay) ? $"{agreement.CallsPerDay} calls a day" : null;
+        if (spent is null)
+        {
+            ((http.Items[CountedKey] as List<string>) ?? (List<string>)(http.Items[CountedKey] = new List<string>())).Add(agreement.Id);
+        }
+        return spent;
+    }
+
+    private Task ThrottleAsync(HttpContext http, Caller caller, Agreement agreement, string quota, DateTimeOffset now) =>
+        ThrottleAsync(http, caller, $"agreement {agreement.Id}", $"quota of {quota} spent", $"The agreement {agreement.Id} allows {quota}, all used today", now);
+
+    private async Task ThrottleAsync(HttpContext http, Caller caller, string who, string reason, string detail, DateTimeOffset now)
     {
         var midnight = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
         var seconds = Math.Max(1, (int)Math.Ceiling((midnight - now).TotalSeconds));
-        await audit.WriteAsync(http, caller.Tenant, caller.CredentialId, AuditLog.Throttled, $"agreement {agreement.Id}: quota of {quota} spent");
+        await audit.WriteAsync(http, caller.Tenant, caller.CredentialId, AuditLog.Throttled, $"{who}: {reason}");
         http.Response.OnStarting(() =>
         {
             http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
             return Task.CompletedTask;
         });
         await NgsiLdErrorHandler.WriteAsync(http, SecurityErrors.Throttled(
-            $"The agreement {agreement.Id} allows {quota}, all used today; the quota renews at 00:00 UTC, in {seconds} s."), http.RequestAborted);
+            $"{detail}; the quota renews at 00:00 UTC, in {seconds} s."), http.RequestAborted);
     }
 
-    private enum Read { Entities, Entity, Discovery, Subscription }
+    private enum Read { Entities, Entity, Discovery, Subscription, Subscriptions }
 
     // The id of a subscription being made with an agreement's key, linked to the agreement before it exists.
     private const string SubscriptionKey = "agora:market:subscription";
@@ -159,12 +244,22 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
                 await NarrowSubscriptionAsync(http, narrowing, agreement);
                 return Read.Subscription;
             }
-            if ((HttpMethods.IsGet(method) || HttpMethods.IsDelete(method)) && path is [_, var subscription]
-                && store.AgreementOfSubscription(agreement.Tenant, NgsiLdRequest.PathValue(subscription)) == agreement.Id)
+            if (HttpMethods.IsGet(method) && path.Length == 1)
+            {
+                return Read.Subscriptions;
+            }
+            var own = path is [_, var subscription] && (http.Items[ConsumerSubscriptionKey] is true
+                || store.AgreementOfSubscription(agreement.Tenant, NgsiLdRequest.PathValue(subscription)) == agreement.Id);
+            if (own && HttpMethods.IsPatch(method))
+            {
+                await NarrowSubscriptionAsync(http, narrowing, agreement, patch: true);
+                return Read.Subscription;
+            }
+            if (own && (HttpMethods.IsGet(method) || HttpMethods.IsDelete(method)))
             {
                 return Read.Subscription;
             }
-            throw Narrowing.Denied("A credential of an agreement creates subscriptions within the agreement, and reads and deletes those it made by their id; it does not list or change them.");
+            throw Narrowing.Denied("A credential of an agreement creates subscriptions within the agreement, lists them, and reads, changes and deletes those it made; other subscriptions are not its own.");
         }
         throw Narrowing.Denied($"A credential of an agreement reads entities, their history and their types and attributes; {method} {http.Request.Path} is not covered.");
     }
@@ -320,19 +415,26 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         }
     }
 
-    private async Task NarrowSubscriptionAsync(HttpContext http, Narrowing narrowing, Agreement agreement)
+    /// A subscription (or, with patch, the fragment that updates one) narrowed as it is made: its entities,
+    /// watched and notified attributes, q and area. A fragment is narrowed in the members it has, which replace the
+    /// subscription's (clause 5.8.2); those it lacks were narrowed when they were set.
+    private async Task NarrowSubscriptionAsync(HttpContext http, Narrowing narrowing, Agreement agreement, bool patch = false)
     {
-        var (body, context) = await NgsiLdRequest.BodyAsync(http);
+        var (body, context) = await NgsiLdRequest.BodyAsync(http, allowMergePatch: patch);
         NoJoin(body);
         narrowing = narrowing.In(context);
-        body["entities"] = Selectors(body, narrowing);
+        bool Has(string member) => !patch || body.ContainsKey(member);
+        if (Has("entities"))
+        {
+            body["entities"] = Selectors(body, narrowing);
+        }
         // Changes to attributes outside the scope notify nothing: they would tell when those attributes change.
-        if (narrowing.Attributes(body["watchedAttributes"] is JsonArray watched ? Strings(watched) : []) is { } covered)
+        if (Has("watchedAttributes") && narrowing.Attributes(body["watchedAttributes"] is JsonArray watched ? Strings(watched) : []) is { } covered)
         {
             body["watchedAttributes"] = Array(covered);
         }
         narrowing.CheckQ(Text(body, "q"));
-        if (GeoOf(body, narrowing) is { } area)
+        if (Has("geoQ") && GeoOf(body, narrowing) is { } area)
         {
             body["geoQ"] = area;
         }
@@ -341,9 +443,14 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         {
             notification["attributes"] = Array(attributes);
         }
+        if (patch)
+        {
+            Replace(http, body);
+            return;
+        }
         // The id is fixed here so that the subscription is the agreement's before its first notification can go.
         body["id"] ??= $"urn:ngsi-ld:Subscription:{Guid.NewGuid()}";
-        if (body["id"] is JsonValue v && v.TryGetValue<string>(out var id))
+        if (http.Items[DryRunKey] is null && body["id"] is JsonValue v && v.TryGetValue<string>(out var id))
         {
             if (!store.LinkSubscription(agreement.Tenant, id, agreement.Id))
             {
@@ -392,14 +499,18 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
 
     private static JsonArray Array(IEnumerable<string> items) => new([.. items.Select(x => (JsonNode?)JsonValue.Create(x))]);
 
+    // The narrowed body goes on as the client sent it: with its "@context" again when it came as JSON-LD.
     private static void Replace(HttpContext http, JsonObject body)
     {
-        var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
+        var bytes = Encoding.UTF8.GetBytes(NgsiLdRequest.AsSent(body).ToJsonString());
         http.Request.Body = new MemoryStream(bytes);
         http.Request.ContentLength = bytes.Length;
     }
 
-    private static void NarrowDiscovery(HttpContext http, Narrowing narrowing, string[] path)
+    private static void NarrowDiscovery(HttpContext http, Narrowing narrowing, string[] path) =>
+        http.Features.Set(DiscoveryScopeOf(narrowing, path));
+
+    private static DiscoveryScope DiscoveryScopeOf(Narrowing narrowing, string[] path)
     {
         if (path is [var kind, var name])
         {
@@ -408,7 +519,11 @@ internal sealed class MarketGate(RequestDelegate next, MarketStore store, AuditL
         }
         var types = narrowing.Types(null).ToHashSet(StringComparer.Ordinal);
         var attributes = narrowing.Attributes([])?.ToHashSet(StringComparer.Ordinal);
-        http.Features.Set(new DiscoveryScope(types.Contains, a => attributes is null || attributes.Contains(a)));
+        // A scope with an area or an id pattern sees only some entities of its types: discovery counts those.
+        Func<JsonObject, bool>? entity = narrowing.LimitsEntities
+            ? doc => narrowing.Outside([.. doc["type"]!.AsArray().Select(t => (string)t!)], (string)doc["id"]!, doc) is null
+            : null;
+        return new DiscoveryScope(types.Contains, a => attributes is null || attributes.Contains(a), entity);
     }
 
     private static bool Is(string segment, string name) => segment.Equals(name, StringComparison.OrdinalIgnoreCase);

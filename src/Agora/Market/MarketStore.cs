@@ -7,8 +7,11 @@ using Microsoft.Extensions.Options;
 
 namespace Agora.Market;
 
-/// One day of an agreement's metered use.
-internal sealed record UsageDay(string Agreement, string Day, long Calls, long Entities, long Bytes, long Notifications, long NotificationsDropped);
+/// One day of an agreement's metered use, and how its counted calls were answered: how many were timed, their
+/// total, 95th percentile (the upper bound of its power-of-two bucket) and longest time in ms, and how many were
+/// answered with a 5xx.
+internal sealed record UsageDay(string Agreement, string Day, long Calls, long Entities, long Bytes, long Notifications, long NotificationsDropped,
+    long Timed = 0, long TimeMs = 0, long MaxMs = 0, long ServerErrors = 0, long P95Ms = 0);
 
 /// The marketplace in its own SQLite database (market.sqlite in the data folder, beside security.sqlite): data
 /// sources, offerings, agreements and their daily usage. Each record is a JSON document with the columns that
@@ -50,6 +53,23 @@ internal sealed class MarketStore
             notifications_dropped INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (agreement, day)
         ) WITHOUT ROWID;
+        -- Consumer organisations the city registered: a name, unique in its tenant, that agreements name.
+        CREATE TABLE IF NOT EXISTS consumers (
+            id TEXT PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            name TEXT NOT NULL,
+            doc TEXT NOT NULL,
+            UNIQUE (tenant, name)
+        );
+        -- How long an agreement's calls took, per day, in power-of-two buckets of ms (bucket b holds up to 2^b ms),
+        -- from which the usage report reads a 95th percentile.
+        CREATE TABLE IF NOT EXISTS usage_latency (
+            agreement TEXT NOT NULL,
+            day TEXT NOT NULL,
+            bucket INTEGER NOT NULL,
+            calls INTEGER NOT NULL,
+            PRIMARY KEY (agreement, day, bucket)
+        ) WITHOUT ROWID;
         -- The subscriptions made with an agreement's key, whose notifications the agreement governs.
         CREATE TABLE IF NOT EXISTS subscriptions (
             tenant TEXT NOT NULL,
@@ -57,15 +77,68 @@ internal sealed class MarketStore
             agreement TEXT NOT NULL,
             PRIMARY KEY (tenant, id)
         ) WITHOUT ROWID;
+        -- The subscriptions made with a consumer organisation's credential, whose notifications are kept within
+        -- the union of that consumer's active agreements.
+        CREATE TABLE IF NOT EXISTS consumer_subscriptions (
+            tenant TEXT NOT NULL,
+            id TEXT NOT NULL,
+            consumer TEXT NOT NULL,
+            PRIMARY KEY (tenant, id)
+        ) WITHOUT ROWID;
         """;
 
     private readonly OwnerOnlyDatabase _database;
 
     // Agreements name consumers and their credentials: for the owner only, as security.sqlite is.
-    public MarketStore(IOptions<AgoraOptions> options) => _database = new OwnerOnlyDatabase(options.Value.Data, "market.sqlite", Schema);
+    public MarketStore(IOptions<AgoraOptions> options)
+    {
+        _database = new OwnerOnlyDatabase(options.Value.Data, "market.sqlite", Schema);
+        // Added with consumer organisations: the consumer an agreement is for, so that its active agreements are
+        // found by one indexed query. Older files gain the column once, filled from the documents.
+        using var connection = Open();
+        using var columns = Command(connection, "SELECT COUNT(*) FROM pragma_table_info('agreements') WHERE name = 'consumer'", []);
+        if ((long)columns.ExecuteScalar()! == 0)
+        {
+            OwnerOnlyDatabase.Execute(connection, "ALTER TABLE agreements ADD COLUMN consumer TEXT; UPDATE agreements SET consumer = json_extract(doc, '$.consumer');");
+        }
+        OwnerOnlyDatabase.Execute(connection, "CREATE INDEX IF NOT EXISTS agreements_consumer ON agreements(tenant, consumer, state)");
+        // Added with measured SLAs: the response times and server errors of each day's calls.
+        foreach (var column in new[] { "timed", "time_ms", "max_ms", "server_errors" })
+        {
+            using var has = Command(connection, $"SELECT COUNT(*) FROM pragma_table_info('usage') WHERE name = '{column}'", []);
+            if ((long)has.ExecuteScalar()! == 0)
+            {
+                OwnerOnlyDatabase.Execute(connection, $"ALTER TABLE usage ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0");
+            }
+        }
+    }
+
+    /// Registers a consumer organisation; false when its tenant has one of that name already.
+    public bool InsertConsumer(string tenant, JsonObject doc) =>
+        Run("INSERT OR IGNORE INTO consumers (id, tenant, name, doc) VALUES ($id, $tenant, $name, $doc)",
+            ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$name", (string)doc["name"]!), ("$doc", doc.ToJsonString())) == 1;
+
+    public JsonObject? Consumer(string tenant, string id) =>
+        Docs("SELECT doc FROM consumers WHERE id = $id AND tenant = $tenant", ("$id", id), ("$tenant", tenant)).FirstOrDefault();
+
+    public List<JsonObject> Consumers(string tenant, string? name) =>
+        Docs("SELECT doc FROM consumers WHERE tenant = $tenant AND ($name IS NULL OR name = $name) ORDER BY rowid", ("$tenant", tenant), ("$name", name));
+
+    public void DeleteConsumer(string tenant, string id) =>
+        Run("DELETE FROM consumers WHERE id = $id AND tenant = $tenant", ("$id", id), ("$tenant", tenant));
+
+    /// A consumer's agreements in a tenant that are active as stored (one whose end has passed is found here and
+    /// then read as expired).
+    public List<JsonObject> ActiveAgreements(string tenant, string consumer) =>
+        Docs("SELECT doc FROM agreements WHERE tenant = $tenant AND consumer = $consumer AND state = 'active' ORDER BY rowid",
+            ("$tenant", tenant), ("$consumer", consumer));
 
     public void InsertDataSource(string tenant, JsonObject doc) =>
         Run("INSERT INTO datasources (id, tenant, doc) VALUES ($id, $tenant, $doc)",
+            ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$doc", doc.ToJsonString()));
+
+    public void UpdateDataSource(string tenant, JsonObject doc) =>
+        Run("UPDATE datasources SET doc = $doc WHERE id = $id AND tenant = $tenant",
             ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$doc", doc.ToJsonString()));
 
     public JsonObject? DataSource(string tenant, string id) =>
@@ -101,9 +174,9 @@ internal sealed class MarketStore
         Docs("SELECT doc FROM offerings WHERE state = 'published' ORDER BY rowid");
 
     public void InsertAgreement(string tenant, JsonObject doc, string? requestedBy) =>
-        Run("INSERT INTO agreements (id, tenant, offering, state, requested_by, doc) VALUES ($id, $tenant, $offering, $state, $by, $doc)",
+        Run("INSERT INTO agreements (id, tenant, offering, state, requested_by, consumer, doc) VALUES ($id, $tenant, $offering, $state, $by, $consumer, $doc)",
             ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$offering", (string)doc["offering"]!), ("$state", (string)doc["state"]!),
-            ("$by", requestedBy), ("$doc", doc.ToJsonString()));
+            ("$by", requestedBy), ("$consumer", (string?)doc["consumer"]), ("$doc", doc.ToJsonString()));
 
     /// Moves an agreement from one of the given states to the state in doc; false when it is in none of them.
     public bool ChangeAgreement(string tenant, JsonObject doc, IReadOnlyList<string> from)
@@ -120,27 +193,64 @@ internal sealed class MarketStore
     public JsonObject? Agreement(string id) =>
         Docs("SELECT doc FROM agreements WHERE id = $id", ("$id", id)).FirstOrDefault();
 
-    /// A tenant's agreements; with a requester, only those it asked for or whose key it holds.
-    public List<JsonObject> Agreements(string tenant, string? requester, string? heldAgreement) =>
+    /// A tenant's agreements; with a requester, only those it asked for, whose key it holds, or of its consumer.
+    public List<JsonObject> Agreements(string tenant, string? requester, string? heldAgreement, string? consumer) =>
         Docs("""
             SELECT doc FROM agreements WHERE tenant = $tenant
-              AND ($requester IS NULL OR requested_by = $requester OR id = $held) ORDER BY rowid
-            """, ("$tenant", tenant), ("$requester", requester), ("$held", heldAgreement));
+              AND ($requester IS NULL OR requested_by = $requester OR id = $held OR consumer = $consumer) ORDER BY rowid
+            """, ("$tenant", tenant), ("$requester", requester), ("$held", heldAgreement), ("$consumer", consumer));
 
-    /// Records that an agreement's key makes this subscription; false when the id is another agreement's already.
+    /// Records that an agreement's key makes this subscription; false when the id is another's already.
     public bool LinkSubscription(string tenant, string subscription, string agreement) =>
-        Run("INSERT OR IGNORE INTO subscriptions (tenant, id, agreement) VALUES ($tenant, $id, $agreement)",
-            ("$tenant", tenant), ("$id", subscription), ("$agreement", agreement)) == 1;
+        Link("subscriptions", "agreement", "consumer_subscriptions", tenant, subscription, agreement);
 
-    public void UnlinkSubscription(string tenant, string subscription) =>
-        Run("DELETE FROM subscriptions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", subscription));
+    public void UnlinkSubscription(string tenant, string subscription) => Unlink("subscriptions", tenant, subscription);
+
+    /// Records that a consumer organisation's credential makes this subscription; false when the id is taken.
+    public bool LinkConsumerSubscription(string tenant, string subscription, string consumer) =>
+        Link("consumer_subscriptions", "consumer", "subscriptions", tenant, subscription, consumer);
+
+    public void UnlinkConsumerSubscription(string tenant, string subscription) => Unlink("consumer_subscriptions", tenant, subscription);
+
+    // A subscription is an agreement's or a consumer's, never both: the other table must not hold the id either.
+    private bool Link(string table, string column, string other, string tenant, string subscription, string owner) =>
+        Run($"""
+            INSERT OR IGNORE INTO {table} (tenant, id, {column})
+            SELECT $tenant, $id, $owner WHERE NOT EXISTS (SELECT 1 FROM {other} WHERE tenant = $tenant AND id = $id)
+            """, ("$tenant", tenant), ("$id", subscription), ("$owner", owner)) == 1;
+
+    private void Unlink(string table, string tenant, string subscription) =>
+        Run($"DELETE FROM {table} WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", subscription));
+
+    /// The subscriptions made with the keys of these agreements or with this consumer organisation's credential.
+    public HashSet<string> SubscriptionsOf(string tenant, IReadOnlyList<string> agreements, string? consumer)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        using var connection = Open();
+        using var command = Command(connection, $"""
+            SELECT id FROM subscriptions WHERE tenant = $tenant AND agreement IN (SELECT value FROM json_each($agreements))
+            UNION SELECT id FROM consumer_subscriptions WHERE tenant = $tenant AND consumer = $consumer
+            """, [("$tenant", tenant), ("$agreements", System.Text.Json.JsonSerializer.Serialize(agreements)), ("$consumer", consumer)]);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetString(0));
+        }
+        return ids;
+    }
+
+    /// The consumer organisation whose credential made this subscription, or null when none did.
+    public string? ConsumerOfSubscription(string tenant, string subscription) =>
+        Scalar("SELECT consumer FROM consumer_subscriptions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", subscription));
 
     /// The agreement whose key made this subscription, or null when none did.
-    public string? AgreementOfSubscription(string tenant, string subscription)
+    public string? AgreementOfSubscription(string tenant, string subscription) =>
+        Scalar("SELECT agreement FROM subscriptions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", subscription));
+
+    private string? Scalar(string sql, params (string Name, object? Value)[] parameters)
     {
         using var connection = Open();
-        using var command = Command(connection, "SELECT agreement FROM subscriptions WHERE tenant = $tenant AND id = $id",
-            [("$tenant", tenant), ("$id", subscription)]);
+        using var command = Command(connection, sql, parameters);
         return command.ExecuteScalar() as string;
     }
 
@@ -156,6 +266,19 @@ internal sealed class MarketStore
             INSERT INTO usage (agreement, day, entities, bytes) VALUES ($agreement, $day, $entities, $bytes)
             ON CONFLICT (agreement, day) DO UPDATE SET entities = entities + $entities, bytes = bytes + $bytes
             """, ("$agreement", agreement), ("$day", day), ("$entities", entities), ("$bytes", bytes));
+
+    /// Records how long one counted call of the agreement took and whether it was answered with a 5xx.
+    public void AddTiming(string agreement, string day, long milliseconds, bool serverError)
+    {
+        var bucket = milliseconds <= 1 ? 0 : Math.Min(30, (int)Math.Ceiling(Math.Log2(milliseconds)));
+        Run("""
+            INSERT INTO usage (agreement, day, timed, time_ms, max_ms, server_errors) VALUES ($agreement, $day, 1, $ms, $ms, $error)
+            ON CONFLICT (agreement, day) DO UPDATE SET timed = timed + 1, time_ms = time_ms + $ms, max_ms = MAX(max_ms, $ms),
+                server_errors = server_errors + $error;
+            INSERT INTO usage_latency (agreement, day, bucket, calls) VALUES ($agreement, $day, $bucket, 1)
+            ON CONFLICT (agreement, day, bucket) DO UPDATE SET calls = calls + 1;
+            """, ("$agreement", agreement), ("$day", day), ("$ms", milliseconds), ("$error", serverError ? 1 : 0), ("$bucket", bucket));
+    }
 
     /// The bytes an agreement has been sent on a day, for the bytesPerDay quota.
     public long BytesOn(string agreement, string day) => Usage(agreement).FirstOrDefault(u => u.Day == day)?.Bytes ?? 0;
@@ -180,15 +303,46 @@ internal sealed class MarketStore
     public List<UsageDay> Usage(string agreement)
     {
         using var connection = Open();
-        using var command = Command(connection, "SELECT * FROM usage WHERE agreement = $agreement ORDER BY day", [("$agreement", agreement)]);
+        var buckets = new Dictionary<string, List<(int Bucket, long Calls)>>(StringComparer.Ordinal);
+        using (var latency = Command(connection, "SELECT day, bucket, calls FROM usage_latency WHERE agreement = $agreement ORDER BY day, bucket", [("$agreement", agreement)]))
+        using (var rows = latency.ExecuteReader())
+        {
+            while (rows.Read())
+            {
+                var day = rows.GetString(0);
+                (buckets.TryGetValue(day, out var list) ? list : buckets[day] = []).Add((rows.GetInt32(1), rows.GetInt64(2)));
+            }
+        }
+        using var command = Command(connection, """
+            SELECT agreement, day, calls, entities, bytes, notifications, notifications_dropped, timed, time_ms, max_ms, server_errors
+            FROM usage WHERE agreement = $agreement ORDER BY day
+            """, [("$agreement", agreement)]);
         using var reader = command.ExecuteReader();
         var days = new List<UsageDay>();
         while (reader.Read())
         {
-            days.Add(new UsageDay(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
-                reader.GetInt64(5), reader.GetInt64(6)));
+            var day = reader.GetString(1);
+            days.Add(new UsageDay(reader.GetString(0), day, reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
+                reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetInt64(9), reader.GetInt64(10),
+                Percentile95(buckets.GetValueOrDefault(day) ?? [], reader.GetInt64(7), reader.GetInt64(9))));
         }
         return days;
+    }
+
+    // The upper bound of the bucket that holds the 95th percentile call, never above the longest call.
+    private static long Percentile95(List<(int Bucket, long Calls)> buckets, long timed, long max)
+    {
+        var rank = (long)Math.Ceiling(timed * 0.95);
+        long seen = 0;
+        foreach (var (bucket, calls) in buckets)
+        {
+            seen += calls;
+            if (seen >= rank)
+            {
+                return Math.Min(1L << bucket, max);
+            }
+        }
+        return max;
     }
 
     public static string Day(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);

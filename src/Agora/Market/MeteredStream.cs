@@ -1,13 +1,19 @@
 namespace Agora.Market;
 
 /// The response body of a read through an agreement, passed on as it is written while counting its bytes and
-/// the items of a top-level JSON array (the entities of a query answer), with no buffering and no parse.
+/// the items of a top-level JSON array (the entities of a query answer) or the objects in an array member of a
+/// top-level object (the features of a GeoJSON FeatureCollection), with no buffering and no parse.
 internal sealed class MeteredStream(Stream inner) : Stream
 {
     private int _depth;
     private bool _inString;
     private bool _escaped;
     private bool _array;
+    private bool _innerArray;
+
+    // The last string read directly in a top-level object (its first bytes): the member name before an array.
+    private readonly byte[] _key = new byte[9];
+    private int _keyLength;
 
     public long Bytes { get; private set; }
 
@@ -50,12 +56,17 @@ internal sealed class MeteredStream(Stream inner) : Stream
                 {
                     _inString = false;
                 }
+                else if (_depth == 1 && _keyLength < _key.Length)
+                {
+                    _key[_keyLength++] = b;
+                }
                 continue;
             }
             switch (b)
             {
                 case (byte)'"':
                     _inString = true;
+                    _keyLength = 0;
                     break;
                 case (byte)'[' or (byte)'{':
                     if (_depth == 0)
@@ -66,10 +77,23 @@ internal sealed class MeteredStream(Stream inner) : Stream
                     {
                         TopLevelItems++;
                     }
+                    else if (_depth == 1 && b == '[')
+                    {
+                        // The features of a GeoJSON FeatureCollection are its entities.
+                        _innerArray = _key.AsSpan(0, _keyLength).SequenceEqual("features"u8);
+                    }
+                    else if (_depth == 2 && _innerArray && b == '{')
+                    {
+                        TopLevelItems++;
+                    }
                     _depth++;
                     break;
                 case (byte)']' or (byte)'}':
                     _depth--;
+                    if (_depth == 1)
+                    {
+                        _innerArray = false;
+                    }
                     break;
             }
         }

@@ -17,6 +17,9 @@ internal sealed class Narrowing(Scope scope, JsonLdContext context, DateTimeOffs
 {
     public const string AreaGeoProperty = "location";
 
+    /// Whether the scope sees only some entities of its types (an area, an id pattern).
+    public bool LimitsEntities => scope.Area is not null || scope.IdPattern is not null;
+
     /// The same narrowing for names given in another @context (that of a Query object's body).
     public Narrowing In(JsonLdContext other) => new(scope, other, now);
 

@@ -54,7 +54,7 @@ internal sealed class NotificationDispatcher(
     {
         foreach (var veto in _vetoes)
         {
-            if (veto(tenant, row) is { } reason)
+            if (veto(tenant, ref row) is { } reason)
             {
                 logger.LogDebug("Notification {Nid} of subscription {Subscription} is withheld: {Reason}", row.Nid, row.SubscriptionId, reason);
                 return new DeliveryResult(row, null, DateTimeOffset.UtcNow, 0) { Withheld = true };

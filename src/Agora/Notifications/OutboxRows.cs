@@ -171,6 +171,7 @@ internal sealed record DeliveryResult(OutboxRow Row, string? Failure, DateTimeOf
     public bool Withheld { get; init; }
 }
 
-/// A say over each notification before it is sent: the reason it must not be sent, or null. The market uses one
-/// to stop the notifications of an agreement that is not active or has spent its notification quota.
-internal delegate string? DeliveryVeto(string tenant, OutboxRow row);
+/// A say over each notification before it is sent: the reason it must not be sent, or null; it may also narrow
+/// what is sent by replacing the row. The market uses one to stop the notifications of an agreement that is not
+/// active or has spent its notification quota, and to keep a consumer's notifications within its agreements.
+internal delegate string? DeliveryVeto(string tenant, ref OutboxRow row);

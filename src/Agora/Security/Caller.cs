@@ -34,8 +34,10 @@ internal static class Roles
 /// Who sent a request, whichever credential it came with: one tenant, one role and, for a provider, optionally
 /// the entity types it may write. Every authentication handler turns its credential into these claims, so that
 /// authorization reads one shape. A consumer key issued by the marketplace also names its agreement, whose terms
-/// then bound every read (Market/MarketGate).
-internal sealed record Caller(string CredentialId, string Tenant, Role Role, IReadOnlySet<string>? Types, int? RateLimit = null, string? Agreement = null)
+/// then bound every read, or its consumer organisation, whose active agreements together bound every read
+/// (Market/MarketGate).
+internal sealed record Caller(
+    string CredentialId, string Tenant, Role Role, IReadOnlySet<string>? Types, int? RateLimit = null, string? Agreement = null, string? Consumer = null)
 {
     public const string CredentialClaim = "agora:credential";
     public const string TenantClaim = "agora:tenant";
@@ -43,11 +45,13 @@ internal sealed record Caller(string CredentialId, string Tenant, Role Role, IRe
     public const string TypeClaim = "agora:type";
     public const string RateLimitClaim = "agora:rate";
     public const string AgreementClaim = "agora:agreement";
+    public const string ConsumerClaim = "agora:consumer";
 
     public static IEnumerable<Claim> Claims(Credential credential) =>
-        Claims(credential.Id, credential.Tenant, credential.Role, credential.Types, credential.RateLimit, credential.Agreement);
+        Claims(credential.Id, credential.Tenant, credential.Role, credential.Types, credential.RateLimit, credential.Agreement, credential.Consumer);
 
-    public static IEnumerable<Claim> Claims(string credentialId, string tenant, Role role, IEnumerable<string>? types, int? rateLimit = null, string? agreement = null)
+    public static IEnumerable<Claim> Claims(
+        string credentialId, string tenant, Role role, IEnumerable<string>? types, int? rateLimit = null, string? agreement = null, string? consumer = null)
     {
         yield return new Claim(CredentialClaim, credentialId);
         yield return new Claim(TenantClaim, tenant);
@@ -64,6 +68,10 @@ internal sealed record Caller(string CredentialId, string Tenant, Role Role, IRe
         {
             yield return new Claim(AgreementClaim, agreement);
         }
+        if (consumer is not null)
+        {
+            yield return new Claim(ConsumerClaim, consumer);
+        }
     }
 
     public static Caller? Of(ClaimsPrincipal user)
@@ -76,6 +84,6 @@ internal sealed record Caller(string CredentialId, string Tenant, Role Role, IRe
         }
         var types = user.FindAll(TypeClaim).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
         var rate = int.TryParse(user.FindFirst(RateLimitClaim)?.Value, System.Globalization.CultureInfo.InvariantCulture, out var r) ? r : (int?)null;
-        return new Caller(id, tenant, role, types.Count == 0 ? null : types, rate, user.FindFirst(AgreementClaim)?.Value);
+        return new Caller(id, tenant, role, types.Count == 0 ? null : types, rate, user.FindFirst(AgreementClaim)?.Value, user.FindFirst(ConsumerClaim)?.Value);
     }
 }

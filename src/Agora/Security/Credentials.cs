@@ -4,8 +4,9 @@ using System.Text;
 namespace Agora.Security;
 
 /// What a new credential is for, as the admin API and the CLI take it; a key the marketplace issues for an
-/// agreement carries that agreement's id.
-internal sealed record CredentialRequest(Role Role, IReadOnlyList<string>? Types, string? Name, DateTimeOffset? ExpiresAt, int? RateLimit, string? Agreement = null);
+/// agreement carries that agreement's id, one it issues for a consumer organisation that consumer's name.
+internal sealed record CredentialRequest(
+    Role Role, IReadOnlyList<string>? Types, string? Name, DateTimeOffset? ExpiresAt, int? RateLimit, string? Agreement = null, string? Consumer = null);
 
 /// Makes and checks the secrets of API keys and OAuth2 clients. A secret is 256 random bits, so a plain SHA-256
 /// of it is as good as a slow password hash (there is nothing to guess) and cheap enough for every request;
@@ -55,7 +56,7 @@ internal sealed class Credentials(SecurityStore store, TimeProvider time)
     {
         var id = prefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var secret = System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
-        var credential = new Credential(id, kind, tenant, request.Role, request.Types, request.Name, time.GetUtcNow(), request.ExpiresAt, null, request.RateLimit, request.Agreement);
+        var credential = new Credential(id, kind, tenant, request.Role, request.Types, request.Name, time.GetUtcNow(), request.ExpiresAt, null, request.RateLimit, request.Agreement, request.Consumer);
         store.Insert(credential, Hash(secret));
         return (credential, secret);
     }

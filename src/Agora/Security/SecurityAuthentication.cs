@@ -18,7 +18,7 @@ internal static class SecurityAuthentication
     public const string OwnTokenScheme = "AgoraToken";
     public const string ExternalScheme = "External";
 
-    public static void AddSecurityAuthentication(this IServiceCollection services, SecurityOptions options, string issuer, IssuerKeys? keys)
+    public static void AddSecurityAuthentication(this IServiceCollection services, SecurityOptions options, string issuer, IssuerKeys? keys, string? consumerClaim = null)
     {
         var authentication = services.AddAuthentication();
         authentication.AddScheme<AuthenticationSchemeOptions, ApiKeyHandler>(ApiKeyHandler.Name, null);
@@ -49,7 +49,7 @@ internal static class SecurityAuthentication
                 jwt.RequireHttpsMetadata = options.RequireHttpsMetadata;
                 jwt.MapInboundClaims = false;
                 jwt.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
-                jwt.Events = new JwtBearerEvents { OnTokenValidated = context => ExternalTokenValidated(context, options) };
+                jwt.Events = new JwtBearerEvents { OnTokenValidated = context => ExternalTokenValidated(context, options, consumerClaim) };
             });
         }
     }
@@ -108,8 +108,9 @@ internal static class SecurityAuthentication
     }
 
     // The provider's tokens are mapped by the configured claim names. A token without an Agora role stays
-    // authenticated but without rights, which is a 403 that says so.
-    private static Task ExternalTokenValidated(TokenValidatedContext context, SecurityOptions options)
+    // authenticated but without rights, which is a 403 that says so. A consumer's token names its consumer
+    // organisation in the market's ConsumerClaim, when one is configured.
+    private static Task ExternalTokenValidated(TokenValidatedContext context, SecurityOptions options, string? consumerClaim)
     {
         var principal = context.Principal!;
         var subject = principal.FindFirst("sub")?.Value ?? principal.FindFirst("azp")?.Value ?? principal.FindFirst("client_id")?.Value ?? "unknown";
@@ -119,7 +120,9 @@ internal static class SecurityAuthentication
         if (roles.Count > 0)
         {
             var types = Values(principal, options.TypesClaim).Select(ExpandType).ToList();
-            identity.AddClaims(Caller.Claims("oidc:" + subject, tenant, roles.Min(), types.Count == 0 ? null : types));
+            var role = roles.Min();
+            var consumer = role == Role.Consumer && consumerClaim is { Length: > 0 } ? Values(principal, consumerClaim).FirstOrDefault() : null;
+            identity.AddClaims(Caller.Claims("oidc:" + subject, tenant, role, types.Count == 0 ? null : types, consumer: consumer));
         }
         context.Principal = new ClaimsPrincipal(identity);
         return Task.CompletedTask;

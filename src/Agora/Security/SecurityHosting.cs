@@ -35,7 +35,8 @@ internal static class SecurityHosting
             {
                 builder.Services.AddTokenIssuer(options, issuer, keys);
             }
-            builder.Services.AddSecurityAuthentication(options, issuer, keys);
+            var consumerClaim = builder.Configuration.GetSection(Market.MarketOptions.Section).Get<Market.MarketOptions>()?.ConsumerClaim;
+            builder.Services.AddSecurityAuthentication(options, issuer, keys, consumerClaim);
         }
         return builder;
     }

@@ -20,7 +20,8 @@ internal sealed record Credential(
     DateTimeOffset? ExpiresAt,
     DateTimeOffset? RevokedAt,
     int? RateLimit,
-    string? Agreement = null)
+    string? Agreement = null,
+    string? Consumer = null)
 {
     public bool IsActive(DateTimeOffset now) => RevokedAt is null && (ExpiresAt is null || ExpiresAt > now);
 }
@@ -95,12 +96,16 @@ internal sealed class SecurityStore
         // Credential hashes and the audit log (with client addresses) are for the owner only.
         _database = new OwnerOnlyDatabase(dataFolder, "security.sqlite", Schema);
         using var connection = Open();
-        // Added with the marketplace: a key issued for an agreement names it. Older files gain the column once.
-        using var columns = connection.CreateCommand();
-        columns.CommandText = "SELECT COUNT(*) FROM pragma_table_info('credentials') WHERE name = 'agreement'";
-        if ((long)columns.ExecuteScalar()! == 0)
+        // Added with the marketplace: a key issued for an agreement names it, a key of a consumer organisation
+        // names that consumer. Older files gain the columns once.
+        foreach (var column in new[] { "agreement", "consumer" })
         {
-            OwnerOnlyDatabase.Execute(connection, "ALTER TABLE credentials ADD COLUMN agreement TEXT");
+            using var columns = connection.CreateCommand();
+            columns.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('credentials') WHERE name = '{column}'";
+            if ((long)columns.ExecuteScalar()! == 0)
+            {
+                OwnerOnlyDatabase.Execute(connection, $"ALTER TABLE credentials ADD COLUMN {column} TEXT");
+            }
         }
     }
 
@@ -111,8 +116,8 @@ internal sealed class SecurityStore
         using var connection = Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO credentials (id, kind, tenant, role, types, name, secret_hash, created_at, expires_at, rate_limit, agreement)
-            VALUES ($id, $kind, $tenant, $role, $types, $name, $hash, $created, $expires, $rate, $agreement)
+            INSERT INTO credentials (id, kind, tenant, role, types, name, secret_hash, created_at, expires_at, rate_limit, agreement, consumer)
+            VALUES ($id, $kind, $tenant, $role, $types, $name, $hash, $created, $expires, $rate, $agreement, $consumer)
             """;
         command.Parameters.AddWithValue("$id", credential.Id);
         command.Parameters.AddWithValue("$kind", KindName(credential.Kind));
@@ -125,6 +130,7 @@ internal sealed class SecurityStore
         command.Parameters.AddWithValue("$expires", credential.ExpiresAt is { } e ? Time(e) : DBNull.Value);
         command.Parameters.AddWithValue("$rate", (object?)credential.RateLimit ?? DBNull.Value);
         command.Parameters.AddWithValue("$agreement", (object?)credential.Agreement ?? DBNull.Value);
+        command.Parameters.AddWithValue("$consumer", (object?)credential.Consumer ?? DBNull.Value);
         command.ExecuteNonQuery();
     }
 
@@ -259,7 +265,8 @@ internal sealed class SecurityStore
             TimeOf(reader, "expires_at"),
             TimeOf(reader, "revoked_at"),
             reader.IsDBNull(rate) ? null : reader.GetInt32(rate),
-            Text(reader, "agreement"));
+            Text(reader, "agreement"),
+            Text(reader, "consumer"));
     }
 
     private static string? Text(SqliteDataReader reader, string column)

@@ -40,6 +40,29 @@ internal static class DiscoveryRows
     public static List<string> TypesHaving(DbConnection c, string attr) =>
         Strings(c, "SELECT DISTINCT t.type FROM entity_attrs a JOIN entity_types t ON a.rid = t.rid WHERE a.attr = @p ORDER BY t.type", attr);
 
+    /// The entities of these types, for discovery that sees only some entities of each (a market agreement's area).
+    public static List<System.Text.Json.Nodes.JsonObject> EntitiesOfTypes(DbConnection c, IEnumerable<string> types)
+    {
+        using var command = c.CreateCommand();
+        var names = types.Select((type, i) =>
+        {
+            command.Parameters.AddWithValue("@t" + i, type);
+            return "@t" + i;
+        }).ToList();
+        if (names.Count == 0)
+        {
+            return [];
+        }
+        command.CommandText = $"SELECT e.doc FROM entities e WHERE e.rid IN (SELECT rid FROM entity_types WHERE type IN ({string.Join(',', names)}))";
+        using var reader = command.ExecuteReader();
+        var docs = new List<System.Text.Json.Nodes.JsonObject>();
+        while (reader.Read())
+        {
+            docs.Add(System.Text.Json.Nodes.JsonNode.Parse(reader.GetString(0))!.AsObject());
+        }
+        return docs;
+    }
+
     private static List<string> Strings(DbConnection c, string sql, string? p = null)
     {
         using var command = Command(c, sql, p);

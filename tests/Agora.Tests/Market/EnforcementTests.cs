@@ -41,16 +41,16 @@ public sealed class EnforcementTests
         return market;
     }
 
-    private static async Task<JsonNode> OkAsync(HttpResponseMessage response)
+    internal static async Task<JsonNode> OkAsync(HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {body}");
         return JsonNode.Parse(body)!;
     }
 
-    private static string[] Ids(JsonNode answer) => [.. answer.AsArray().Select(e => (string)e!["id"]!)];
+    internal static string[] Ids(JsonNode answer) => [.. answer.AsArray().Select(e => (string)e!["id"]!)];
 
-    private static string[] Members(JsonNode entity) => [.. entity.AsObject().Select(p => p.Key).Order()];
+    internal static string[] Members(JsonNode entity) => [.. entity.AsObject().Select(p => p.Key).Order()];
 
     [Fact]
     public async Task AQueryReturnsOnlyTheCoveredEntitiesAndAttributes()
@@ -393,5 +393,20 @@ public sealed class EnforcementTests
 
         Assert.Equal([Inside, Outside], Ids(answer).Order());
         Assert.Contains("temperature", Members(answer[0]!));
+    }
+
+    [Fact]
+    public async Task AJsonLdQueryObjectKeepsItsContextWhenItIsNarrowed()
+    {
+        await using var market = await CityAsync();
+        var (_, key) = await market.AgreementAsync(Source);
+        using var consumer = market.Consumer(key);
+
+        var answer = await OkAsync(await consumer.PostAsync("/ngsi-ld/v1/entityOperations/query?options=keyValues", Json("""
+            {"type": "Query", "entities": [{"type": "AirQualityObserved"}], "@context": "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"}
+            """, "application/ld+json")));
+
+        Assert.Equal([Inside], Ids(answer));
+        Assert.Equal(["NO2", "PM10", "id", "type"], Members(answer[0]!));
     }
 }

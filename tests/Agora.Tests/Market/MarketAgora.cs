@@ -87,6 +87,23 @@ internal sealed class MarketAgora : IAsyncDisposable
         return ((string)approved["id"]!, (string)approved["key"]!);
     }
 
+    /// Registers a consumer organisation: its registration, with its key (and OAuth2 client) shown once.
+    public async Task<JsonObject> ConsumerOrganisationAsync(string name = "Acme Mobility")
+    {
+        using var response = await Admin.PostAsync(Base + "/consumers", Json($$"""{"name": "{{name}}"}"""));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await SecuredAgora.JsonAsync(response)).AsObject();
+    }
+
+    /// An approved agreement of the named consumer over this data source, with these offering members.
+    public async Task<string> AgreementOfAsync(string consumer, string dataSource, string offeringMembers = "")
+    {
+        var offering = await OfferingAsync(await DataSourceAsync(dataSource), offeringMembers);
+        using var client = Consumer();
+        var requested = await RequestAsync(client, offering, consumer);
+        return (string)(await ActAsync((string)requested["id"]!, "approve"))["id"]!;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Admin.Dispose();

@@ -393,7 +393,8 @@ public sealed class MarketApiTests
         using var bad = await market.Admin.GetAsync($"{Base}/agreements/{agreement}/usage?format=xml");
 
         Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
-        Assert.StartsWith("agreement,day,calls,entities,bytes,notifications,notificationsDropped\n", await csv.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("agreement,day,calls,entities,bytes,notifications,notificationsDropped,timedCalls,meanMs,p95Ms,maxMs,serverErrors,availability,slaMet\n",
+            await csv.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         await NgsiLdAssert.ProblemAsync(bad, HttpStatusCode.BadRequest);
     }
 
@@ -444,5 +445,102 @@ public sealed class MarketApiTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.StartsWith("3.", (string?)document["openapi"], StringComparison.Ordinal);
         Assert.Equal(mapped, described);
+    }
+
+    [Fact]
+    public async Task UsageMeasuresTheResponseTimesAndAvailabilityOfTheCallsBesideTheSla()
+    {
+        await using var market = await EnforcementTests.CityAsync();
+        var (agreement, key) = await market.AgreementAsync(EnforcementTests.Source, """ "sla": {"availability": 99.5, "responseTimeMs": 60000} """);
+        using var consumer = market.Consumer(key);
+        for (var i = 0; i < 5; i++)
+        {
+            using var read = await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        }
+        using (var refused = await consumer.GetAsync(EntitiesPath + "?type=WeatherObserved"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+
+        var usage = await SecuredAgora.JsonAsync(await market.Admin.GetAsync($"{Base}/agreements/{agreement}/usage"));
+        var csv = (await (await market.Admin.GetAsync($"{Base}/agreements/{agreement}/usage?format=csv")).Content.ReadAsStringAsync()).Split('\n');
+
+        var today = usage["days"]!.AsArray().Single()!;
+        var time = today["responseTime"]!;
+        Assert.Equal(99.5, (double)usage["sla"]!["availability"]!);
+        Assert.Equal(5, (int)time["calls"]!);
+        Assert.InRange((double)time["meanMs"]!, 0, (double)time["maxMs"]!);
+        Assert.InRange((int)time["p95Ms"]!, 0, (int)time["maxMs"]!);
+        Assert.Equal(0, (int)today["serverErrors"]!);
+        Assert.Equal(100, (double)today["availability"]!);
+        Assert.True((bool)today["slaMet"]!);
+        var row = csv[1].Split(',');
+        Assert.Equal(["5", "0", "100", "true"], [row[7], row[11], row[12], row[13]]);
+    }
+
+    [Fact]
+    public void ADayWithServerErrorsOrSlowCallsMissesTheSla()
+    {
+        var day = new Agora.Market.UsageDay("ag-1", "2026-11-26", 10, 0, 0, 0, 0, Timed: 10, TimeMs: 3000, MaxMs: 900, ServerErrors: 1, P95Ms: 512);
+        var sla = JsonNode.Parse("""{"availability": 99.5, "responseTimeMs": 500}""")!.AsObject();
+
+        var measured = Agora.Market.MarketApi.Measured(day, sla);
+        var met = Agora.Market.MarketApi.Measured(day with { ServerErrors = 0, P95Ms = 256 }, sla);
+
+        Assert.Equal(90, (double)measured["availability"]!);
+        Assert.Equal(300, (double)measured["meanMs"]!);
+        Assert.False((bool)measured["slaMet"]!);
+        Assert.Equal(2, measured["slaMisses"]!.AsArray().Count);
+        Assert.True((bool)met["slaMet"]!);
+        Assert.Null(Agora.Market.MarketApi.Measured(day, null)["slaMet"]);
+    }
+
+    [Fact]
+    public async Task ADataSourceChangesForAgreementsMadeLaterOnly()
+    {
+        await using var market = await EnforcementTests.CityAsync();
+        var source = await market.DataSourceAsync(EnforcementTests.Source);
+        var offering = await market.OfferingAsync(source);
+        using var requester = market.Consumer();
+        var before = await market.ActAsync((string)(await MarketAgora.RequestAsync(requester, offering))["id"]!, "approve");
+
+        using var changed = await market.Admin.PatchAsync($"{Base}/datasources/{source}", Json("""{"attributes": ["NO2"], "area": null}"""));
+        using var badArea = await market.Admin.PatchAsync($"{Base}/datasources/{source}", Json("""{"area": {"type": "Point", "coordinates": [1, 2]}}"""));
+        using var unknown = await market.Admin.PatchAsync($"{Base}/datasources/{source}", Json("""{"colour": "red"}"""));
+        using var noTypes = await market.Admin.PatchAsync($"{Base}/datasources/{source}", Json("""{"entityTypes": null}"""));
+        var stored = await EnforcementTests.OkAsync(await market.Admin.GetAsync($"{Base}/datasources/{source}"));
+        var after = await market.ActAsync((string)(await MarketAgora.RequestAsync(requester, offering))["id"]!, "approve");
+        using var oldKey = market.Consumer((string)before["key"]!);
+        using var newKey = market.Consumer((string)after["key"]!);
+        var oldRead = await EnforcementTests.OkAsync(await oldKey.GetAsync(EntitiesPath + "?type=AirQualityObserved&options=keyValues"));
+        var newRead = await EnforcementTests.OkAsync(await newKey.GetAsync(EntitiesPath + "?type=AirQualityObserved&options=keyValues"));
+
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        await NgsiLdAssert.ProblemAsync(badArea, HttpStatusCode.BadRequest);
+        await NgsiLdAssert.ProblemAsync(unknown, HttpStatusCode.BadRequest);
+        await NgsiLdAssert.ProblemAsync(noTypes, HttpStatusCode.BadRequest);
+        Assert.Null(stored["area"]);
+        Assert.Equal(["https://uri.etsi.org/ngsi-ld/default-context/NO2"], stored["attributes"]!.AsArray().Select(a => (string)a!));
+        Assert.Equal([EnforcementTests.Inside], EnforcementTests.Ids(oldRead));
+        Assert.Equal(["NO2", "PM10", "id", "type"], EnforcementTests.Members(oldRead[0]!));
+        Assert.Equal([EnforcementTests.Inside, EnforcementTests.Outside], EnforcementTests.Ids(newRead).Order());
+        Assert.Equal(["NO2", "id", "type"], EnforcementTests.Members(newRead[0]!));
+    }
+
+    [Fact]
+    public async Task AGeoJsonAnswerCountsItsFeaturesAsEntities()
+    {
+        await using var market = await EnforcementTests.CityAsync();
+        var (agreement, key) = await market.AgreementAsync(EnforcementTests.Source);
+        using var consumer = market.Consumer(key);
+        using var request = new HttpRequestMessage(HttpMethod.Get, EntitiesPath + "?type=AirQualityObserved");
+        request.Headers.Accept.ParseAdd("application/geo+json");
+
+        using var answer = await consumer.SendAsync(request);
+        var usage = await SecuredAgora.JsonAsync(await market.Admin.GetAsync($"{Base}/agreements/{agreement}/usage"));
+
+        Assert.Single((await EnforcementTests.OkAsync(answer))["features"]!.AsArray());
+        Assert.Equal(1, (int)usage["days"]![0]!["entities"]!);
     }
 }

@@ -10,6 +10,8 @@ public sealed class MeteredStreamTests
     [InlineData("""[{"id": "urn:a", "name": {"value": "say \"[{\" twice"}}, {"id": "urn:b"}]""", 2)]
     [InlineData("""[{"id": "urn:a", "path": {"value": "C:\\{temp}\\"}}, {"id": "urn:b"}, {"id": "urn:c"}]""", 3)]
     [InlineData("""{"id": "urn:a", "list": [{"x": 1}, {"x": 2}]}""", 0)]
+    [InlineData("""{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "urn:a", "properties": {"l": [{"x": 1}]}}, {"id": "urn:b"}]}""", 2)]
+    [InlineData("""{"type": "FeatureCollection", "featuresX": [{"id": "urn:a"}], "features": []}""", 0)]
     public void EscapedQuotesAndBracketsInStringsDoNotChangeTheCount(string json, int entities)
     {
         using var sink = new MemoryStream();

@@ -143,10 +143,67 @@ public sealed class SubscriptionTests
 
         Assert.Equal(HttpStatusCode.OK, readMine.StatusCode);
         await NgsiLdAssert.ProblemAsync(readTheirs, HttpStatusCode.Forbidden);
-        await NgsiLdAssert.ProblemAsync(list, HttpStatusCode.Forbidden);
-        await NgsiLdAssert.ProblemAsync(patch, HttpStatusCode.Forbidden);
+        Assert.Equal([mine], (await EnforcementTests.OkAsync(list)).AsArray().Select(s => (string)s!["id"]!));
+        Assert.Equal(HttpStatusCode.NoContent, patch.StatusCode);
         await NgsiLdAssert.ProblemAsync(taken, HttpStatusCode.Conflict);
         await NgsiLdAssert.ProblemAsync(readTheirsAgain, HttpStatusCode.Forbidden);
         Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+    }
+
+    [Fact]
+    public async Task APatchedSubscriptionIsNarrowedAsAtCreation()
+    {
+        await using var market = await EnforcementTests.CityAsync();
+        var (_, key) = await market.AgreementAsync(EnforcementTests.Source);
+        using var consumer = market.Consumer(key);
+        var mine = await SubscribeAsync(consumer, Subscription("http://127.0.0.1:9/notify"));
+        var path = SubscriptionClient.SubscriptionPath(mine);
+
+        using var uncovered = await consumer.PatchAsync(path, Json("""{"watchedAttributes": ["temperature"]}"""));
+        using var uncoveredQ = await consumer.PatchAsync(path, Json("""{"q": "temperature>20"}"""));
+        using var projected = await consumer.PatchAsync(path, Json("""
+            {"notification": {"attributes": ["NO2", "temperature"], "endpoint": {"uri": "http://127.0.0.1:9/other", "accept": "application/json"}},
+             "watchedAttributes": null, "geoQ": null, "entities": [{"type": "AirQualityObserved"}, {"type": "WeatherObserved"}]}
+            """));
+        var stored = await EnforcementTests.OkAsync(await consumer.GetAsync(path + "?options=sysAttrs"));
+
+        await NgsiLdAssert.ProblemAsync(uncovered, HttpStatusCode.Forbidden);
+        await NgsiLdAssert.ProblemAsync(uncoveredQ, HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.NoContent, projected.StatusCode);
+        Assert.Equal(["NO2"], stored["notification"]!["attributes"]!.AsArray().Select(a => (string)a!));
+        Assert.Equal("http://127.0.0.1:9/other", (string?)stored["notification"]!["endpoint"]!["uri"]);
+        Assert.Equal(["NO2", "PM10"], stored["watchedAttributes"]!.AsArray().Select(a => (string)a!).Order());
+        Assert.Equal("intersects", (string?)stored["geoQ"]!["georel"]);
+        Assert.Equal(["AirQualityObserved"], stored["entities"]!.AsArray().Select(e => (string)e!["type"]!));
+    }
+
+    [Fact]
+    public async Task AConsumerOrganisationListsAndChangesOnlyItsOwnSubscriptions()
+    {
+        await using var market = await EnforcementTests.CityAsync();
+        var organisation = await market.ConsumerOrganisationAsync();
+        await market.AgreementOfAsync("Acme Mobility", UnionTests.AirInCentro);
+        await market.AgreementOfAsync("Acme Mobility", UnionTests.AirTemperature);
+        using var consumer = market.Consumer((string)organisation["key"]!);
+        var mine = await SubscribeAsync(consumer, Subscription("http://127.0.0.1:9/notify"));
+        using var other = market.Consumer();
+        await SubscribeAsync(other, Subscription("http://127.0.0.1:9/notify"));
+
+        using var listResponse = await consumer.GetAsync(SubscriptionClient.SubscriptionsPath + "?count=true");
+        var listed = await EnforcementTests.OkAsync(listResponse);
+        using var uncovered = await consumer.PatchAsync(SubscriptionClient.SubscriptionPath(mine), Json("""{"q": "humidity>20"}"""));
+        using var covered = await consumer.PatchAsync(SubscriptionClient.SubscriptionPath(mine), Json("""{"watchedAttributes": ["temperature", "NO2", "humidity"]}"""));
+        var stored = await EnforcementTests.OkAsync(await consumer.GetAsync(SubscriptionClient.SubscriptionPath(mine)));
+
+        using var deleted = await consumer.DeleteAsync(SubscriptionClient.SubscriptionPath(mine));
+        var afterDelete = await EnforcementTests.OkAsync(await consumer.GetAsync(SubscriptionClient.SubscriptionsPath));
+
+        Assert.Equal([mine], listed.AsArray().Select(s => (string)s!["id"]!));
+        Assert.Equal("1", listResponse.Headers.GetValues("NGSILD-Results-Count").Single());
+        await NgsiLdAssert.ProblemAsync(uncovered, HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.NoContent, covered.StatusCode);
+        Assert.Equal(["NO2", "temperature"], stored["watchedAttributes"]!.AsArray().Select(a => (string)a!).Order());
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Empty(afterDelete.AsArray());
     }
 }
