@@ -65,3 +65,16 @@ internal sealed class PostgresFactAttribute : FactAttribute
         }
     }
 }
+
+/// A test of what the SQLite store alone has (its files in the data folder): skipped, and shown as skipped,
+/// when the tests run on PostgreSQL, where those tables live in the database.
+internal sealed class SqliteFactAttribute : FactAttribute
+{
+    public SqliteFactAttribute()
+    {
+        if (TestDatabase.IsPostgres)
+        {
+            Skip = "Checks a file of the SQLite store; on PostgreSQL the same tables are in the database.";
+        }
+    }
+}

@@ -1,8 +1,8 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Agora.Hosting;
 using Agora.Storage;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
 namespace Agora.Market;
@@ -90,115 +90,112 @@ internal sealed class MarketStore
     private readonly OwnerOnlyDatabase _database;
 
     // Agreements name consumers and their credentials: for the owner only, as security.sqlite is.
-    public MarketStore(IOptions<AgoraOptions> options)
+    public MarketStore(IOptions<AgoraOptions> options, TenantStores stores)
     {
-        _database = new OwnerOnlyDatabase(options.Value.Data, "market.sqlite", Schema);
+        _database = OwnerOnlyDatabase.Of(options.Value, stores.Catalog, "market.sqlite", Schema);
         // Added with consumer organisations: the consumer an agreement is for, so that its active agreements are
         // found by one indexed query. Older files gain the column once, filled from the documents.
         using var connection = Open();
-        using var columns = Command(connection, "SELECT COUNT(*) FROM pragma_table_info('agreements') WHERE name = 'consumer'", []);
-        if ((long)columns.ExecuteScalar()! == 0)
+        if (_database.AddColumn(connection, "agreements", "consumer", "TEXT"))
         {
-            OwnerOnlyDatabase.Execute(connection, "ALTER TABLE agreements ADD COLUMN consumer TEXT; UPDATE agreements SET consumer = json_extract(doc, '$.consumer');");
+            OwnerOnlyDatabase.Execute(connection, _database.IsPostgres
+                ? "UPDATE agreements SET consumer = CAST(doc AS jsonb) ->> 'consumer'"
+                : "UPDATE agreements SET consumer = json_extract(doc, '$.consumer')");
         }
         OwnerOnlyDatabase.Execute(connection, "CREATE INDEX IF NOT EXISTS agreements_consumer ON agreements(tenant, consumer, state)");
         // Added with measured SLAs: the response times and server errors of each day's calls.
         foreach (var column in new[] { "timed", "time_ms", "max_ms", "server_errors" })
         {
-            using var has = Command(connection, $"SELECT COUNT(*) FROM pragma_table_info('usage') WHERE name = '{column}'", []);
-            if ((long)has.ExecuteScalar()! == 0)
-            {
-                OwnerOnlyDatabase.Execute(connection, $"ALTER TABLE usage ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0");
-            }
+            _database.AddColumn(connection, "usage", column, "INTEGER NOT NULL DEFAULT 0");
         }
     }
 
     /// Registers a consumer organisation; false when its tenant has one of that name already.
     public bool InsertConsumer(string tenant, JsonObject doc) =>
-        Run("INSERT OR IGNORE INTO consumers (id, tenant, name, doc) VALUES ($id, $tenant, $name, $doc)",
-            ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$name", (string)doc["name"]!), ("$doc", doc.ToJsonString())) == 1;
+        Run("INSERT INTO consumers (id, tenant, name, doc) VALUES (@id, @tenant, @name, @doc) ON CONFLICT DO NOTHING",
+            ("@id", (string)doc["id"]!), ("@tenant", tenant), ("@name", (string)doc["name"]!), ("@doc", doc.ToJsonString())) == 1;
 
     public JsonObject? Consumer(string tenant, string id) =>
-        Docs("SELECT doc FROM consumers WHERE id = $id AND tenant = $tenant", ("$id", id), ("$tenant", tenant)).FirstOrDefault();
+        Docs("SELECT doc FROM consumers WHERE id = @id AND tenant = @tenant", ("@id", id), ("@tenant", tenant)).FirstOrDefault();
 
     public List<JsonObject> Consumers(string tenant, string? name) =>
-        Docs("SELECT doc FROM consumers WHERE tenant = $tenant AND ($name IS NULL OR name = $name) ORDER BY rowid", ("$tenant", tenant), ("$name", name));
+        Docs("SELECT doc FROM consumers WHERE tenant = @tenant AND (CAST(@name AS TEXT) IS NULL OR name = @name) ORDER BY rowid", ("@tenant", tenant), ("@name", name));
 
     public void DeleteConsumer(string tenant, string id) =>
-        Run("DELETE FROM consumers WHERE id = $id AND tenant = $tenant", ("$id", id), ("$tenant", tenant));
+        Run("DELETE FROM consumers WHERE id = @id AND tenant = @tenant", ("@id", id), ("@tenant", tenant));
 
     /// A consumer's agreements in a tenant that are active as stored (one whose end has passed is found here and
     /// then read as expired).
     public List<JsonObject> ActiveAgreements(string tenant, string consumer) =>
-        Docs("SELECT doc FROM agreements WHERE tenant = $tenant AND consumer = $consumer AND state = 'active' ORDER BY rowid",
-            ("$tenant", tenant), ("$consumer", consumer));
+        Docs("SELECT doc FROM agreements WHERE tenant = @tenant AND consumer = @consumer AND state = 'active' ORDER BY rowid",
+            ("@tenant", tenant), ("@consumer", consumer));
 
     public void InsertDataSource(string tenant, JsonObject doc) =>
-        Run("INSERT INTO datasources (id, tenant, doc) VALUES ($id, $tenant, $doc)",
-            ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$doc", doc.ToJsonString()));
+        Run("INSERT INTO datasources (id, tenant, doc) VALUES (@id, @tenant, @doc)",
+            ("@id", (string)doc["id"]!), ("@tenant", tenant), ("@doc", doc.ToJsonString()));
 
     public void UpdateDataSource(string tenant, JsonObject doc) =>
-        Run("UPDATE datasources SET doc = $doc WHERE id = $id AND tenant = $tenant",
-            ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$doc", doc.ToJsonString()));
+        Run("UPDATE datasources SET doc = @doc WHERE id = @id AND tenant = @tenant",
+            ("@id", (string)doc["id"]!), ("@tenant", tenant), ("@doc", doc.ToJsonString()));
 
     public JsonObject? DataSource(string tenant, string id) =>
-        Docs("SELECT doc FROM datasources WHERE id = $id AND tenant = $tenant", ("$id", id), ("$tenant", tenant)).FirstOrDefault();
+        Docs("SELECT doc FROM datasources WHERE id = @id AND tenant = @tenant", ("@id", id), ("@tenant", tenant)).FirstOrDefault();
 
     public List<JsonObject> DataSources(string tenant) =>
-        Docs("SELECT doc FROM datasources WHERE tenant = $tenant ORDER BY rowid", ("$tenant", tenant));
+        Docs("SELECT doc FROM datasources WHERE tenant = @tenant ORDER BY rowid", ("@tenant", tenant));
 
     /// Deletes a data source no offering uses; false when one does (or there is no such source).
     public bool DeleteDataSource(string tenant, string id) =>
-        Run("DELETE FROM datasources WHERE id = $id AND tenant = $tenant AND NOT EXISTS (SELECT 1 FROM offerings WHERE datasource = $id)",
-            ("$id", id), ("$tenant", tenant)) == 1;
+        Run("DELETE FROM datasources WHERE id = @id AND tenant = @tenant AND NOT EXISTS (SELECT 1 FROM offerings WHERE datasource = @id)",
+            ("@id", id), ("@tenant", tenant)) == 1;
 
     public bool DataSourceInUse(string id) =>
-        Docs("SELECT doc FROM offerings WHERE datasource = $id LIMIT 1", ("$id", id)).Count > 0;
+        Docs("SELECT doc FROM offerings WHERE datasource = @id LIMIT 1", ("@id", id)).Count > 0;
 
     public void SaveOffering(string tenant, JsonObject doc, bool insert) =>
         Run(insert
-                ? "INSERT INTO offerings (id, tenant, datasource, state, doc) VALUES ($id, $tenant, $source, $state, $doc)"
-                : "UPDATE offerings SET datasource = $source, state = $state, doc = $doc WHERE id = $id AND tenant = $tenant",
-            ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$source", (string)doc["dataSource"]!), ("$state", (string)doc["state"]!),
-            ("$doc", doc.ToJsonString()));
+                ? "INSERT INTO offerings (id, tenant, datasource, state, doc) VALUES (@id, @tenant, @source, @state, @doc)"
+                : "UPDATE offerings SET datasource = @source, state = @state, doc = @doc WHERE id = @id AND tenant = @tenant",
+            ("@id", (string)doc["id"]!), ("@tenant", tenant), ("@source", (string)doc["dataSource"]!), ("@state", (string)doc["state"]!),
+            ("@doc", doc.ToJsonString()));
 
     public JsonObject? Offering(string tenant, string id) =>
-        Docs("SELECT doc FROM offerings WHERE id = $id AND tenant = $tenant", ("$id", id), ("$tenant", tenant)).FirstOrDefault();
+        Docs("SELECT doc FROM offerings WHERE id = @id AND tenant = @tenant", ("@id", id), ("@tenant", tenant)).FirstOrDefault();
 
     public List<JsonObject> Offerings(string tenant, string? state) =>
-        Docs("SELECT doc FROM offerings WHERE tenant = $tenant AND ($state IS NULL OR state = $state) ORDER BY rowid",
-            ("$tenant", tenant), ("$state", state));
+        Docs("SELECT doc FROM offerings WHERE tenant = @tenant AND (CAST(@state AS TEXT) IS NULL OR state = @state) ORDER BY rowid",
+            ("@tenant", tenant), ("@state", state));
 
     /// Every tenant's published offerings, for the public catalogue.
     public List<JsonObject> Published() =>
         Docs("SELECT doc FROM offerings WHERE state = 'published' ORDER BY rowid");
 
     public void InsertAgreement(string tenant, JsonObject doc, string? requestedBy) =>
-        Run("INSERT INTO agreements (id, tenant, offering, state, requested_by, consumer, doc) VALUES ($id, $tenant, $offering, $state, $by, $consumer, $doc)",
-            ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$offering", (string)doc["offering"]!), ("$state", (string)doc["state"]!),
-            ("$by", requestedBy), ("$consumer", (string?)doc["consumer"]), ("$doc", doc.ToJsonString()));
+        Run("INSERT INTO agreements (id, tenant, offering, state, requested_by, consumer, doc) VALUES (@id, @tenant, @offering, @state, @by, @consumer, @doc)",
+            ("@id", (string)doc["id"]!), ("@tenant", tenant), ("@offering", (string)doc["offering"]!), ("@state", (string)doc["state"]!),
+            ("@by", requestedBy), ("@consumer", (string?)doc["consumer"]), ("@doc", doc.ToJsonString()));
 
     /// Moves an agreement from one of the given states to the state in doc; false when it is in none of them.
     public bool ChangeAgreement(string tenant, JsonObject doc, IReadOnlyList<string> from)
     {
-        var states = string.Join(",", from.Select((_, i) => "$from" + i));
+        var states = string.Join(",", from.Select((_, i) => "@from" + i));
         var parameters = new List<(string, object?)>
         {
-            ("$id", (string)doc["id"]!), ("$tenant", tenant), ("$state", (string)doc["state"]!), ("$doc", doc.ToJsonString()),
+            ("@id", (string)doc["id"]!), ("@tenant", tenant), ("@state", (string)doc["state"]!), ("@doc", doc.ToJsonString()),
         };
-        parameters.AddRange(from.Select((s, i) => ("$from" + i, (object?)s)));
-        return Run($"UPDATE agreements SET state = $state, doc = $doc WHERE id = $id AND tenant = $tenant AND state IN ({states})", [.. parameters]) == 1;
+        parameters.AddRange(from.Select((s, i) => ("@from" + i, (object?)s)));
+        return Run($"UPDATE agreements SET state = @state, doc = @doc WHERE id = @id AND tenant = @tenant AND state IN ({states})", [.. parameters]) == 1;
     }
 
     public JsonObject? Agreement(string id) =>
-        Docs("SELECT doc FROM agreements WHERE id = $id", ("$id", id)).FirstOrDefault();
+        Docs("SELECT doc FROM agreements WHERE id = @id", ("@id", id)).FirstOrDefault();
 
     /// A tenant's agreements; with a requester, only those it asked for, whose key it holds, or of its consumer.
     public List<JsonObject> Agreements(string tenant, string? requester, string? heldAgreement, string? consumer) =>
         Docs("""
-            SELECT doc FROM agreements WHERE tenant = $tenant
-              AND ($requester IS NULL OR requested_by = $requester OR id = $held OR consumer = $consumer) ORDER BY rowid
-            """, ("$tenant", tenant), ("$requester", requester), ("$held", heldAgreement), ("$consumer", consumer));
+            SELECT doc FROM agreements WHERE tenant = @tenant
+              AND (CAST(@requester AS TEXT) IS NULL OR requested_by = @requester OR id = @held OR consumer = @consumer) ORDER BY rowid
+            """, ("@tenant", tenant), ("@requester", requester), ("@held", heldAgreement), ("@consumer", consumer));
 
     /// Records that an agreement's key makes this subscription; false when the id is another's already.
     public bool LinkSubscription(string tenant, string subscription, string agreement) =>
@@ -215,22 +212,24 @@ internal sealed class MarketStore
     // A subscription is an agreement's or a consumer's, never both: the other table must not hold the id either.
     private bool Link(string table, string column, string other, string tenant, string subscription, string owner) =>
         Run($"""
-            INSERT OR IGNORE INTO {table} (tenant, id, {column})
-            SELECT $tenant, $id, $owner WHERE NOT EXISTS (SELECT 1 FROM {other} WHERE tenant = $tenant AND id = $id)
-            """, ("$tenant", tenant), ("$id", subscription), ("$owner", owner)) == 1;
+            INSERT INTO {table} (tenant, id, {column})
+            SELECT @tenant, @id, @owner WHERE NOT EXISTS (SELECT 1 FROM {other} WHERE tenant = @tenant AND id = @id)
+            ON CONFLICT DO NOTHING
+            """, ("@tenant", tenant), ("@id", subscription), ("@owner", owner)) == 1;
 
     private void Unlink(string table, string tenant, string subscription) =>
-        Run($"DELETE FROM {table} WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", subscription));
+        Run($"DELETE FROM {table} WHERE tenant = @tenant AND id = @id", ("@tenant", tenant), ("@id", subscription));
 
     /// The subscriptions made with the keys of these agreements or with this consumer organisation's credential.
     public HashSet<string> SubscriptionsOf(string tenant, IReadOnlyList<string> agreements, string? consumer)
     {
         var ids = new HashSet<string>(StringComparer.Ordinal);
         using var connection = Open();
+        var names = agreements.Select((_, i) => "@a" + i).DefaultIfEmpty("NULL");
         using var command = Command(connection, $"""
-            SELECT id FROM subscriptions WHERE tenant = $tenant AND agreement IN (SELECT value FROM json_each($agreements))
-            UNION SELECT id FROM consumer_subscriptions WHERE tenant = $tenant AND consumer = $consumer
-            """, [("$tenant", tenant), ("$agreements", System.Text.Json.JsonSerializer.Serialize(agreements)), ("$consumer", consumer)]);
+            SELECT id FROM subscriptions WHERE tenant = @tenant AND agreement IN ({string.Join(',', names)})
+            UNION SELECT id FROM consumer_subscriptions WHERE tenant = @tenant AND consumer = @consumer
+            """, [("@tenant", tenant), ("@consumer", consumer), .. agreements.Select((a, i) => ("@a" + i, (object?)a))]);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -241,11 +240,11 @@ internal sealed class MarketStore
 
     /// The consumer organisation whose credential made this subscription, or null when none did.
     public string? ConsumerOfSubscription(string tenant, string subscription) =>
-        Scalar("SELECT consumer FROM consumer_subscriptions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", subscription));
+        Scalar("SELECT consumer FROM consumer_subscriptions WHERE tenant = @tenant AND id = @id", ("@tenant", tenant), ("@id", subscription));
 
     /// The agreement whose key made this subscription, or null when none did.
     public string? AgreementOfSubscription(string tenant, string subscription) =>
-        Scalar("SELECT agreement FROM subscriptions WHERE tenant = $tenant AND id = $id", ("$tenant", tenant), ("$id", subscription));
+        Scalar("SELECT agreement FROM subscriptions WHERE tenant = @tenant AND id = @id", ("@tenant", tenant), ("@id", subscription));
 
     private string? Scalar(string sql, params (string Name, object? Value)[] parameters)
     {
@@ -257,27 +256,27 @@ internal sealed class MarketStore
     /// Counts one call against the agreement's day if it stays within the limit; false when the quota is spent.
     public bool TryCountCall(string agreement, string day, long? limit) =>
         Run("""
-            INSERT INTO usage (agreement, day, calls) SELECT $agreement, $day, 1 WHERE $limit IS NULL OR $limit >= 1
-            ON CONFLICT (agreement, day) DO UPDATE SET calls = calls + 1 WHERE $limit IS NULL OR calls < $limit
-            """, ("$agreement", agreement), ("$day", day), ("$limit", limit)) == 1;
+            INSERT INTO usage (agreement, day, calls) SELECT @agreement, @day, 1 WHERE CAST(@limit AS BIGINT) IS NULL OR @limit >= 1
+            ON CONFLICT (agreement, day) DO UPDATE SET calls = usage.calls + 1 WHERE CAST(@limit AS BIGINT) IS NULL OR usage.calls < @limit
+            """, ("@agreement", agreement), ("@day", day), ("@limit", limit)) == 1;
 
     public void AddResult(string agreement, string day, long entities, long bytes) =>
         Run("""
-            INSERT INTO usage (agreement, day, entities, bytes) VALUES ($agreement, $day, $entities, $bytes)
-            ON CONFLICT (agreement, day) DO UPDATE SET entities = entities + $entities, bytes = bytes + $bytes
-            """, ("$agreement", agreement), ("$day", day), ("$entities", entities), ("$bytes", bytes));
+            INSERT INTO usage (agreement, day, entities, bytes) VALUES (@agreement, @day, @entities, @bytes)
+            ON CONFLICT (agreement, day) DO UPDATE SET entities = usage.entities + @entities, bytes = usage.bytes + @bytes
+            """, ("@agreement", agreement), ("@day", day), ("@entities", entities), ("@bytes", bytes));
 
     /// Records how long one counted call of the agreement took and whether it was answered with a 5xx.
     public void AddTiming(string agreement, string day, long milliseconds, bool serverError)
     {
         var bucket = milliseconds <= 1 ? 0 : Math.Min(30, (int)Math.Ceiling(Math.Log2(milliseconds)));
         Run("""
-            INSERT INTO usage (agreement, day, timed, time_ms, max_ms, server_errors) VALUES ($agreement, $day, 1, $ms, $ms, $error)
-            ON CONFLICT (agreement, day) DO UPDATE SET timed = timed + 1, time_ms = time_ms + $ms, max_ms = MAX(max_ms, $ms),
-                server_errors = server_errors + $error;
-            INSERT INTO usage_latency (agreement, day, bucket, calls) VALUES ($agreement, $day, $bucket, 1)
-            ON CONFLICT (agreement, day, bucket) DO UPDATE SET calls = calls + 1;
-            """, ("$agreement", agreement), ("$day", day), ("$ms", milliseconds), ("$error", serverError ? 1 : 0), ("$bucket", bucket));
+            INSERT INTO usage (agreement, day, timed, time_ms, max_ms, server_errors) VALUES (@agreement, @day, 1, @ms, @ms, @error)
+            ON CONFLICT (agreement, day) DO UPDATE SET timed = usage.timed + 1, time_ms = usage.time_ms + @ms,
+                max_ms = CASE WHEN usage.max_ms > @ms THEN usage.max_ms ELSE @ms END, server_errors = usage.server_errors + @error;
+            INSERT INTO usage_latency (agreement, day, bucket, calls) VALUES (@agreement, @day, @bucket, 1)
+            ON CONFLICT (agreement, day, bucket) DO UPDATE SET calls = usage_latency.calls + 1;
+            """, ("@agreement", agreement), ("@day", day), ("@ms", milliseconds), ("@error", serverError ? 1 : 0), ("@bucket", bucket));
     }
 
     /// The bytes an agreement has been sent on a day, for the bytesPerDay quota.
@@ -287,15 +286,15 @@ internal sealed class MarketStore
     public bool TryCountNotification(string agreement, string day, long? limit)
     {
         var counted = Run("""
-            INSERT INTO usage (agreement, day, notifications) SELECT $agreement, $day, 1 WHERE $limit IS NULL OR $limit >= 1
-            ON CONFLICT (agreement, day) DO UPDATE SET notifications = notifications + 1 WHERE $limit IS NULL OR notifications < $limit
-            """, ("$agreement", agreement), ("$day", day), ("$limit", limit)) == 1;
+            INSERT INTO usage (agreement, day, notifications) SELECT @agreement, @day, 1 WHERE CAST(@limit AS BIGINT) IS NULL OR @limit >= 1
+            ON CONFLICT (agreement, day) DO UPDATE SET notifications = usage.notifications + 1 WHERE CAST(@limit AS BIGINT) IS NULL OR usage.notifications < @limit
+            """, ("@agreement", agreement), ("@day", day), ("@limit", limit)) == 1;
         if (!counted)
         {
             Run("""
-                INSERT INTO usage (agreement, day, notifications_dropped) VALUES ($agreement, $day, 1)
-                ON CONFLICT (agreement, day) DO UPDATE SET notifications_dropped = notifications_dropped + 1
-                """, ("$agreement", agreement), ("$day", day));
+                INSERT INTO usage (agreement, day, notifications_dropped) VALUES (@agreement, @day, 1)
+                ON CONFLICT (agreement, day) DO UPDATE SET notifications_dropped = usage.notifications_dropped + 1
+                """, ("@agreement", agreement), ("@day", day));
         }
         return counted;
     }
@@ -304,7 +303,7 @@ internal sealed class MarketStore
     {
         using var connection = Open();
         var buckets = new Dictionary<string, List<(int Bucket, long Calls)>>(StringComparer.Ordinal);
-        using (var latency = Command(connection, "SELECT day, bucket, calls FROM usage_latency WHERE agreement = $agreement ORDER BY day, bucket", [("$agreement", agreement)]))
+        using (var latency = Command(connection, "SELECT day, bucket, calls FROM usage_latency WHERE agreement = @agreement ORDER BY day, bucket", [("@agreement", agreement)]))
         using (var rows = latency.ExecuteReader())
         {
             while (rows.Read())
@@ -315,8 +314,8 @@ internal sealed class MarketStore
         }
         using var command = Command(connection, """
             SELECT agreement, day, calls, entities, bytes, notifications, notifications_dropped, timed, time_ms, max_ms, server_errors
-            FROM usage WHERE agreement = $agreement ORDER BY day
-            """, [("$agreement", agreement)]);
+            FROM usage WHERE agreement = @agreement ORDER BY day
+            """, [("@agreement", agreement)]);
         using var reader = command.ExecuteReader();
         var days = new List<UsageDay>();
         while (reader.Read())
@@ -367,7 +366,7 @@ internal sealed class MarketStore
         return command.ExecuteNonQuery();
     }
 
-    private static SqliteCommand Command(SqliteConnection connection, string sql, (string Name, object? Value)[] parameters)
+    private static DbCommand Command(DbConnection connection, string sql, (string Name, object? Value)[] parameters)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -378,5 +377,5 @@ internal sealed class MarketStore
         return command;
     }
 
-    private SqliteConnection Open() => _database.Open();
+    private DbConnection Open() => _database.Open();
 }

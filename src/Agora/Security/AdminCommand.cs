@@ -1,3 +1,4 @@
+using Agora.Storage;
 using Agora.Errors;
 using Agora.Hosting;
 
@@ -33,7 +34,11 @@ internal static class AdminCommand
             var types = configuration["types"]?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var request = CredentialRequests.Parse(configuration["role"], types, configuration["name"] ?? "created by agora admin",
                 configuration["expires"], null, null, time);
-            var store = new SecurityStore(agora.Data);
+            // On PostgreSQL the key goes to the database every node shares, so any node accepts it.
+            var catalog = agora.Storage.IsPostgres
+                ? new PostgresCatalog(agora.Storage.ConnectionString ?? throw NgsiLdException.BadRequest("No database", "Agora:Storage:ConnectionString is required with the Postgres provider."), agora.Storage.Schema)
+                : null;
+            var store = new SecurityStore(agora, catalog);
             var (credential, key) = new Credentials(store, time).CreateApiKey(tenant, request);
             store.Append([new AuditEntry(time.GetUtcNow(), tenant, "cli", "agora admin create-key", AuditLog.Changed,
                 $"created API key {credential.Id} with role {Roles.Name(credential.Role)}", null)]);

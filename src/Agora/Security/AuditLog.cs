@@ -107,7 +107,7 @@ internal sealed class AuditLog(SecurityStore store, IOptions<SecurityOptions> op
         {
             store.Append(batch);
         }
-        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException)
         {
             logger.LogError(e, "Could not write {Count} audit entries", batch.Count);
         }

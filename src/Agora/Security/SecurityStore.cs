@@ -1,8 +1,9 @@
+using System.Data;
+using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
 using Agora.Hosting;
 using Agora.Storage;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
 namespace Agora.Security;
@@ -87,27 +88,33 @@ internal sealed class SecurityStore
 
     private readonly OwnerOnlyDatabase _database;
 
-    public SecurityStore(IOptions<AgoraOptions> options) : this(options.Value.Data)
+    public SecurityStore(IOptions<AgoraOptions> options, TenantStores stores) : this(options.Value, stores.Catalog)
     {
     }
 
-    public SecurityStore(string dataFolder)
+    public SecurityStore(AgoraOptions options, PostgresCatalog? catalog)
     {
         // Credential hashes and the audit log (with client addresses) are for the owner only.
-        _database = new OwnerOnlyDatabase(dataFolder, "security.sqlite", Schema);
+        _database = OwnerOnlyDatabase.Of(options, catalog, "security.sqlite", Schema);
         using var connection = Open();
+        if (_database.IsPostgres)
+        {
+            OwnerOnlyDatabase.Execute(connection, """
+                CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql
+                    AS 'BEGIN RAISE EXCEPTION ''the audit log is append-only''; END';
+                CREATE OR REPLACE TRIGGER audit_append_only BEFORE UPDATE ON audit FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+                """);
+        }
         // Added with the marketplace: a key issued for an agreement names it, a key of a consumer organisation
         // names that consumer. Older files gain the columns once.
         foreach (var column in new[] { "agreement", "consumer" })
         {
-            using var columns = connection.CreateCommand();
-            columns.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('credentials') WHERE name = '{column}'";
-            if ((long)columns.ExecuteScalar()! == 0)
-            {
-                OwnerOnlyDatabase.Execute(connection, $"ALTER TABLE credentials ADD COLUMN {column} TEXT");
-            }
+            _database.AddColumn(connection, "credentials", column, "TEXT");
         }
     }
+
+    /// A connection to the store, for tests that look underneath.
+    internal DbConnection Connect() => Open();
 
     public string Path => _database.Path;
 
@@ -117,20 +124,20 @@ internal sealed class SecurityStore
         using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO credentials (id, kind, tenant, role, types, name, secret_hash, created_at, expires_at, rate_limit, agreement, consumer)
-            VALUES ($id, $kind, $tenant, $role, $types, $name, $hash, $created, $expires, $rate, $agreement, $consumer)
+            VALUES (@id, @kind, @tenant, @role, @types, @name, @hash, @created, @expires, @rate, @agreement, @consumer)
             """;
-        command.Parameters.AddWithValue("$id", credential.Id);
-        command.Parameters.AddWithValue("$kind", KindName(credential.Kind));
-        command.Parameters.AddWithValue("$tenant", credential.Tenant);
-        command.Parameters.AddWithValue("$role", Roles.Name(credential.Role));
-        command.Parameters.AddWithValue("$types", credential.Types is null ? DBNull.Value : JsonSerializer.Serialize(credential.Types));
-        command.Parameters.AddWithValue("$name", (object?)credential.Name ?? DBNull.Value);
-        command.Parameters.AddWithValue("$hash", secretHash);
-        command.Parameters.AddWithValue("$created", Time(credential.CreatedAt));
-        command.Parameters.AddWithValue("$expires", credential.ExpiresAt is { } e ? Time(e) : DBNull.Value);
-        command.Parameters.AddWithValue("$rate", (object?)credential.RateLimit ?? DBNull.Value);
-        command.Parameters.AddWithValue("$agreement", (object?)credential.Agreement ?? DBNull.Value);
-        command.Parameters.AddWithValue("$consumer", (object?)credential.Consumer ?? DBNull.Value);
+        command.Parameters.AddWithValue("@id", credential.Id);
+        command.Parameters.AddWithValue("@kind", KindName(credential.Kind));
+        command.Parameters.AddWithValue("@tenant", credential.Tenant);
+        command.Parameters.AddWithValue("@role", Roles.Name(credential.Role));
+        command.Parameters.AddWithValue("@types", credential.Types is null ? DBNull.Value : JsonSerializer.Serialize(credential.Types));
+        command.Parameters.AddWithValue("@name", (object?)credential.Name ?? DBNull.Value);
+        command.Parameters.AddWithValue("@hash", secretHash);
+        command.Parameters.AddWithValue("@created", Time(credential.CreatedAt));
+        command.Parameters.AddWithValue("@expires", credential.ExpiresAt is { } e ? Time(e) : DBNull.Value);
+        command.Parameters.AddWithValue("@rate", (object?)credential.RateLimit ?? DBNull.Value);
+        command.Parameters.AddWithValue("@agreement", (object?)credential.Agreement ?? DBNull.Value);
+        command.Parameters.AddWithValue("@consumer", (object?)credential.Consumer ?? DBNull.Value);
         command.ExecuteNonQuery();
     }
 
@@ -139,9 +146,9 @@ internal sealed class SecurityStore
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT *, secret_hash FROM credentials WHERE id = $id AND kind = $kind";
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$kind", KindName(kind));
+        command.CommandText = "SELECT *, secret_hash FROM credentials WHERE id = @id AND kind = @kind";
+        command.Parameters.AddWithValue("@id", id);
+        command.Parameters.AddWithValue("@kind", KindName(kind));
         using var reader = command.ExecuteReader();
         return reader.Read() ? (Read(reader), (byte[])reader["secret_hash"]) : null;
     }
@@ -150,9 +157,9 @@ internal sealed class SecurityStore
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT * FROM credentials WHERE tenant = $tenant AND kind = $kind ORDER BY created_at, id";
-        command.Parameters.AddWithValue("$tenant", tenant);
-        command.Parameters.AddWithValue("$kind", KindName(kind));
+        command.CommandText = "SELECT * FROM credentials WHERE tenant = @tenant AND kind = @kind ORDER BY created_at, id";
+        command.Parameters.AddWithValue("@tenant", tenant);
+        command.Parameters.AddWithValue("@kind", KindName(kind));
         using var reader = command.ExecuteReader();
         var result = new List<Credential>();
         while (reader.Read())
@@ -167,11 +174,11 @@ internal sealed class SecurityStore
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE credentials SET revoked_at = $now WHERE id = $id AND kind = $kind AND tenant = $tenant AND revoked_at IS NULL";
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$kind", KindName(kind));
-        command.Parameters.AddWithValue("$tenant", tenant);
-        command.Parameters.AddWithValue("$now", Time(now));
+        command.CommandText = "UPDATE credentials SET revoked_at = @now WHERE id = @id AND kind = @kind AND tenant = @tenant AND revoked_at IS NULL";
+        command.Parameters.AddWithValue("@id", id);
+        command.Parameters.AddWithValue("@kind", KindName(kind));
+        command.Parameters.AddWithValue("@tenant", tenant);
+        command.Parameters.AddWithValue("@now", Time(now));
         return command.ExecuteNonQuery() == 1;
     }
 
@@ -182,15 +189,15 @@ internal sealed class SecurityStore
         using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO audit (time, tenant, actor, action, decision, reason, client)
-            VALUES ($time, $tenant, $actor, $action, $decision, $reason, $client)
+            VALUES (@time, @tenant, @actor, @action, @decision, @reason, @client)
             """;
-        var time = command.Parameters.Add("$time", SqliteType.Text);
-        var tenant = command.Parameters.Add("$tenant", SqliteType.Text);
-        var actor = command.Parameters.Add("$actor", SqliteType.Text);
-        var action = command.Parameters.Add("$action", SqliteType.Text);
-        var decision = command.Parameters.Add("$decision", SqliteType.Text);
-        var reason = command.Parameters.Add("$reason", SqliteType.Text);
-        var client = command.Parameters.Add("$client", SqliteType.Text);
+        var time = command.Parameters.Add("@time", DbType.String);
+        var tenant = command.Parameters.Add("@tenant", DbType.String);
+        var actor = command.Parameters.Add("@actor", DbType.String);
+        var action = command.Parameters.Add("@action", DbType.String);
+        var decision = command.Parameters.Add("@decision", DbType.String);
+        var reason = command.Parameters.Add("@reason", DbType.String);
+        var client = command.Parameters.Add("@client", DbType.String);
         foreach (var entry in entries)
         {
             time.Value = Time(entry.Time);
@@ -211,18 +218,18 @@ internal sealed class SecurityStore
         using var connection = Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT * FROM audit WHERE tenant = $tenant AND seq > $after
-              AND ($from IS NULL OR time >= $from) AND ($to IS NULL OR time < $to)
-              AND ($actor IS NULL OR actor = $actor) AND ($decision IS NULL OR decision = $decision)
-            ORDER BY seq LIMIT $limit
+            SELECT * FROM audit WHERE tenant = @tenant AND seq > @after
+              AND (CAST(@from AS TEXT) IS NULL OR time >= @from) AND (CAST(@to AS TEXT) IS NULL OR time < @to)
+              AND (CAST(@actor AS TEXT) IS NULL OR actor = @actor) AND (CAST(@decision AS TEXT) IS NULL OR decision = @decision)
+            ORDER BY seq LIMIT @limit
             """;
-        command.Parameters.AddWithValue("$tenant", tenant);
-        command.Parameters.AddWithValue("$after", query.After);
-        command.Parameters.AddWithValue("$from", query.From is { } f ? Time(f) : DBNull.Value);
-        command.Parameters.AddWithValue("$to", query.To is { } t ? Time(t) : DBNull.Value);
-        command.Parameters.AddWithValue("$actor", (object?)query.Actor ?? DBNull.Value);
-        command.Parameters.AddWithValue("$decision", (object?)query.Decision ?? DBNull.Value);
-        command.Parameters.AddWithValue("$limit", query.Limit);
+        command.Parameters.AddWithValue("@tenant", tenant);
+        command.Parameters.AddWithValue("@after", query.After);
+        command.Parameters.AddWithValue("@from", query.From is { } f ? Time(f) : DBNull.Value);
+        command.Parameters.AddWithValue("@to", query.To is { } t ? Time(t) : DBNull.Value);
+        command.Parameters.AddWithValue("@actor", (object?)query.Actor ?? DBNull.Value);
+        command.Parameters.AddWithValue("@decision", (object?)query.Decision ?? DBNull.Value);
+        command.Parameters.AddWithValue("@limit", query.Limit);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -242,14 +249,14 @@ internal sealed class SecurityStore
     {
         using var connection = Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM audit WHERE time < $before";
-        command.Parameters.AddWithValue("$before", Time(before));
+        command.CommandText = "DELETE FROM audit WHERE time < @before";
+        command.Parameters.AddWithValue("@before", Time(before));
         return command.ExecuteNonQuery();
     }
 
-    private SqliteConnection Open() => _database.Open();
+    private DbConnection Open() => _database.Open();
 
-    private static Credential Read(SqliteDataReader reader)
+    private static Credential Read(DbDataReader reader)
     {
         Roles.TryParse(reader.GetString(reader.GetOrdinal("role")), out var role);
         var types = Text(reader, "types");
@@ -269,13 +276,13 @@ internal sealed class SecurityStore
             Text(reader, "consumer"));
     }
 
-    private static string? Text(SqliteDataReader reader, string column)
+    private static string? Text(DbDataReader reader, string column)
     {
         var i = reader.GetOrdinal(column);
         return reader.IsDBNull(i) ? null : reader.GetString(i);
     }
 
-    private static DateTimeOffset? TimeOf(SqliteDataReader reader, string column) =>
+    private static DateTimeOffset? TimeOf(DbDataReader reader, string column) =>
         Text(reader, column) is { } s ? DateTimeOffset.Parse(s, CultureInfo.InvariantCulture) : null;
 
     // Fixed-width UTC, so that text order is time order and range conditions can use the index.

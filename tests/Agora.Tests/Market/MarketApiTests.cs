@@ -409,7 +409,7 @@ public sealed class MarketApiTests
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
-    [Fact]
+    [SqliteFact]
     public async Task TheMarketDatabaseIsForItsOwnerOnly()
     {
         if (OperatingSystem.IsWindows())

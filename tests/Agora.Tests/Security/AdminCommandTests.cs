@@ -13,7 +13,7 @@ public sealed class AdminCommandTests : IDisposable
     [Fact]
     public async Task TheCommandPrintsAKeyOnceThatAdministersItsTenant()
     {
-        Assert.True(AgoraCommandLine.TryParse(["admin", "create-key", "--tenant", "sevilla", "--role", "admin", "--expires", "7d", "--data", _data], out var verb, out var args));
+        Assert.True(AgoraCommandLine.TryParse(["admin", "create-key", "--tenant", "sevilla", "--role", "admin", "--expires", "7d", "--data", _data, .. TestDatabase.Arguments(_data)], out var verb, out var args));
         var output = new StringWriter();
         var error = new StringWriter();
 
