@@ -14,7 +14,14 @@ internal sealed class OrderBy : IComparer<JsonObject>
     private static readonly HashSet<string> Metadata = ["observedAt", "createdAt", "modifiedAt", "unitCode", "datasetId"];
     private readonly List<(Func<JsonObject, JsonNode?> Key, bool Descending)> _keys;
 
-    private OrderBy(List<(Func<JsonObject, JsonNode?>, bool)> keys) => _keys = keys;
+    private OrderBy(List<(Func<JsonObject, JsonNode?>, bool)> keys, bool byId = false)
+    {
+        _keys = keys;
+        ById = byId;
+    }
+
+    /// Whether the order is by entity id ascending alone, which the store can give from its id index.
+    public bool ById { get; }
 
     public static OrderBy Parse(string text, JsonLdContext context)
     {
@@ -31,7 +38,7 @@ internal sealed class OrderBy : IComparer<JsonObject>
             };
             keys.Add((Key(parts[0], context), descending));
         }
-        return new OrderBy(keys);
+        return new OrderBy(keys, text.Split(',', StringSplitOptions.TrimEntries) is [var only] && only.Split(';', StringSplitOptions.TrimEntries) is ["id"] or ["id", "asc"]);
     }
 
     private static Func<JsonObject, JsonNode?> Key(string path, JsonLdContext context)

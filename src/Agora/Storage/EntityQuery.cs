@@ -281,13 +281,16 @@ internal sealed class EntityQuery
     {
         var page = new List<JsonObject>(Math.Min(limit, 1000));
         long? total = null;
-        if (Order is not null)
+        // An order by id alone is the id index's: rows stream in that order as they do in the default one.
+        var byId = Order is Entities.OrderBy { ById: true };
+        if (Order is not null && !byId)
         {
             return Sorted(connection, offset, limit, count);
         }
+        var order = byId ? "e.id" : "e.rid";
         if (SqlExact)
         {
-            using var select = Command(connection, $"SELECT e.doc FROM entities e WHERE 1=1{Where(connection)} ORDER BY e.rid LIMIT {limit} OFFSET {offset}");
+            using var select = Command(connection, $"SELECT e.doc FROM entities e WHERE 1=1{Where(connection)} ORDER BY {order} LIMIT {limit} OFFSET {offset}");
             using (var reader = select.ExecuteReader())
             {
                 while (reader.Read())
@@ -308,7 +311,7 @@ internal sealed class EntityQuery
             return (page, total);
         }
 
-        using var candidates = Command(connection, $"SELECT e.doc FROM entities e WHERE 1=1{Where(connection)} ORDER BY e.rid");
+        using var candidates = Command(connection, $"SELECT e.doc FROM entities e WHERE 1=1{Where(connection)} ORDER BY {order}");
         using var rows = candidates.ExecuteReader();
         long matched = 0;
         while (rows.Read())

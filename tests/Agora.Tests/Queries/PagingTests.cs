@@ -175,15 +175,7 @@ public sealed class PagingTests
     [Fact]
     public async Task OrderByAscendingSortsByTheAttributeValue()
     {
-        await using var app = new AgoraApplication();
-        await app.SeedAsync("""
-            [
-              {"id": "urn:ngsi-ld:Car:a", "type": "Car", "speed": 50},
-              {"id": "urn:ngsi-ld:Car:b", "type": "Car", "speed": 10},
-              {"id": "urn:ngsi-ld:Car:c", "type": "Car"},
-              {"id": "urn:ngsi-ld:Car:d", "type": "Car", "speed": 30}
-            ]
-            """);
+        await using var app = await FourCarsAsync();
 
         var ascending = Ids((await PageAsync(app, "type=Car&orderBy=speed")).Page);
         var explicitly = Ids((await PageAsync(app, "type=Car&orderBy=speed%3Basc")).Page);
@@ -204,6 +196,39 @@ public sealed class PagingTests
 
         Assert.Equal(["urn:ngsi-ld:Car:42", "urn:ngsi-ld:Car:41", "urn:ngsi-ld:Car:40"], Ids(page));
         Assert.Equal("45", count);
+    }
+
+    [Fact]
+    public async Task OrderByIdPagesInIdOrderWithOrWithoutAFilterTheStoreCannotRun()
+    {
+        await using var app = await FourCarsAsync();
+
+        var (all, total) = await PageAsync(app, "type=Car&orderBy=id&count=true");
+        var (second, _) = await PageAsync(app, "type=Car&orderBy=id%3Basc&limit=2&offset=1");
+        var (fast, counted) = await PageAsync(app, "type=Car&orderBy=id&q=speed%3E20&count=true");
+        var (descending, _) = await PageAsync(app, "type=Car&orderBy=id%3Bdesc&limit=1");
+
+        Assert.Equal(["urn:ngsi-ld:Car:a", "urn:ngsi-ld:Car:b", "urn:ngsi-ld:Car:c", "urn:ngsi-ld:Car:d"], Ids(all));
+        Assert.Equal("4", total);
+        Assert.Equal(["urn:ngsi-ld:Car:b", "urn:ngsi-ld:Car:c"], Ids(second));
+        Assert.Equal(["urn:ngsi-ld:Car:a", "urn:ngsi-ld:Car:d"], Ids(fast));
+        Assert.Equal("2", counted);
+        Assert.Equal(["urn:ngsi-ld:Car:d"], Ids(descending));
+    }
+
+    // Four cars stored out of id order, one without a speed.
+    private static async Task<AgoraApplication> FourCarsAsync()
+    {
+        var app = new AgoraApplication();
+        await app.SeedAsync("""
+            [
+              {"id": "urn:ngsi-ld:Car:c", "type": "Car"},
+              {"id": "urn:ngsi-ld:Car:a", "type": "Car", "speed": 50},
+              {"id": "urn:ngsi-ld:Car:d", "type": "Car", "speed": 30},
+              {"id": "urn:ngsi-ld:Car:b", "type": "Car", "speed": 10}
+            ]
+            """);
+        return app;
     }
 
     [Fact]
