@@ -34,6 +34,9 @@ internal sealed class StoredContext(string localId, string? url, ContextKind kin
     public DateTimeOffset? LastUsage => Interlocked.Read(ref lastUsageTicks) is var t and > 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
     public bool Superseded => superseded;
 
+    /// When this node's store came to know it (ContextStore's own counter).
+    public long Known { get; set; }
+
     public void Hit()
     {
         Interlocked.Increment(ref hits);
@@ -62,6 +65,7 @@ internal sealed class ContextStore
     private readonly Func<DbConnection> open;
     private readonly PostgresCatalog? shared;
     private readonly Lock writeLock = new();
+    private long known;
 
     /// The contexts of this node's data folder (SQLite), or of the database every node shares (PostgreSQL, in
     /// Agora's own schema), where a context one node adds or removes is announced to the others.
@@ -109,17 +113,20 @@ internal sealed class ContextStore
     // Another node added or removed a context: this node's copy follows.
     private void Reload()
     {
+        // What this node came to know after the database was read may be missing from that read (it was stored
+        // meanwhile): only what was known before it can have been removed by another node.
+        var before = Interlocked.Read(ref known);
         List<StoredContext> rows;
         using (var connection = Open())
         {
             rows = Rows(connection, null);
         }
         var current = rows.ToDictionary(r => r.LocalId, StringComparer.Ordinal);
-        foreach (var known in byId.Values.Where(k => !current.ContainsKey(k.LocalId)).ToList())
+        foreach (var gone in byId.Values.Where(k => !current.ContainsKey(k.LocalId) && k.Known <= before).ToList())
         {
-            Forget(known);
+            Forget(gone);
         }
-        foreach (var row in rows.Where(r => !byId.TryGetValue(r.LocalId, out var known) || known.CreatedAt != r.CreatedAt || known.Kind != r.Kind))
+        foreach (var row in rows.Where(r => !byId.TryGetValue(r.LocalId, out var held) || held.CreatedAt != r.CreatedAt || held.Kind != r.Kind))
         {
             Add(row, persist: false);
         }
@@ -239,15 +246,19 @@ internal sealed class ContextStore
         {
             return;
         }
+        // Stored before it is known here: a reload (another node's change) in between would otherwise find it in
+        // memory and not in the database, and drop it.
         var stored = new StoredContext(localId, null, ContextKind.ImplicitlyCreated, context.DeepClone(), DateTimeOffset.UtcNow, null);
+        Persist(stored);
         if (byId.TryAdd(localId, stored))
         {
-            Persist(stored);
+            stored.Known = Interlocked.Increment(ref known);
         }
     }
 
     private void Remember(StoredContext context)
     {
+        context.Known = Interlocked.Increment(ref known);
         byId[context.LocalId] = context;
         if (context.Url is not null)
         {
