@@ -104,7 +104,22 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
     {
         try
         {
-            var subscriptions = LoadAll(store, writer is null ? store.Read(SubscriptionRows.All) : SubscriptionRows.All(writer));
+            // A subscription whose document did not change is kept as it is: its contexts are not resolved again
+            // (which would count as uses of them) and its timer keeps its phase.
+            var held = _tenants.TryGetValue(store.Tenant, out var current) ? current.ById : [];
+            var subscriptions = new List<Subscription>();
+            var changed = new List<Subscription>();
+            foreach (var doc in writer is null ? store.Read(SubscriptionRows.All) : SubscriptionRows.All(writer))
+            {
+                if (held.TryGetValue((string)doc["id"]!, out var same) && JsonNode.DeepEquals(same.Doc, doc))
+                {
+                    subscriptions.Add(same);
+                    continue;
+                }
+                var loaded = LoadAll(store, [doc]);
+                subscriptions.AddRange(loaded);
+                changed.AddRange(loaded);
+            }
             HashSet<string> gone;
             lock (_lock)
             {
@@ -114,7 +129,10 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
             foreach (var s in subscriptions)
             {
                 gone.Remove(s.Id);
-                Schedule(store, s);
+                if (changed.Contains(s))
+                {
+                    Schedule(store, s);
+                }
             }
             foreach (var id in gone)
             {
