@@ -90,8 +90,14 @@ internal sealed class ContextStore
             };
         }
         using var connection = Open();
+        if (shared is null)
+        {
+            Execute(connection, "PRAGMA journal_mode=WAL");
+        }
+        // On PostgreSQL nodes starting together create the table one at a time.
+        using var tx = connection.BeginTransaction();
         Execute(connection, $"""
-            {(shared is null ? "PRAGMA journal_mode=WAL;" : "")}
+            {(shared is null ? "" : "SELECT pg_advisory_xact_lock(hashtext('agora contexts'));")}
             CREATE TABLE IF NOT EXISTS contexts (
                 local_id   TEXT PRIMARY KEY,
                 url        TEXT,
@@ -106,6 +112,7 @@ internal sealed class ContextStore
         {
             Remember(stored);
         }
+        tx.Commit();
     }
 
     private const string Table = "contexts";

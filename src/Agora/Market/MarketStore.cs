@@ -95,19 +95,21 @@ internal sealed class MarketStore
         _database = OwnerOnlyDatabase.Of(options.Value, stores.Catalog, "market.sqlite", Schema);
         // Added with consumer organisations: the consumer an agreement is for, so that its active agreements are
         // found by one indexed query. Older files gain the column once, filled from the documents.
-        using var connection = Open();
-        if (_database.AddColumn(connection, "agreements", "consumer", "TEXT"))
+        _database.Migrate("market.sqlite", connection =>
         {
-            OwnerOnlyDatabase.Execute(connection, _database.IsPostgres
-                ? "UPDATE agreements SET consumer = CAST(doc AS jsonb) ->> 'consumer'"
-                : "UPDATE agreements SET consumer = json_extract(doc, '$.consumer')");
-        }
-        OwnerOnlyDatabase.Execute(connection, "CREATE INDEX IF NOT EXISTS agreements_consumer ON agreements(tenant, consumer, state)");
-        // Added with measured SLAs: the response times and server errors of each day's calls.
-        foreach (var column in new[] { "timed", "time_ms", "max_ms", "server_errors" })
-        {
-            _database.AddColumn(connection, "usage", column, "INTEGER NOT NULL DEFAULT 0");
-        }
+            if (_database.AddColumn(connection, "agreements", "consumer", "TEXT"))
+            {
+                OwnerOnlyDatabase.Execute(connection, _database.IsPostgres
+                    ? "UPDATE agreements SET consumer = CAST(doc AS jsonb) ->> 'consumer'"
+                    : "UPDATE agreements SET consumer = json_extract(doc, '$.consumer')");
+            }
+            OwnerOnlyDatabase.Execute(connection, "CREATE INDEX IF NOT EXISTS agreements_consumer ON agreements(tenant, consumer, state)");
+            // Added with measured SLAs: the response times and server errors of each day's calls.
+            foreach (var column in new[] { "timed", "time_ms", "max_ms", "server_errors" })
+            {
+                _database.AddColumn(connection, "usage", column, "INTEGER NOT NULL DEFAULT 0");
+            }
+        });
     }
 
     /// Registers a consumer organisation; false when its tenant has one of that name already.

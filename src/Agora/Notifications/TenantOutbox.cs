@@ -191,6 +191,11 @@ internal sealed class TenantOutbox
                     });
                     return;
                 }
+                // Renewed before each send, so it cannot run out while this node works through a backlog.
+                if (!Lease(subscription))
+                {
+                    return;
+                }
                 var result = await _dispatcher.SendAsync(_store.Tenant, row, _stopping);
                 var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 if (!_results.Writer.TryWrite((result, recorded)))

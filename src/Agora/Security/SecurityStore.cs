@@ -96,21 +96,24 @@ internal sealed class SecurityStore
     {
         // Credential hashes and the audit log (with client addresses) are for the owner only.
         _database = OwnerOnlyDatabase.Of(options, catalog, "security.sqlite", Schema);
-        using var connection = Open();
-        if (_database.IsPostgres)
+        _database.Migrate("security.sqlite", connection =>
         {
-            OwnerOnlyDatabase.Execute(connection, """
-                CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql
-                    AS 'BEGIN RAISE EXCEPTION ''the audit log is append-only''; END';
-                CREATE OR REPLACE TRIGGER audit_append_only BEFORE UPDATE ON audit FOR EACH ROW EXECUTE FUNCTION audit_append_only();
-                """);
-        }
-        // Added with the marketplace: a key issued for an agreement names it, a key of a consumer organisation
-        // names that consumer. Older files gain the columns once.
-        foreach (var column in new[] { "agreement", "consumer" })
-        {
-            _database.AddColumn(connection, "credentials", column, "TEXT");
-        }
+            if (_database.IsPostgres)
+            {
+                OwnerOnlyDatabase.Execute(connection, """
+                    CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql
+                        AS 'BEGIN RAISE EXCEPTION ''the audit log is append-only''; END';
+                    DROP TRIGGER IF EXISTS audit_append_only ON audit;
+                    CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+                    """);
+            }
+            // Added with the marketplace: a key issued for an agreement names it, a key of a consumer organisation
+            // names that consumer. Older files gain the columns once.
+            foreach (var column in new[] { "agreement", "consumer" })
+            {
+                _database.AddColumn(connection, "credentials", column, "TEXT");
+            }
+        });
     }
 
     /// A connection to the store, for tests that look underneath.

@@ -66,6 +66,23 @@ internal sealed partial class OwnerOnlyDatabase
         return connection;
     }
 
+    /// Runs the schema changes that follow the base schema (columns later versions added, indexes, triggers): on
+    /// PostgreSQL in one transaction under the same lock as the schema, so that nodes starting together do not
+    /// run the same DDL at once.
+    public void Migrate(string name, Action<DbConnection> migrate)
+    {
+        using var connection = Open();
+        if (!IsPostgres)
+        {
+            migrate(connection);
+            return;
+        }
+        using var tx = connection.BeginTransaction();
+        Execute(connection, $"SELECT pg_advisory_xact_lock(hashtext('agora {name}'))");
+        migrate(connection);
+        tx.Commit();
+    }
+
     /// Adds a column a later version brought, when the table lacks it; true when it was added.
     public bool AddColumn(DbConnection connection, string table, string column, string type)
     {

@@ -234,12 +234,21 @@ internal sealed class TenantStore : IAsyncDisposable
             _writer.Open();
         }
         var tx = _writer.BeginTransaction();
-        if (_groupLock is not null)
+        try
         {
-            Execute(_writer, _groupLock);
-            CatchUp();
+            if (_groupLock is not null)
+            {
+                Execute(_writer, _groupLock);
+                CatchUp();
+            }
+            return tx;
         }
-        return tx;
+        catch
+        {
+            // Never left open: it would hold the tenant's lock and refuse every later transaction.
+            tx.Dispose();
+            throw;
+        }
     }
 
     // Holding the tenant's lock, no other node writes: a generation read now is the last committed one.
@@ -249,8 +258,9 @@ internal sealed class TenantStore : IAsyncDisposable
         {
             if (!_generations!.TryGetValue(name, out var known) || known != value)
             {
-                _generations[name] = value;
+                // Recorded once the handlers have reloaded: one that failed (and failed the group) runs again.
                 Invalidated?.Invoke(name, _writer);
+                _generations[name] = value;
             }
         }
     }

@@ -82,13 +82,23 @@ internal sealed class TenantStores : IHostedService, IAsyncDisposable
     public TenantStore GetOrCreate(string tenant)
     {
         Validate(tenant);
-        return _open.GetOrAdd(tenant, t => new Lazy<TenantStore>(() =>
+        var lazy = _open.GetOrAdd(tenant, t => new Lazy<TenantStore>(() =>
         {
             var store = _postgres is null ? OpenSqlite(t) : OpenPostgres(t, _postgres);
             // Inside the Lazy, so exactly once per store; handlers must not open stores themselves.
             Opened?.Invoke(store);
             return store;
-        })).Value;
+        }));
+        try
+        {
+            return lazy.Value;
+        }
+        catch
+        {
+            // A database that was briefly unreachable must not keep the tenant closed on this node.
+            _open.TryRemove(new KeyValuePair<string, Lazy<TenantStore>>(tenant, lazy));
+            throw;
+        }
     }
 
     private TenantStore OpenSqlite(string tenant)

@@ -68,7 +68,7 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
         {
             if (table == SubscriptionRows.Table)
             {
-                Reload(store, connection);
+                OnInvalidated(store, connection);
             }
         };
         lock (_lock)
@@ -98,50 +98,57 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
         return subscriptions;
     }
 
-    // Another node changed the tenant's subscriptions: they are read again, from the writer's transaction when
-    // the writer found the change (so the writes that follow are matched against them), else on their own.
-    private void Reload(TenantStore store, DbConnection? writer)
+    // Another node changed the tenant's subscriptions. They are read again on the writer, inside the transaction
+    // of the group that found the change (so the writes that follow are matched against them, and reloads never
+    // race each other); a failure fails that group, and the next group tries again. A node's notification of the
+    // change only queues an empty write, so that a node that does not write follows too (its periodic timers).
+    private void OnInvalidated(TenantStore store, DbConnection? writer)
     {
-        try
+        if (writer is not null)
         {
-            // A subscription whose document did not change is kept as it is: its contexts are not resolved again
-            // (which would count as uses of them) and its timer keeps its phase.
-            var held = _tenants.TryGetValue(store.Tenant, out var current) ? current.ById : [];
-            var subscriptions = new List<Subscription>();
-            var changed = new List<Subscription>();
-            foreach (var doc in writer is null ? store.Read(SubscriptionRows.All) : SubscriptionRows.All(writer))
+            Reload(store, writer);
+            return;
+        }
+        store.WriteAsync(_ => 0).ContinueWith(
+            t => _logger.LogError(t.Exception, "Catching up with the subscriptions of tenant '{Tenant}' failed; the next write does.", store.Tenant),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
+
+    private void Reload(TenantStore store, DbConnection writer)
+    {
+        // A subscription whose document did not change is kept as it is: its contexts are not resolved again
+        // (which would count as uses of them) and its timer keeps its phase.
+        var held = _tenants.TryGetValue(store.Tenant, out var current) ? current.ById : [];
+        var subscriptions = new List<Subscription>();
+        var changed = new List<Subscription>();
+        foreach (var doc in SubscriptionRows.All(writer))
+        {
+            if (held.TryGetValue((string)doc["id"]!, out var same) && JsonNode.DeepEquals(same.Doc, doc))
             {
-                if (held.TryGetValue((string)doc["id"]!, out var same) && JsonNode.DeepEquals(same.Doc, doc))
-                {
-                    subscriptions.Add(same);
-                    continue;
-                }
-                var loaded = LoadAll(store, [doc]);
-                subscriptions.AddRange(loaded);
-                changed.AddRange(loaded);
+                subscriptions.Add(same);
+                continue;
             }
-            HashSet<string> gone;
-            lock (_lock)
+            var loaded = LoadAll(store, [doc]);
+            subscriptions.AddRange(loaded);
+            changed.AddRange(loaded);
+        }
+        HashSet<string> gone;
+        lock (_lock)
+        {
+            gone = _tenants.TryGetValue(store.Tenant, out var known) ? [.. known.ById.Keys] : [];
+            Publish(store, TenantSubscriptions.Of(subscriptions));
+        }
+        foreach (var s in subscriptions)
+        {
+            gone.Remove(s.Id);
+            if (changed.Contains(s))
             {
-                gone = _tenants.TryGetValue(store.Tenant, out var known) ? [.. known.ById.Keys] : [];
-                Publish(store, TenantSubscriptions.Of(subscriptions));
-            }
-            foreach (var s in subscriptions)
-            {
-                gone.Remove(s.Id);
-                if (changed.Contains(s))
-                {
-                    Schedule(store, s);
-                }
-            }
-            foreach (var id in gone)
-            {
-                _periodic.Unschedule(store.Tenant, id);
+                Schedule(store, s);
             }
         }
-        catch (Exception e)
+        foreach (var id in gone)
         {
-            _logger.LogError(e, "Reading the subscriptions of tenant '{Tenant}' that another node changed failed.", store.Tenant);
+            _periodic.Unschedule(store.Tenant, id);
         }
     }
 

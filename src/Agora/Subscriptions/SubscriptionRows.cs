@@ -31,8 +31,7 @@ internal static class SubscriptionRows
     /// Deletes a subscription with its delivery status and its undelivered notifications.
     public static bool Delete(DbConnection c, string id)
     {
-        using var command = Sql.Command(c, "DELETE FROM subscriptions WHERE id = @id", ("@id", id));
-        var deleted = command.ExecuteNonQuery() == 1;
+        var deleted = Documents.Delete(c, id);
         ForgetDelivery(c, id);
         return deleted;
     }
@@ -40,7 +39,12 @@ internal static class SubscriptionRows
     /// Drops what delivery keeps of a subscription (entity or context source one): its status and its undelivered notifications.
     public static void ForgetDelivery(DbConnection c, string id)
     {
-        using var status = Sql.Command(c, "DELETE FROM subscription_status WHERE subscription_id = @id; DELETE FROM outbox WHERE subscription_id = @id", ("@id", id));
+        using var status = Sql.Command(c, """
+            DELETE FROM subscription_status WHERE subscription_id = @id;
+            DELETE FROM outbox WHERE subscription_id = @id;
+            DELETE FROM delivery_leases WHERE subscription_id = @id;
+            DELETE FROM periodic_runs WHERE subscription_id = @id;
+            """, ("@id", id));
         status.ExecuteNonQuery();
     }
 
@@ -60,16 +64,16 @@ internal static class SubscriptionRows
         return result;
     }
 
-    /// Claims this interval's firing of a periodic subscription: false when a node (this or another sharing the
-    /// database) fired it less than half an interval ago. Run inside the write that enqueues the notification,
-    /// under the tenant's lock, so that nodes whose timers tick at about the same time fire it once between them.
+    /// Claims this interval's firing of a periodic subscription: time is cut into numbered slots of one interval
+    /// since the epoch, and a slot fires once, whichever node's timer reaches it first (false for the others).
+    /// Run inside the write that enqueues the notification, under the tenant's lock.
     public static bool TryFire(DbConnection c, string id, DateTimeOffset now, double interval)
     {
-        var at = now.ToUnixTimeMilliseconds() / 1000.0;
+        var slot = Math.Floor(now.ToUnixTimeMilliseconds() / 1000.0 / interval);
         using var command = Sql.Command(c, """
-            INSERT INTO periodic_runs (subscription_id, fired) VALUES (@s, @at)
-            ON CONFLICT (subscription_id) DO UPDATE SET fired = excluded.fired WHERE periodic_runs.fired <= @before
-            """, ("@s", id), ("@at", at), ("@before", at - interval / 2));
+            INSERT INTO periodic_runs (subscription_id, fired) VALUES (@s, @slot)
+            ON CONFLICT (subscription_id) DO UPDATE SET fired = excluded.fired WHERE periodic_runs.fired < excluded.fired
+            """, ("@s", id), ("@slot", slot));
         return command.ExecuteNonQuery() == 1;
     }
 

@@ -93,11 +93,13 @@ internal static class TemporalReader
         using var command = c.CreateCommand();
         var latest = time.LastN is not null;
         var direction = latest ? "DESC" : "ASC";
+        // SQLite's order of NULLs, spelled out so that PostgreSQL (which puts them the other way) agrees.
+        var nulls = latest ? "NULLS LAST" : "NULLS FIRST";
         // In the order of the time property's index; without a time query, instances without observedAt
         // (recorded from writes that gave none) come first, in the order they were recorded.
         command.CommandText = $"""
             SELECT iid, doc FROM attr_instances WHERE eid = @eid AND attr = @attr{Range(command, time)}
-            ORDER BY {time.Column} {direction}, created {direction}, iid {direction} LIMIT @limit
+            ORDER BY {time.Column} {direction} {nulls}, created {direction}, iid {direction} LIMIT @limit
             """;
         command.Parameters.AddWithValue("@eid", eid);
         command.Parameters.AddWithValue("@attr", attr);

@@ -122,6 +122,14 @@ public sealed class ThreeNodeTests(ITestOutputHelper output) : IDisposable
         await Task.Delay(TimeSpan.FromSeconds(3));
         var ids = receiver.Received.Select(r => (string)JsonNode.Parse(r.Body)!["data"]![0]!["id"]!).Order().ToList();
         Assert.Equal([.. Enumerable.Range(1, 5).Select(i => $"urn:ngsi-ld:Streetlight:{i}")], ids);
+
+        // Deleted through node 2, the subscription no longer notifies for writes on node 3.
+        using var deleted = await two.DeleteAsync(subscribed.Headers.Location);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        using var after = await three.PostAsync("/ngsi-ld/v1/entities", Json("""{"id": "urn:ngsi-ld:Streetlight:6", "type": "Streetlight", "status": "ok"}"""));
+        Assert.Equal(HttpStatusCode.Created, after.StatusCode);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(5, receiver.Received.Count);
     }
 
     [PostgresFact]
