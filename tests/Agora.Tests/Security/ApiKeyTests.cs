@@ -39,7 +39,7 @@ public sealed class ApiKeyTests
     {
         await using var app = SecuredAgora.Create();
         var key = app.Key("", Role.Provider);
-        var secret = key[(key.LastIndexOf('_') + 1)..];
+        var secret = SecuredAgora.SecretOf(key);
         using var client = app.Client(key);
         using var used = await client.PostAsync(EntitiesPath, Json(SecuredAgora.Building));
         var store = app.Services.GetRequiredService<SecurityStore>();

@@ -20,6 +20,9 @@ internal static class SecuredAgora
         return app.Services.GetRequiredService<Credentials>().CreateApiKey(tenant, request).Key;
     }
 
+    /// The secret part of an API key (agora_{id}_{secret}); the secret itself may contain '_'.
+    public static string SecretOf(string key) => key[(key.IndexOf('_', "agora_".Length) + 1)..];
+
     /// A client sending this API key, and the tenant header when a tenant is named.
     public static HttpClient Client(this AgoraApplication app, string key, string? tenant = null)
     {
