@@ -257,7 +257,9 @@ internal sealed class EntityQuery
         var clauses = new List<string>(_filters);
         Condition? driver = null;
         long best = long.MaxValue;
-        if (_filters.Count == 0)
+        var postgres = Db.IsPostgres(connection);
+        // PostgreSQL plans the semi-joins itself from its statistics; counting would cost a round trip each.
+        if (_filters.Count == 0 && !postgres)
         {
             foreach (var condition in _conditions.Where(c => c.Estimate is not null))
             {
@@ -268,7 +270,6 @@ internal sealed class EntityQuery
                 }
             }
         }
-        var postgres = Db.IsPostgres(connection);
         foreach (var condition in _conditions)
         {
             clauses.Add(condition == driver ? $"e.rid IN ({condition.RidsFor(postgres)})" : condition.ProbeFor(postgres));

@@ -1,7 +1,9 @@
 using System.Data;
 using System.Data.Common;
+using System.Text;
 using System.Text.Json.Nodes;
 using Agora.Errors;
+using Npgsql;
 
 namespace Agora.Storage;
 
@@ -56,8 +58,7 @@ internal static class EntityRows
         {
             throw new NgsiLdException(ErrorTypes.AlreadyExists, "Entity already exists", $"An entity with id {id} already exists.");
         }
-        WriteTypes(connection, rid, doc, replace: false);
-        WriteIndexes(connection, rid, doc);
+        WriteRows(connection, rid, doc, replace: false);
         EntityChanges.Of(connection)?.Record(null, doc);
     }
 
@@ -71,9 +72,7 @@ internal static class EntityRows
         command.Parameters.AddWithValue("@doc", doc.ToJsonString());
         command.Parameters.AddWithValue("@m", (string?)doc["modifiedAt"] ?? "");
         var rid = (long)command.ExecuteScalar()!;
-        WriteTypes(connection, rid, doc, replace: true);
-        ClearIndexes(connection, rid);
-        WriteIndexes(connection, rid, doc);
+        WriteRows(connection, rid, doc, replace: true);
         changes?.Record(before, doc);
     }
 
@@ -88,7 +87,12 @@ internal static class EntityRows
         {
             return false;
         }
-        ClearIndexes(connection, rid);
+        using (var clear = connection.CreateCommand())
+        {
+            clear.CommandText = ClearIndexes(connection);
+            clear.Parameters.AddWithValue("@rid", rid);
+            clear.ExecuteNonQuery();
+        }
         if (before is not null)
         {
             changes!.Record(before, null);
@@ -96,10 +100,28 @@ internal static class EntityRows
         return true;
     }
 
-    private static void ClearIndexes(DbConnection connection, long rid)
+    /// The entity's type and index rows, after deleting the old ones when it replaces them.
+    private static void WriteRows(DbConnection connection, long rid, JsonObject doc, bool replace)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = Db.IsPostgres(connection)
+        if (connection is NpgsqlConnection postgres)
+        {
+            WritePostgresRows(postgres, rid, doc, replace);
+            return;
+        }
+        WriteTypes(connection, rid, doc, replace);
+        if (replace)
+        {
+            using var clear = connection.CreateCommand();
+            clear.CommandText = ClearIndexes(connection);
+            clear.Parameters.AddWithValue("@rid", rid);
+            clear.ExecuteNonQuery();
+        }
+        WriteIndexes(connection, rid, doc);
+    }
+
+    // The statements that delete an entity's index rows (not its types), taking @rid.
+    private static string ClearIndexes(DbConnection connection) =>
+        Db.IsPostgres(connection)
             ? """
               DELETE FROM attr_values WHERE rid = @rid;
               DELETE FROM geo WHERE rid = @rid;
@@ -113,7 +135,67 @@ internal static class EntityRows
               DELETE FROM scopes WHERE rid = @rid;
               DELETE FROM entity_attrs WHERE rid = @rid;
               """;
-        command.Parameters.AddWithValue("@rid", rid);
+
+    /// On PostgreSQL every row of every index table goes in one round trip: one statement per table, each
+    /// inserting the rows of array parameters (unnest), all sent as one batch. SQLite, in process, has no
+    /// round trips to save and keeps its prepared single-row statements.
+    private static void WritePostgresRows(NpgsqlConnection connection, long rid, JsonObject doc, bool replace)
+    {
+        var values = new List<IndexRows.ValueRow>(32);
+        IndexRows.Values(doc, values);
+        var geometries = new List<IndexRows.GeoRow>(2);
+        IndexRows.Geometries(doc, geometries);
+        var attributes = new List<(string Attr, string Type)>();
+        foreach (var (key, value) in doc)
+        {
+            if (key.Contains(':') && value is JsonArray instances)
+            {
+                attributes.AddRange(instances.OfType<JsonObject>().Select(i => (key, (string?)i["type"] ?? "Property")));
+            }
+        }
+        var scopes = doc["scope"] is JsonArray list ? list.Select(s => (string)s!).ToArray() : [];
+
+        var sql = new StringBuilder();
+        if (replace)
+        {
+            sql.Append("DELETE FROM entity_types WHERE rid = @rid;").Append(ClearIndexes(connection));
+        }
+        sql.Append("INSERT INTO entity_types (type, rid) SELECT t, @rid FROM unnest(@types) AS t ON CONFLICT DO NOTHING;");
+        if (values.Count > 0)
+        {
+            sql.Append("INSERT INTO attr_values (path, num, str, rid) SELECT p, n, s, @rid FROM unnest(@paths, @nums, @strs) AS v(p, n, s);");
+        }
+        if (geometries.Count > 0)
+        {
+            sql.Append("""
+                INSERT INTO geo (rid, attr, bounds) SELECT @rid, a, ST_MakeEnvelope(x0, y0, x1, y1)
+                FROM unnest(@geoattrs, @minx, @miny, @maxx, @maxy) AS g(a, x0, y0, x1, y1);
+                """);
+        }
+        if (attributes.Count > 0)
+        {
+            sql.Append("INSERT INTO entity_attrs (attr, attr_type, rid) SELECT a, t, @rid FROM unnest(@attrs, @attrtypes) AS x(a, t) ON CONFLICT DO NOTHING;");
+        }
+        if (scopes.Length > 0)
+        {
+            sql.Append("INSERT INTO scopes (scope, rid) SELECT s, @rid FROM unnest(@scopes) AS s ON CONFLICT DO NOTHING;");
+        }
+
+        using var command = new NpgsqlCommand(sql.ToString(), connection);
+        var parameters = command.Parameters;
+        parameters.AddWithValue("@rid", rid);
+        parameters.AddWithValue("@types", doc["type"]!.AsArray().Select(t => (string)t!).ToArray());
+        parameters.AddWithValue("@paths", values.Select(v => Db.Text(v.Path)).ToArray());
+        parameters.AddWithValue("@nums", values.Select(v => v.Num).ToArray());
+        parameters.AddWithValue("@strs", values.Select(v => v.Str is { } text ? Db.Text(text) : null).ToArray());
+        parameters.AddWithValue("@geoattrs", geometries.Select(g => g.Attribute).ToArray());
+        parameters.AddWithValue("@minx", geometries.Select(g => g.MinX).ToArray());
+        parameters.AddWithValue("@miny", geometries.Select(g => g.MinY).ToArray());
+        parameters.AddWithValue("@maxx", geometries.Select(g => g.MaxX).ToArray());
+        parameters.AddWithValue("@maxy", geometries.Select(g => g.MaxY).ToArray());
+        parameters.AddWithValue("@attrs", attributes.Select(a => a.Attr).ToArray());
+        parameters.AddWithValue("@attrtypes", attributes.Select(a => a.Type).ToArray());
+        parameters.AddWithValue("@scopes", scopes);
         command.ExecuteNonQuery();
     }
 

@@ -145,6 +145,12 @@ internal sealed partial class PostgresCatalog : IAsyncDisposable
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         builder.ConnectionStringBuilder.SearchPath = searchPath;
+        // The store runs a few dozen statements over and over: prepared once per connection, each is parsed
+        // and planned once. A connection string that sets Max Auto Prepare keeps its own choice.
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 256;
+        }
         builder.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
         return builder;
     }
