@@ -115,7 +115,7 @@ internal sealed class ContextStore
         tx.Commit();
     }
 
-    private const string Table = "contexts";
+    public const string Table = "contexts";
 
     // Another node added or removed a context: this node's copy follows.
     private void Reload()
@@ -242,7 +242,7 @@ internal sealed class ContextStore
     {
         if (shared is not null)
         {
-            Execute(connection, $"SELECT pg_notify('{Generations.Channel}', '{shared.Prefix} {Table}')");
+            Execute(connection, Generations.Announce($"'{shared.Prefix} {Table}'"));
         }
     }
 

@@ -13,6 +13,13 @@ internal static class Generations
 {
     public const string Channel = "agora_changes";
 
+    /// The tables each node keeps in memory, reloaded when their generation moves.
+    public static readonly string[] Kept = [Subscriptions.SubscriptionRows.Table, Registrations.RegistrationRows.Table, CsourceSubscriptions.CsourceSubscriptionRows.Table];
+
+    /// The statement that tells every node "schema name" changed; payload is SQL yielding that text. It is
+    /// delivered when the transaction that ran it commits, and not at all when it rolls back.
+    public static string Announce(string payload) => $"SELECT pg_notify('{Channel}', {payload});";
+
     public static void Bump(DbConnection c, string name)
     {
         if (!Db.IsPostgres(c))
@@ -23,7 +30,7 @@ internal static class Generations
         command.CommandText = $"""
             INSERT INTO generations (name, value) VALUES (@name, 1)
             ON CONFLICT (name) DO UPDATE SET value = generations.value + 1;
-            SELECT pg_notify('{Channel}', current_schema() || ' ' || @name);
+            {Announce("current_schema() || ' ' || @name")}
             """;
         command.Parameters.AddWithValue("@name", name);
         command.ExecuteNonQuery();

@@ -79,7 +79,7 @@ internal sealed partial class PostgresCatalog : IAsyncDisposable
             insert.ExecuteNonQuery();
         }
         // Every node opens the new tenant, so that any of them can deliver its notifications.
-        Execute(connection, $"SELECT pg_notify('{Generations.Channel}', '{Prefix} tenants')");
+        Execute(connection, Generations.Announce($"'{Prefix} tenants'"));
         tx.Commit();
         return schema;
     }
@@ -101,8 +101,13 @@ internal sealed partial class PostgresCatalog : IAsyncDisposable
     /// Listens, until stopped, for the changes nodes announce (Generations), and hands each one on as the
     /// schema and the name of the table that changed. A lost connection is opened again; the writers'
     /// generation check covers what was announced meanwhile.
-    public async Task ListenAsync(Action<string, string> changed, ILogger logger, CancellationToken stopping)
+    /// changed(schema, name) runs for each notification. resync runs each time listening starts again after a
+    /// broken connection: what was announced meanwhile is lost, so everything kept in memory is read again. An
+    /// idle connection is checked every 30 seconds, so that one a failover or a firewall dropped without a word
+    /// is noticed and replaced.
+    public async Task ListenAsync(Action<string, string> changed, Action resync, ILogger logger, CancellationToken stopping)
     {
+        var first = true;
         while (!stopping.IsCancellationRequested)
         {
             try
@@ -119,9 +124,19 @@ internal sealed partial class PostgresCatalog : IAsyncDisposable
                 {
                     await listen.ExecuteNonQueryAsync(stopping);
                 }
+                if (!first)
+                {
+                    logger.LogInformation("Listening for other nodes' changes again; reading what they may have changed meanwhile.");
+                    resync();
+                }
+                first = false;
                 while (true)
                 {
-                    await connection.WaitAsync(stopping);
+                    if (!await connection.WaitAsync(30_000, stopping))
+                    {
+                        await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                        await ping.ExecuteScalarAsync(stopping);
+                    }
                 }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)

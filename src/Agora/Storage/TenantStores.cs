@@ -177,6 +177,17 @@ internal sealed class TenantStores : IHostedService, IAsyncDisposable
                 {
                     store.Invalidate(table);
                 }
+            }, () =>
+            {
+                OpenNewTenants(_postgres);
+                SharedChanged?.Invoke(JsonLd.ContextStore.Table);
+                foreach (var store in _bySchema.Values)
+                {
+                    foreach (var table in Generations.Kept)
+                    {
+                        store.Invalidate(table);
+                    }
+                }
             }, _logger, _stopping.Token);
             return Task.CompletedTask;
         }
