@@ -64,14 +64,22 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
         }
     }
 
+    // The timers follow the stored subscriptions: one deleted, or changed to have no timeInterval, on another
+    // node loses its timer here too.
     private void Schedule(TenantStore store)
     {
+        var stale = _periodic.Scheduled(store.Tenant).ToHashSet(StringComparer.Ordinal);
         foreach (var doc in store.Read(CsourceSubscriptionRows.All))
         {
             if (doc["timeInterval"] is JsonValue seconds && seconds.TryGetValue<double>(out var interval))
             {
+                stale.Remove((string)doc["id"]!);
                 Schedule(store, (string)doc["id"]!, interval);
             }
+        }
+        foreach (var id in stale)
+        {
+            Unschedule(store, id);
         }
     }
 
@@ -105,7 +113,7 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
         await store.WriteAsync(c =>
         {
             var now = DateTimeOffset.UtcNow;
-            if (s.TimeInterval is not { } interval || SubscriptionRows.TryFire(c, s.Id, now, interval))
+            if (s.TimeInterval is { } interval && SubscriptionRows.TryFire(c, s.Id, now, interval))
             {
                 Matching(c, s, now);
             }

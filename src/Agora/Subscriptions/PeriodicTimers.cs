@@ -4,8 +4,8 @@ using Agora.Storage;
 namespace Agora.Subscriptions;
 
 /// One timer per periodic subscription (timeInterval) of a tenant, entity or context source one: each interval it
-/// calls the subscription's tick, until the subscription is unscheduled, rescheduled or the store closes.
-/// TODO(multi-node): a lease, so that one node fires per interval.
+/// calls the subscription's tick, until the subscription is unscheduled, rescheduled or the store closes. With
+/// several nodes every node runs the timer, and a firing is claimed in the database (SubscriptionRows.TryFire).
 internal sealed class PeriodicTimers(ILogger logger) : IDisposable
 {
     private readonly ConcurrentDictionary<(string Tenant, string Id), CancellationTokenSource> _timers = new();
@@ -38,6 +38,15 @@ internal sealed class PeriodicTimers(ILogger logger) : IDisposable
                 previous.Cancel();
                 previous.Dispose();
             }
+        }
+    }
+
+    /// The ids of the tenant's subscriptions that have a timer.
+    public List<string> Scheduled(string tenant)
+    {
+        lock (_timers)
+        {
+            return [.. _timers.Keys.Where(k => k.Tenant == tenant).Select(k => k.Id)];
         }
     }
 
