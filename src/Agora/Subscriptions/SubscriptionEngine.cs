@@ -253,7 +253,8 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
         {
             return;
         }
-        var data = store.Read(c => Periodic.Matching(c, s).SelectMany(e => Notifications.Render(s, e, id => EntityRows.Find(c, id))).ToList());
+        var data = store.Read(c => SubscriptionRows.Fired(c, s.Id, now, s.TimeInterval!.Value) ? []
+            : Periodic.Matching(c, s).SelectMany(e => Notifications.Render(s, e, id => EntityRows.Find(c, id))).ToList());
         if (data.Count == 0)
         {
             return;

@@ -69,13 +69,24 @@ internal static class SubscriptionRows
     /// Run inside the write that enqueues the notification, under the tenant's lock.
     public static bool TryFire(DbConnection c, string id, DateTimeOffset now, double interval)
     {
-        var slot = Math.Floor(now.ToUnixTimeMilliseconds() / 1000.0 / interval);
+        var slot = Slot(now, interval);
         using var command = Sql.Command(c, """
             INSERT INTO periodic_runs (subscription_id, fired) VALUES (@s, @slot)
             ON CONFLICT (subscription_id) DO UPDATE SET fired = excluded.fired WHERE periodic_runs.fired < excluded.fired
             """, ("@s", id), ("@slot", slot));
         return command.ExecuteNonQuery() == 1;
     }
+
+    /// Whether this interval's firing is already claimed: a node whose timer comes second skips the read of the
+    /// matching entities. Only a hint; TryFire decides.
+    public static bool Fired(DbConnection c, string id, DateTimeOffset now, double interval)
+    {
+        using var command = Sql.Command(c, "SELECT 1 FROM periodic_runs WHERE subscription_id = @s AND fired >= @slot",
+            ("@s", id), ("@slot", Slot(now, interval)));
+        return command.ExecuteScalar() is not null;
+    }
+
+    private static double Slot(DateTimeOffset now, double interval) => Math.Floor(now.ToUnixTimeMilliseconds() / 1000.0 / interval);
 
     public static void Enqueue(DbConnection c, OutboxRow row)
     {
