@@ -404,9 +404,11 @@ internal static class Schema
     /// Makes sure the history has a partition for this month and the next (PostgreSQL), so that instances are
     /// written into a month's own table and its indexes: a month's history is read, and dropped by retention,
     /// without touching the others. Run at every start and twice a day. An instance recorded in a month without
-    /// a partition of its own lands in attr_instances_default, which keeps it as well.
-    public static void HistoryPartitions(DbConnection connection, DateTimeOffset now)
+    /// a partition of its own lands in attr_instances_default, which keeps it as well. Returns what could not
+    /// be made, and why.
+    public static List<string> HistoryPartitions(DbConnection connection, DateTimeOffset now)
     {
+        var failed = new List<string>();
         var month = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero);
         foreach (var start in new[] { month, month.AddMonths(1) })
         {
@@ -421,11 +423,14 @@ internal static class Schema
                     """);
                 tx.Commit();
             }
-            catch (DbException)
+            catch (DbException e)
             {
-                // The default partition holds instances of that month already: they stay there, still read.
+                // Typically the default partition holds instances of that month already: they stay there, and
+                // are still read, but that month's history is not in a table of its own.
+                failed.Add($"attr_instances_{start:yyyy_MM}: {e.Message}");
             }
         }
+        return failed;
     }
 
     private static object? Scalar(DbConnection connection, string sql)

@@ -3,7 +3,8 @@ using Agora.Storage;
 namespace Agora.Temporal;
 
 /// On PostgreSQL, keeps a history partition ready for this month and the next in every tenant (see
-/// Schema.HistoryPartitions), checking twice a day; the stores make them at start too. Nothing to do on SQLite.
+/// Schema.HistoryPartitions), checking at start and twice a day, and logs a month it could not make. The stores
+/// make them at start too. Nothing to do on SQLite.
 internal sealed class HistoryPartitions(TenantStores stores, ILogger<HistoryPartitions> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromHours(12);
@@ -15,17 +16,16 @@ internal sealed class HistoryPartitions(TenantStores stores, ILogger<HistoryPart
             return;
         }
         using var timer = new PeriodicTimer(Interval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        do
         {
             foreach (var store in stores.Open.ToList())
             {
                 try
                 {
-                    store.Direct(c =>
+                    foreach (var failure in store.Direct(c => Schema.HistoryPartitions(c, DateTimeOffset.UtcNow)))
                     {
-                        Schema.HistoryPartitions(c, DateTimeOffset.UtcNow);
-                        return 0;
-                    });
+                        logger.LogWarning("A history partition of tenant '{Tenant}' could not be made, and that month's history goes to the default partition: {Failure}", store.Tenant, failure);
+                    }
                 }
                 catch (Exception e)
                 {
@@ -33,5 +33,6 @@ internal sealed class HistoryPartitions(TenantStores stores, ILogger<HistoryPart
                 }
             }
         }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 }
