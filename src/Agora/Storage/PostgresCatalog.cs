@@ -166,6 +166,12 @@ internal sealed partial class PostgresCatalog : IAsyncDisposable
         {
             builder.ConnectionStringBuilder.MaxAutoPrepare = 256;
         }
+        // A prepared statement may switch to one generic plan after five runs, blind to its parameters: a query
+        // driven by a rare type would then be planned as if for a common one. Every run is planned for its values.
+        if (builder.ConnectionStringBuilder.Options?.Contains("plan_cache_mode", StringComparison.Ordinal) != true)
+        {
+            builder.ConnectionStringBuilder.Options = (builder.ConnectionStringBuilder.Options + " -c plan_cache_mode=force_custom_plan").Trim();
+        }
         builder.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
         return builder;
     }

@@ -322,13 +322,19 @@ internal static class TemporalReader
     /// The attribute type of the latest instance of an attribute.
     public static string LatestType(DbConnection c, long eid, string attr)
     {
-        using var command = c.CreateCommand();
-        // Walks the (eid, attr, observed) index from its newest end: no sort of the attribute's instances.
+        // Walks the (eid, attr, observed) index from its newest end: no sort of the attribute's instances. The
+        // instances without observedAt come after all others (as SQLite orders NULLs in DESC), asked for
+        // separately because PostgreSQL's index, read backwards, would give them first.
         var type = Db.IsPostgres(c) ? "CAST(doc AS jsonb) ->> 'type'" : "json_extract(doc, '$.type')";
-        command.CommandText = $"SELECT {type} FROM attr_instances WHERE eid = @eid AND attr = @attr AND deleted IS NULL ORDER BY observed DESC NULLS LAST LIMIT 1";
-        command.Parameters.AddWithValue("@eid", eid);
-        command.Parameters.AddWithValue("@attr", attr);
-        return command.ExecuteScalar() as string ?? "Property";
+        string? Latest(string observed, string order)
+        {
+            using var command = c.CreateCommand();
+            command.CommandText = $"SELECT {type} FROM attr_instances WHERE eid = @eid AND attr = @attr AND deleted IS NULL AND observed {observed}{order} LIMIT 1";
+            command.Parameters.AddWithValue("@eid", eid);
+            command.Parameters.AddWithValue("@attr", attr);
+            return command.ExecuteScalar() as string;
+        }
+        return Latest("IS NOT NULL", " ORDER BY observed DESC") ?? Latest("IS NULL", "") ?? "Property";
     }
 
     private static double Next(IsoDuration period, double ms)
