@@ -68,6 +68,7 @@ internal sealed class HistoryRecorder : IHostedService
                 writer.Deleted(eid, change.At);
             }
         }
+        writer.Flush();
     }
 
     // Instances that are new or differ from the previous state are added as they are; an instance the change

@@ -48,6 +48,9 @@ internal sealed class HistoryWriter(DbConnection connection) : IDisposable
         return eid;
     }
 
+    /// Writes the instances the appender collected (PostgreSQL writes them together).
+    public void Flush() => _appender?.Flush();
+
     public void Deleted(long eid, string at)
     {
         _markDeleted ??= Prepare("UPDATE temporal_entities SET deleted_at = @at, modified_at = @at WHERE eid = @eid", "@at", "@eid");

@@ -297,31 +297,27 @@ internal static class TemporalApi
     }
 
     // An instance observed at the same instant as a stored one of the same attribute and datasetId replaces
-    // it: writing a history again corrects it rather than doubling it.
+    // it: writing a history again corrects it rather than doubling it. Within one request the last instance at
+    // an instant wins too.
     private static void Append(DbConnection c, long eid, List<(string Attr, JsonObject Instance)> instances)
     {
-        using var appender = new TemporalRows.Appender(c);
-        using var replace = c.CreateCommand();
-        replace.CommandText = "DELETE FROM attr_instances WHERE eid = @eid AND attr = @attr AND dataset = @dataset AND observed = @observed";
-        replace.Parameters.AddWithValue("@eid", eid);
-        var attrParameter = replace.Parameters.Add("@attr", DbType.String);
-        var dataset = replace.Parameters.Add("@dataset", DbType.String);
-        var observed = replace.Parameters.Add("@observed", DbType.Double);
-        var replaced = new HashSet<(string, long)>();
-        foreach (var (attr, instance) in instances)
+        var last = new Dictionary<(string, string, double), int>();
+        for (var i = 0; i < instances.Count; i++)
         {
-            if (TemporalRows.Millis(instance["observedAt"]) is { } at)
+            if (TemporalRows.Millis(instances[i].Instance["observedAt"]) is { } at)
             {
-                attrParameter.Value = attr;
-                dataset.Value = (string?)instance["datasetId"] ?? "";
-                observed.Value = at;
-                if (replace.ExecuteNonQuery() > 0)
-                {
-                    replaced.Add((attr, TemporalRows.Hour(at)));
-                }
+                last[(instances[i].Attr, (string?)instances[i].Instance["datasetId"] ?? "", at)] = i;
             }
+        }
+        var kept = instances.Where((x, i) => TemporalRows.Millis(x.Instance["observedAt"]) is not { } at
+            || last[(x.Attr, (string?)x.Instance["datasetId"] ?? "", at)] == i).ToList();
+        var replaced = TemporalRows.DeleteAtInstants(c, eid, [.. last.Keys]);
+        using var appender = new TemporalRows.Appender(c);
+        foreach (var (attr, instance) in kept)
+        {
             appender.Add(eid, attr, instance);
         }
+        appender.Flush();
         foreach (var (attr, hour) in replaced)
         {
             TemporalRows.RebuildHours(c, eid, attr, hour, hour);

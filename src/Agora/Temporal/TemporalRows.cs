@@ -86,15 +86,69 @@ internal static class TemporalRows
         return command.ExecuteNonQuery() > 0;
     }
 
-    /// Appends instances; each is an expanded attribute instance whose createdAt/modifiedAt are set.
+    /// Deletes the entity's instances of these attributes, datasetIds and observedAt instants; returns the
+    /// hours (by attribute) that lost one, whose roll-up must be rebuilt. One statement per instant on SQLite,
+    /// one for all of them on PostgreSQL.
+    public static HashSet<(string Attr, long Hour)> DeleteAtInstants(DbConnection c, long eid, List<(string Attr, string Dataset, double Observed)> instants)
+    {
+        var replaced = new HashSet<(string, long)>();
+        if (instants.Count == 0)
+        {
+            return replaced;
+        }
+        using var command = c.CreateCommand();
+        command.Parameters.AddWithValue("@eid", eid);
+        if (Db.IsPostgres(c))
+        {
+            command.CommandText = """
+                DELETE FROM attr_instances i USING unnest(@attrs, @datasets, @observed) AS x(attr, dataset, observed)
+                WHERE i.eid = @eid AND i.attr = x.attr AND i.dataset = x.dataset AND i.observed = x.observed
+                RETURNING i.attr, i.observed
+                """;
+            command.Parameters.AddWithValue("@attrs", instants.Select(x => x.Attr).ToArray());
+            command.Parameters.AddWithValue("@datasets", instants.Select(x => x.Dataset).ToArray());
+            command.Parameters.AddWithValue("@observed", instants.Select(x => x.Observed).ToArray());
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                replaced.Add((reader.GetString(0), Hour(reader.GetDouble(1))));
+            }
+            return replaced;
+        }
+        command.CommandText = "DELETE FROM attr_instances WHERE eid = @eid AND attr = @attr AND dataset = @dataset AND observed = @observed";
+        var attr = command.Parameters.Add("@attr", DbType.String);
+        var dataset = command.Parameters.Add("@dataset", DbType.String);
+        var observed = command.Parameters.Add("@observed", DbType.Double);
+        foreach (var x in instants)
+        {
+            (attr.Value, dataset.Value, observed.Value) = (x.Attr, x.Dataset, x.Observed);
+            if (command.ExecuteNonQuery() > 0)
+            {
+                replaced.Add((x.Attr, Hour(x.Observed)));
+            }
+        }
+        return replaced;
+    }
+
+    /// Appends instances; each is an expanded attribute instance whose createdAt/modifiedAt are set. SQLite
+    /// writes each at once with two prepared statements; PostgreSQL collects them and writes them all at
+    /// <see cref="Flush"/> in one round trip (the instances as arrays, and the hourly roll-up grouped by
+    /// hour), so that the caller must not read them back before it flushes.
     public sealed class Appender : IDisposable
     {
+        private readonly List<Row>? _rows;
+        private readonly DbConnection _connection;
         private readonly DbCommand _command, _hours;
         private readonly DbParameter _eid, _attr, _dataset, _observed, _created, _modified, _deleted, _num, _val, _doc;
         private readonly DbParameter _hEid, _hAttr, _hHour, _hNum;
 
+        private readonly record struct Row(long Eid, string Attr, string Dataset, double? Observed, double Created, double Modified,
+            double? Deleted, double? Num, string? Val, string Doc);
+
         public Appender(DbConnection connection)
         {
+            _connection = connection;
+            _rows = Db.IsPostgres(connection) ? [] : null;
             _command = connection.CreateCommand();
             _command.CommandText = """
                 INSERT INTO attr_instances (eid, attr, dataset, observed, created, modified, deleted, num, val, doc)
@@ -125,6 +179,12 @@ internal static class TemporalRows
         public void Add(long eid, string attr, JsonObject instance)
         {
             var (num, val) = Value(instance);
+            if (_rows is not null)
+            {
+                _rows.Add(new Row(eid, attr, (string?)instance["datasetId"] ?? "", Millis(instance["observedAt"]), Millis(instance["createdAt"]) ?? 0,
+                    Millis(instance["modifiedAt"]) ?? 0, Millis(instance["deletedAt"]), num, val, instance.ToJsonString()));
+                return;
+            }
             _eid.Value = eid;
             _attr.Value = attr;
             _dataset.Value = (string?)instance["datasetId"] ?? "";
@@ -144,6 +204,43 @@ internal static class TemporalRows
                 _hNum.Value = _num.Value;
                 _hours.ExecuteNonQuery();
             }
+        }
+
+        /// Writes what PostgreSQL collected; nothing to do on SQLite.
+        public void Flush()
+        {
+            if (_rows is not { Count: > 0 })
+            {
+                return;
+            }
+            var hourly = _rows.Where(r => r.Observed is not null && r.Deleted is null).ToList();
+            using var command = _connection.CreateCommand();
+            // An upsert may not touch one row twice: the new instances are summed per hour first.
+            command.CommandText = $"""
+                INSERT INTO attr_instances (eid, attr, dataset, observed, created, modified, deleted, num, val, doc)
+                SELECT * FROM unnest(@eids, @attrs, @datasets, @observed, @created, @modified, @deleted, @nums, @vals, @docs);
+                INSERT INTO attr_hours (eid, attr, hour, cnt, n, total, sumsq, lo, hi)
+                SELECT eid, attr, hour, count(*), count(num), coalesce(sum(num), 0), coalesce(sum(num * num), 0), min(num), max(num)
+                FROM unnest(@heids, @hattrs, @hhours, @hnums) AS h(eid, attr, hour, num) GROUP BY eid, attr, hour
+                ON CONFLICT (eid, attr, hour) DO UPDATE SET {HourMerge};
+                """;
+            var p = command.Parameters;
+            p.AddWithValue("@eids", _rows.Select(r => r.Eid).ToArray());
+            p.AddWithValue("@attrs", _rows.Select(r => r.Attr).ToArray());
+            p.AddWithValue("@datasets", _rows.Select(r => r.Dataset).ToArray());
+            p.AddWithValue("@observed", _rows.Select(r => r.Observed).ToArray());
+            p.AddWithValue("@created", _rows.Select(r => r.Created).ToArray());
+            p.AddWithValue("@modified", _rows.Select(r => r.Modified).ToArray());
+            p.AddWithValue("@deleted", _rows.Select(r => r.Deleted).ToArray());
+            p.AddWithValue("@nums", _rows.Select(r => r.Num).ToArray());
+            p.AddWithValue("@vals", _rows.Select(r => r.Val).ToArray());
+            p.AddWithValue("@docs", _rows.Select(r => r.Doc).ToArray());
+            p.AddWithValue("@heids", hourly.Select(r => r.Eid).ToArray());
+            p.AddWithValue("@hattrs", hourly.Select(r => r.Attr).ToArray());
+            p.AddWithValue("@hhours", hourly.Select(r => Hour(r.Observed!.Value)).ToArray());
+            p.AddWithValue("@hnums", hourly.Select(r => r.Num).ToArray());
+            command.ExecuteNonQuery();
+            _rows.Clear();
         }
 
         public void Dispose()

@@ -77,6 +77,29 @@ public sealed class TemporalProvisionTests
     }
 
     [Fact]
+    public async Task WithinOneRequestTheLastInstanceAtAnInstantWins()
+    {
+        await using var app = new AgoraApplication();
+        using var client = app.CreateClient();
+
+        // 70 and 90 share an instant, attribute and datasetId: 90, written after 70, replaces it, in the history
+        // and in the hourly roll-up that aggregations read (their average with 110 is 100, not 90).
+        using var response = await client.PostAsync(TemporalPath, Json($$"""
+            {
+              "id": "{{Id}}", "type": "Vehicle",
+              "speed": [{{P(70, "2020-08-01T12:00:00Z")}}, {{P(110, "2020-08-01T12:30:00Z")}}, {{P(90, "2020-08-01T12:00:00Z")}}]
+            }
+            """));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal([90, 110], ValuesOf(await app.HistoryAsync(Id), "speed").Select(v => (int)v!));
+        var hourly = await app.HistoryAsync(Id, "?options=aggregatedValues&aggrMethods=avg,totalCount&aggrPeriodDuration=PT1H"
+            + "&timerel=between&timeAt=2020-08-01T12:00:00Z&endTimeAt=2020-08-01T13:00:00Z");
+        Assert.Equal(100, (double)hourly["speed"]!["avg"]![0]![0]!);
+        Assert.Equal(2, (int)hourly["speed"]!["totalCount"]![0]![0]!);
+    }
+
+    [Fact]
     public async Task TemporalWritesAreStoredEvenWithoutKeepHistory()
     {
         await using var app = new AgoraApplication(("Agora:Temporal:KeepHistory", "false"));
