@@ -100,6 +100,47 @@ public sealed class ThreeNodeTests(ITestOutputHelper output) : IDisposable
     }
 
     [PostgresFact]
+    public async Task ANodeCutOffFromOtherNodesNoticesReadsAgainWhatItMissed()
+    {
+        using var one = Client((await StartAsync(1))[0]);
+        var name = "agora-deaf-" + Guid.NewGuid().ToString("N")[..8];
+        using var two = Client((await StartAsync(1, "--Agora:Storage:ConnectionString", TestDatabase.ConnectionString + ";Application Name=" + name))[0]);
+        using var added = await one.PostAsync("/ngsi-ld/v1/jsonldContexts", Json("""{"@context": {"Lamp": "https://city.example/Lamp"}}"""));
+        var path = added.Headers.Location!.ToString();
+        using (var served = await two.GetAsync(path))
+        {
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        }
+
+        // Node 2's connection that listens for other nodes' changes is cut (as a failover or a firewall would),
+        // and the context is deleted on node 1 before node 2 listens again: that announcement never reaches it.
+        await using (var connection = new NpgsqlConnection(TestDatabase.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var cut = new NpgsqlCommand(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = @name AND query LIKE 'LISTEN%'", connection);
+            cut.Parameters.AddWithValue("@name", name);
+            Assert.Equal(1L, await cut.ExecuteScalarAsync());
+        }
+        using (var deleted = await one.DeleteAsync(path))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        // Listening again, node 2 reads everything it keeps afresh, so the context is gone there too.
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(15);
+        HttpStatusCode status;
+        do
+        {
+            await Task.Delay(200);
+            using var read = await two.GetAsync(path);
+            status = read.StatusCode;
+        }
+        while (status != HttpStatusCode.NotFound && DateTimeOffset.UtcNow < deadline);
+        Assert.Equal(HttpStatusCode.NotFound, status);
+    }
+
+    [PostgresFact]
     public async Task ASubscriptionMadeOnNodeTwoNotifiesOnceForAWriteOnNodeThree()
     {
         await using var receiver = await NotificationReceiver.StartAsync();
