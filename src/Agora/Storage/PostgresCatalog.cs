@@ -99,10 +99,8 @@ internal sealed partial class PostgresCatalog : IAsyncDisposable
     }
 
     /// Listens, until stopped, for the changes nodes announce (Generations), and hands each one on as the
-    /// schema and the name of the table that changed. A lost connection is opened again; the writers'
-    /// generation check covers what was announced meanwhile.
-    /// changed(schema, name) runs for each notification. resync runs each time listening starts again after a
-    /// broken connection: what was announced meanwhile is lost, so everything kept in memory is read again. An
+    /// schema and the name of the table that changed; a lost connection is opened again. changed(schema, name) runs for each notification. resync runs each time listening starts (again, after a
+    /// broken connection): what was announced before is lost, so everything kept in memory is read again. An
     /// idle connection is checked every 30 seconds, so that one a failover or a firewall dropped without a word
     /// is noticed and replaced.
     public async Task ListenAsync(Action<string, string> changed, Action resync, ILogger logger, CancellationToken stopping)
@@ -124,12 +122,14 @@ internal sealed partial class PostgresCatalog : IAsyncDisposable
                 {
                     await listen.ExecuteNonQueryAsync(stopping);
                 }
+                // What was announced before this LISTEN (while the connection was down, or between the node's
+                // start-up reads and its first LISTEN) is lost: everything kept is read again, every time.
                 if (!first)
                 {
                     logger.LogInformation("Listening for other nodes' changes again; reading what they may have changed meanwhile.");
-                    resync();
                 }
                 first = false;
+                resync();
                 while (true)
                 {
                     if (!await connection.WaitAsync(30_000, stopping))
@@ -160,17 +160,20 @@ internal sealed partial class PostgresCatalog : IAsyncDisposable
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         builder.ConnectionStringBuilder.SearchPath = searchPath;
-        // The store runs a few dozen statements over and over: prepared once per connection, each is parsed
-        // and planned once. A connection string that sets Max Auto Prepare keeps its own choice.
-        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        // Defaults for what the connection string leaves unsaid (a keyword it names, even empty, is kept):
+        // - the store runs a few dozen statements over and over: prepared once per connection, each is parsed and
+        //   planned once (Max Auto Prepare=0 turns it off, as a pooler without prepared statements needs);
+        // - a prepared statement may switch to one generic plan after five runs, blind to its parameters, and a
+        //   query driven by a rare type would then be planned as if for a common one: every run is planned for
+        //   its values (a pooler that refuses startup options wants Options= and the setting on the role instead).
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
         {
             builder.ConnectionStringBuilder.MaxAutoPrepare = 256;
         }
-        // A prepared statement may switch to one generic plan after five runs, blind to its parameters: a query
-        // driven by a rare type would then be planned as if for a common one. Every run is planned for its values.
-        if (builder.ConnectionStringBuilder.Options?.Contains("plan_cache_mode", StringComparison.Ordinal) != true)
+        if (!given.ContainsKey("Options"))
         {
-            builder.ConnectionStringBuilder.Options = (builder.ConnectionStringBuilder.Options + " -c plan_cache_mode=force_custom_plan").Trim();
+            builder.ConnectionStringBuilder.Options = "-c plan_cache_mode=force_custom_plan";
         }
         builder.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
         return builder;
