@@ -124,7 +124,9 @@ internal sealed class EntityQuery
                 return (new Condition(
                     string.Join(" INTERSECT ", known.Select(k => k.Rids)),
                     "(" + string.Join(" AND ", known.Select(k => k.Probe)) + ")",
-                    (c, self) => known.Min(k => k.Estimate!(c, self))), parts.All(p => p.Exact && p.Condition is not null));
+                    // Bounded by its smallest countable part; a part that cannot be counted (!attr) bounds nothing.
+                    known.Any(k => k.Estimate is not null) ? (c, self) => known.Where(k => k.Estimate is not null).Min(k => k.Estimate!(c, self)) : null),
+                    parts.All(p => p.Exact && p.Condition is not null));
             case QOr or:
                 var options = or.Operands.Select(o => Translate(o, context)).ToList();
                 // One operand the index cannot narrow makes the whole disjunction unnarrowable.
@@ -136,7 +138,9 @@ internal sealed class EntityQuery
                 return (new Condition(
                     string.Join(" UNION ", all.Select(k => k.Rids)),
                     "(" + string.Join(" OR ", all.Select(k => k.Probe)) + ")",
-                    (c, self) => all.Sum(k => k.Estimate!(c, self))), options.All(p => p.Exact));
+                    // Counted as the sum of its operands, so not at all when one of them cannot be (!attr).
+                    all.All(k => k.Estimate is not null) ? (c, self) => all.Sum(k => k.Estimate!(c, self)) : null),
+                    options.All(p => p.Exact));
             case QTerm term when term.Path.Names.Count > 0:
                 return Term(term, context);
             default:

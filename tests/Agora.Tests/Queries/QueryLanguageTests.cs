@@ -113,7 +113,10 @@ public sealed class QueryLanguageTests
             ("temperature<20|status==\"fault\"", [S2, S3]),
             ("(temperature<20|status==\"fault\");room==urn:ngsi-ld:Room:2", [S2]),
             ("status==\"ok\";room==urn:ngsi-ld:Room:1;!name", [S3]),
-            ("name[en]==\"Garden\"|temperature.accuracy<1", [S1, S2]));
+            ("name[en]==\"Garden\"|temperature.accuracy<1", [S1, S2]),
+            // A disjunction or conjunction with a !attr operand: such an operand cannot be counted by the index.
+            ("!name|status==\"fault\"", [S2, S3]),
+            ("(status==\"ok\";!name)|temperature>25", [S2, S3]));
     }
 
     [Fact]
