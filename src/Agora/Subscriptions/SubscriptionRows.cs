@@ -64,9 +64,11 @@ internal static class SubscriptionRows
         return result;
     }
 
-    /// Claims this interval's firing of a periodic subscription: time is cut into numbered slots of one interval
-    /// since the epoch, and a slot fires once, whichever node's timer reaches it first (false for the others).
-    /// Run inside the write that enqueues the notification, under the tenant's lock.
+    /// Claims this interval's firing of a periodic subscription: time is cut into slots of one interval since the
+    /// epoch, and a slot fires once, whichever node's timer reaches it first (false for the others). A claim
+    /// records the slot's start in seconds, which only grows whatever the interval, so that a subscription whose
+    /// timeInterval changes fires again at its next slot. Run inside the write that enqueues the notification,
+    /// under the tenant's lock.
     public static bool TryFire(DbConnection c, string id, DateTimeOffset now, double interval)
     {
         var slot = Slot(now, interval);
@@ -86,7 +88,8 @@ internal static class SubscriptionRows
         return command.ExecuteScalar() is not null;
     }
 
-    private static double Slot(DateTimeOffset now, double interval) => Math.Floor(now.ToUnixTimeMilliseconds() / 1000.0 / interval);
+    // Before this was a slot's start it was the slot's number, which is smaller: such a claim gives way at once.
+    private static double Slot(DateTimeOffset now, double interval) => Math.Floor(now.ToUnixTimeMilliseconds() / 1000.0 / interval) * interval;
 
     public static void Enqueue(DbConnection c, OutboxRow row)
     {

@@ -303,6 +303,33 @@ public sealed class NotificationTests
     }
 
     [Fact]
+    public async Task APeriodicSubscriptionKeepsFiringAfterItsIntervalGrows()
+    {
+        await using var app = new AgoraApplication();
+        await app.CreateEntityAsync(Building);
+        await SubscribeAsync(app, Subscription(Sub, """, "timeInterval": 1"""));
+        await WaitForRowsAsync(app, 1);
+
+        // Each firing claims its slot of time; a longer interval's slots must still come after the last claim.
+        using var patched = await PatchAsync(app, Sub, """{"timeInterval": 2}""");
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, patched.StatusCode);
+        var before = Outbox(app).Count;
+
+        Assert.True(await WaitForRowsAsync(app, before + 1) > before, "no periodic notification within 10 s after timeInterval went from 1 to 2");
+    }
+
+    private static async Task<int> WaitForRowsAsync(AgoraApplication app, int count)
+    {
+        var rows = Outbox(app).Count;
+        for (var waited = 0; rows < count && waited < 10_000; waited += 100)
+        {
+            await Task.Delay(100);
+            rows = Outbox(app).Count;
+        }
+        return rows;
+    }
+
+    [Fact]
     public async Task LdJsonNotificationsGiveEachEntityItsContext()
     {
         await using var app = new AgoraApplication();
