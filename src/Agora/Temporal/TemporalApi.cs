@@ -272,6 +272,8 @@ internal static class TemporalApi
 
     /// The attribute instances of a temporal payload: each attribute an array of instances (or one instance),
     /// validated and expanded like any attribute, several instances of one datasetId allowed.
+    // The instances of a request body, expanded and stamped. Of several at one instant of one attribute and
+    // datasetId the last one wins, as a later request's would replace it.
     private static List<(string Attr, JsonObject Instance)> Instances(JsonObject body, EntityInput input)
     {
         var instances = new List<(string, JsonObject)>();
@@ -293,27 +295,28 @@ internal static class TemporalApi
                 instances.Add((iri, instance));
             }
         }
-        return instances;
-    }
-
-    // An instance observed at the same instant as a stored one of the same attribute and datasetId replaces
-    // it: writing a history again corrects it rather than doubling it. Within one request the last instance at
-    // an instant wins too.
-    private static void Append(DbConnection c, long eid, List<(string Attr, JsonObject Instance)> instances)
-    {
         var last = new Dictionary<(string, string, double), int>();
         for (var i = 0; i < instances.Count; i++)
         {
-            if (TemporalRows.Millis(instances[i].Instance["observedAt"]) is { } at)
+            if (InstantOf(instances[i]) is { } key)
             {
-                last[(instances[i].Attr, (string?)instances[i].Instance["datasetId"] ?? "", at)] = i;
+                last[key] = i;
             }
         }
-        var kept = instances.Where((x, i) => TemporalRows.Millis(x.Instance["observedAt"]) is not { } at
-            || last[(x.Attr, (string?)x.Instance["datasetId"] ?? "", at)] == i).ToList();
-        var replaced = TemporalRows.DeleteAtInstants(c, eid, [.. last.Keys]);
+        return [.. instances.Where((x, i) => InstantOf(x) is not { } key || last[key] == i)];
+    }
+
+    private static (string Attr, string Dataset, double Observed)? InstantOf((string Attr, JsonObject Instance) x) =>
+        TemporalRows.Millis(x.Instance["observedAt"]) is { } at ? (x.Attr, (string?)x.Instance["datasetId"] ?? "", at) : null;
+
+    // An instance observed at the same instant as a stored one of the same attribute and datasetId replaces
+    // it: writing a history again corrects it rather than doubling it (a request's own duplicates are already
+    // resolved, see Instances).
+    private static void Append(DbConnection c, long eid, List<(string Attr, JsonObject Instance)> instances)
+    {
+        var replaced = TemporalRows.DeleteAtInstants(c, eid, [.. instances.Select(InstantOf).OfType<(string, string, double)>()]);
         using var appender = new TemporalRows.Appender(c);
-        foreach (var (attr, instance) in kept)
+        foreach (var (attr, instance) in instances)
         {
             appender.Add(eid, attr, instance);
         }

@@ -82,17 +82,20 @@ public sealed class TemporalProvisionTests
         await using var app = new AgoraApplication();
         using var client = app.CreateClient();
 
-        // 70 and 90 share an instant, attribute and datasetId: 90, written after 70, replaces it, in the history
-        // and in the hourly roll-up that aggregations read (their average with 110 is 100, not 90).
+        // 70 and 90 share an instant, attribute and datasetId: 90, written after 70, replaces it, in the history,
+        // in the hourly roll-up that aggregations read (their average with 110 is 100, not 90), and as the
+        // entity's current value (the latest instant).
         using var response = await client.PostAsync(TemporalPath, Json($$"""
             {
               "id": "{{Id}}", "type": "Vehicle",
-              "speed": [{{P(70, "2020-08-01T12:00:00Z")}}, {{P(110, "2020-08-01T12:30:00Z")}}, {{P(90, "2020-08-01T12:00:00Z")}}]
+              "speed": [{{P(110, "2020-08-01T12:00:00Z")}}, {{P(70, "2020-08-01T12:30:00Z")}}, {{P(90, "2020-08-01T12:30:00Z")}}]
             }
             """));
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        Assert.Equal([90, 110], ValuesOf(await app.HistoryAsync(Id), "speed").Select(v => (int)v!));
+        Assert.Equal([110, 90], ValuesOf(await app.HistoryAsync(Id), "speed").Select(v => (int)v!));
+        var current = JsonNode.Parse(await client.GetStringAsync($"/ngsi-ld/v1/entities/{Id}?options=keyValues"))!;
+        Assert.Equal(90, (int)current["speed"]!);
         var hourly = await app.HistoryAsync(Id, "?options=aggregatedValues&aggrMethods=avg,totalCount&aggrPeriodDuration=PT1H"
             + "&timerel=between&timeAt=2020-08-01T12:00:00Z&endTimeAt=2020-08-01T13:00:00Z");
         Assert.Equal(100, (double)hourly["speed"]!["avg"]![0]![0]!);
