@@ -23,6 +23,8 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
     private readonly ILogger<CsourceNotifier> _logger;
     private readonly PeriodicTimers _periodic;
     private readonly ConcurrentDictionary<(string Tenant, string Id), DateTimeOffset> _lastNotified = new();
+    // The document each timer was last scheduled from by a reload (Schedule(store)).
+    private readonly ConcurrentDictionary<(string Tenant, string Id), string> _scheduledAs = new();
 
     public CsourceNotifier(TenantStores stores, ContextResolver resolver, ILogger<CsourceNotifier> logger)
     {
@@ -65,16 +67,24 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
     }
 
     // The timers follow the stored subscriptions: one deleted, or changed to have no timeInterval, on another
-    // node loses its timer here too.
+    // node loses its timer here too. A subscription whose document did not change keeps its timer and phase, so
+    // that frequent changes to others never keep resetting it.
     private void Schedule(TenantStore store)
     {
-        var stale = _periodic.Scheduled(store.Tenant).ToHashSet(StringComparer.Ordinal);
+        var scheduled = _periodic.Scheduled(store.Tenant).ToHashSet(StringComparer.Ordinal);
+        var stale = new HashSet<string>(scheduled, StringComparer.Ordinal);
         foreach (var doc in store.Read(CsourceSubscriptionRows.All))
         {
+            var id = (string)doc["id"]!;
             if (doc["timeInterval"] is JsonValue seconds && seconds.TryGetValue<double>(out var interval))
             {
-                stale.Remove((string)doc["id"]!);
-                Schedule(store, (string)doc["id"]!, interval);
+                stale.Remove(id);
+                var text = doc.ToJsonString();
+                if (!scheduled.Contains(id) || !_scheduledAs.TryGetValue((store.Tenant, id), out var known) || known != text)
+                {
+                    Schedule(store, id, interval);
+                    _scheduledAs[(store.Tenant, id)] = text;
+                }
             }
         }
         foreach (var id in stale)
@@ -90,11 +100,13 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
         // A changed subscription starts its throttling afresh, as an entity subscription does.
         _lastNotified.TryRemove((store.Tenant, s.Id), out _);
         Schedule(store, s.Id, s.TimeInterval);
+        _scheduledAs[(store.Tenant, s.Id)] = s.Doc.ToJsonString();
     }
 
     public void Unschedule(TenantStore store, string id)
     {
         _periodic.Unschedule(store.Tenant, id);
+        _scheduledAs.TryRemove((store.Tenant, id), out _);
         _lastNotified.TryRemove((store.Tenant, id), out _);
     }
 
