@@ -165,6 +165,38 @@ internal sealed class ContextStore
 
     public IEnumerable<StoredContext> All => byId.Values;
 
+    /// What the @context API lists: on PostgreSQL read from the database first, so that a context another node
+    /// added or removed a moment ago (its announcement not here yet) is listed as it is now.
+    public IEnumerable<StoredContext> Current
+    {
+        get
+        {
+            if (shared is not null)
+            {
+                Reload();
+            }
+            return All;
+        }
+    }
+
+    /// Find, for the @context API: on PostgreSQL a context another node removed a moment ago is forgotten
+    /// here first, instead of being served until the announcement arrives.
+    public StoredContext? FindCurrent(string id)
+    {
+        var found = Find(id);
+        if (found is null || shared is null)
+        {
+            return found;
+        }
+        using var connection = Open();
+        if (Rows(connection, found.LocalId) is [_])
+        {
+            return found;
+        }
+        Forget(found);
+        return null;
+    }
+
     /// On PostgreSQL a context another node added a moment ago may not have been announced yet: a miss asks
     /// the database before it counts as a miss.
     public StoredContext? ById(string localId) => byId.GetValueOrDefault(localId) ?? Shared(localId);

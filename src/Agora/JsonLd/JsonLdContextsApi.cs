@@ -34,7 +34,7 @@ internal static class JsonLdContextsApi
         {
             result.Add(withDetails ? CoreInfo(JsonLdContext.CoreUrl) : JsonLdContext.CoreUrl);
         }
-        foreach (var stored in resolver.Store.All.Where(s => only is null || s.Kind == only).OrderBy(s => s.CreatedAt))
+        foreach (var stored in resolver.Store.Current.Where(s => only is null || s.Kind == only).OrderBy(s => s.CreatedAt))
         {
             result.Add(withDetails ? Info(stored, request) : UrlOf(stored, request));
         }
@@ -66,7 +66,7 @@ internal static class JsonLdContextsApi
         {
             return withDetails ? Json(CoreInfo(id == CoreLocalId ? JsonLdContext.CoreUrl : id)) : Json(CoreContext.Document(version));
         }
-        var stored = resolver.Store.Find(id) ?? throw NgsiLdException.NotFound("@context not found", $"No @context is known as {id}.");
+        var stored = resolver.Store.FindCurrent(id) ?? throw NgsiLdException.NotFound("@context not found", $"No @context is known as {id}.");
         JsonNode answer = withDetails ? Info(stored, request) : new JsonObject { ["@context"] = stored.Context.DeepClone() };
         if (stored.Kind != ContextKind.Hosted)
         {
@@ -87,7 +87,7 @@ internal static class JsonLdContextsApi
                 ? TypedResults.NoContent()
                 : throw NgsiLdException.BadRequest("The core @context cannot be deleted", $"{id} is the NGSI-LD core @context.");
         }
-        var stored = resolver.Store.Find(id);
+        var stored = resolver.Store.FindCurrent(id);
         if (stored is null)
         {
             throw withReload
