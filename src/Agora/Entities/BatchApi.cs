@@ -83,7 +83,7 @@ internal static class BatchApi
             }
             else
             {
-                EntityRows.Update(c, EntityUpdates.Replace(stored, item.Doc!));
+                EntityRows.Update(c, EntityUpdates.Replace(stored, item.Doc!), stored);
             }
         });
         if (outcome.Errors.Count > 0)

@@ -106,7 +106,7 @@ internal static class EntitiesApi
                 {
                     replaced[attribute] = instances;
                 }
-                EntityRows.Update(c, replaced);
+                EntityRows.Update(c, replaced, stored);
                 return true;
             });
             return TypedResults.NoContent();

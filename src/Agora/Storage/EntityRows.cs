@@ -62,10 +62,12 @@ internal static class EntityRows
         EntityChanges.Of(connection)?.Record(null, doc);
     }
 
-    public static void Update(DbConnection connection, JsonObject doc)
+    /// Writes an entity's new document. stored, when given, is the document as it is stored now, untouched (a
+    /// caller that read it and built a new document from it): it saves reading it again for the change record.
+    public static void Update(DbConnection connection, JsonObject doc, JsonObject? stored = null)
     {
         var changes = EntityChanges.Of(connection);
-        var before = changes is null ? null : Find(connection, (string)doc["id"]!);
+        var before = changes is null ? null : stored ?? Find(connection, (string)doc["id"]!);
         using var command = connection.CreateCommand();
         command.CommandText = "UPDATE entities SET doc = @doc, modified_at = @m WHERE id = @id RETURNING rid";
         command.Parameters.AddWithValue("@id", (string)doc["id"]!);

@@ -10,7 +10,7 @@ internal sealed class HistoryWriter(DbConnection connection) : IDisposable
 {
     private readonly List<DbCommand> _prepared = [];
     private TemporalRows.Appender? _appender;
-    private DbCommand? _find, _insert, _touch, _retype, _deleteTypes, _insertType, _markDeleted;
+    private DbCommand? _touchSame, _find, _insert, _touch, _retype, _deleteTypes, _insertType, _markDeleted;
 
     public TemporalRows.Appender Appender => _appender ??= new TemporalRows.Appender(connection);
 
@@ -19,6 +19,16 @@ internal sealed class HistoryWriter(DbConnection connection) : IDisposable
     {
         var typesJson = types.ToJsonString();
         var scopeJson = scope?.ToJsonString();
+        // The common case, an entity whose types and scope did not change, in one statement.
+        _touchSame ??= Prepare(Storage.Db.IsPostgres(connection)
+            ? "UPDATE temporal_entities SET modified_at = @m, deleted_at = NULL WHERE id = @id AND types = @types AND scope IS NOT DISTINCT FROM @scope RETURNING eid"
+            : "UPDATE temporal_entities SET modified_at = @m, deleted_at = NULL WHERE id = @id AND types = @types AND scope IS @scope RETURNING eid",
+            "@m", "@id", "@types", "@scope");
+        Bind(_touchSame, at, id, typesJson, scopeJson);
+        if (_touchSame.ExecuteScalar() is long touched)
+        {
+            return touched;
+        }
         _find ??= Prepare("SELECT eid, types, scope FROM temporal_entities WHERE id = @id", "@id");
         _find.Parameters["@id"].Value = id;
         long eid;
