@@ -10,7 +10,7 @@ internal sealed class HistoryWriter(DbConnection connection) : IDisposable
 {
     private readonly List<DbCommand> _prepared = [];
     private TemporalRows.Appender? _appender;
-    private DbCommand? _touchSame, _find, _insert, _touch, _retype, _deleteTypes, _insertType, _markDeleted;
+    private DbCommand? _touchSame, _find, _insert, _retype, _deleteTypes, _insertType, _markDeleted;
 
     public TemporalRows.Appender Appender => _appender ??= new TemporalRows.Appender(connection);
 
@@ -19,7 +19,8 @@ internal sealed class HistoryWriter(DbConnection connection) : IDisposable
     {
         var typesJson = types.ToJsonString();
         var scopeJson = scope?.ToJsonString();
-        // The common case, an entity whose types and scope did not change, in one statement.
+        // The common case, an entity whose types and scope did not change, in one statement; then a new entity,
+        // in one more; only a changed one reads its row. One or two round trips for most writes on PostgreSQL.
         _touchSame ??= Prepare(Storage.Db.IsPostgres(connection)
             ? "UPDATE temporal_entities SET modified_at = @m, deleted_at = NULL WHERE id = @id AND types = @types AND scope IS NOT DISTINCT FROM @scope RETURNING eid"
             : "UPDATE temporal_entities SET modified_at = @m, deleted_at = NULL WHERE id = @id AND types = @types AND scope IS @scope RETURNING eid",
@@ -29,32 +30,20 @@ internal sealed class HistoryWriter(DbConnection connection) : IDisposable
         {
             return touched;
         }
-        _find ??= Prepare("SELECT eid, types, scope FROM temporal_entities WHERE id = @id", "@id");
-        _find.Parameters["@id"].Value = id;
-        long eid;
-        using (var reader = _find.ExecuteReader())
-        {
-            if (reader.Read())
-            {
-                eid = reader.GetInt64(0);
-                var same = reader.GetString(1) == typesJson && (reader.IsDBNull(2) ? null : reader.GetString(2)) == scopeJson;
-                reader.Close();
-                if (same)
-                {
-                    _touch ??= Prepare("UPDATE temporal_entities SET modified_at = @m, deleted_at = NULL WHERE eid = @eid", "@m", "@eid");
-                    Run(_touch, at, eid);
-                    return eid;
-                }
-                _retype ??= Prepare("UPDATE temporal_entities SET types = @types, scope = @scope, modified_at = @m, deleted_at = NULL WHERE eid = @eid", "@types", "@scope", "@m", "@eid");
-                Run(_retype, typesJson, scopeJson, at, eid);
-                WriteTypes(eid, types, replace: true);
-                return eid;
-            }
-        }
-        _insert ??= Prepare("INSERT INTO temporal_entities (id, types, scope, created_at, modified_at) VALUES (@id, @types, @scope, @c, @m) RETURNING eid", "@id", "@types", "@scope", "@c", "@m");
+        _insert ??= Prepare("INSERT INTO temporal_entities (id, types, scope, created_at, modified_at) VALUES (@id, @types, @scope, @c, @m) ON CONFLICT (id) DO NOTHING RETURNING eid",
+            "@id", "@types", "@scope", "@c", "@m");
         Bind(_insert, id, typesJson, scopeJson, createdAt, at);
-        eid = (long)_insert.ExecuteScalar()!;
-        WriteTypes(eid, types, replace: false);
+        if (_insert.ExecuteScalar() is long created)
+        {
+            WriteTypes(created, types, replace: false);
+            return created;
+        }
+        _find ??= Prepare("SELECT eid FROM temporal_entities WHERE id = @id", "@id");
+        _find.Parameters["@id"].Value = id;
+        var eid = (long)_find.ExecuteScalar()!;
+        _retype ??= Prepare("UPDATE temporal_entities SET types = @types, scope = @scope, modified_at = @m, deleted_at = NULL WHERE eid = @eid", "@types", "@scope", "@m", "@eid");
+        Run(_retype, typesJson, scopeJson, at, eid);
+        WriteTypes(eid, types, replace: true);
         return eid;
     }
 
@@ -70,10 +59,9 @@ internal sealed class HistoryWriter(DbConnection connection) : IDisposable
     /// The eid of an entity's history, or null.
     public long? Find(string id)
     {
-        _find ??= Prepare("SELECT eid, types, scope FROM temporal_entities WHERE id = @id", "@id");
+        _find ??= Prepare("SELECT eid FROM temporal_entities WHERE id = @id", "@id");
         _find.Parameters["@id"].Value = id;
-        using var reader = _find.ExecuteReader();
-        return reader.Read() ? reader.GetInt64(0) : null;
+        return _find.ExecuteScalar() is long eid ? eid : null;
     }
 
     private void WriteTypes(long eid, JsonArray types, bool replace)
