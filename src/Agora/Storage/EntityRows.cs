@@ -89,12 +89,7 @@ internal static class EntityRows
         {
             return false;
         }
-        using (var clear = connection.CreateCommand())
-        {
-            clear.CommandText = ClearIndexes(connection);
-            clear.Parameters.AddWithValue("@rid", rid);
-            clear.ExecuteNonQuery();
-        }
+        ClearIndexes(connection, rid);
         if (before is not null)
         {
             changes!.Record(before, null);
@@ -113,16 +108,21 @@ internal static class EntityRows
         WriteTypes(connection, rid, doc, replace);
         if (replace)
         {
-            using var clear = connection.CreateCommand();
-            clear.CommandText = ClearIndexes(connection);
-            clear.Parameters.AddWithValue("@rid", rid);
-            clear.ExecuteNonQuery();
+            ClearIndexes(connection, rid);
         }
         WriteIndexes(connection, rid, doc);
     }
 
+    private static void ClearIndexes(DbConnection connection, long rid)
+    {
+        using var clear = connection.CreateCommand();
+        clear.CommandText = ClearIndexesSql(connection);
+        clear.Parameters.AddWithValue("@rid", rid);
+        clear.ExecuteNonQuery();
+    }
+
     // The statements that delete an entity's index rows (not its types), taking @rid.
-    private static string ClearIndexes(DbConnection connection) =>
+    private static string ClearIndexesSql(DbConnection connection) =>
         Db.IsPostgres(connection)
             ? """
               DELETE FROM attr_values WHERE rid = @rid;
@@ -147,20 +147,13 @@ internal static class EntityRows
         IndexRows.Values(doc, values);
         var geometries = new List<IndexRows.GeoRow>(2);
         IndexRows.Geometries(doc, geometries);
-        var attributes = new List<(string Attr, string Type)>();
-        foreach (var (key, value) in doc)
-        {
-            if (key.Contains(':') && value is JsonArray instances)
-            {
-                attributes.AddRange(instances.OfType<JsonObject>().Select(i => (key, (string?)i["type"] ?? "Property")));
-            }
-        }
+        var attributes = IndexRows.Attributes(doc).ToList();
         var scopes = doc["scope"] is JsonArray list ? list.Select(s => (string)s!).ToArray() : [];
 
         var sql = new StringBuilder();
         if (replace)
         {
-            sql.Append("DELETE FROM entity_types WHERE rid = @rid;").Append(ClearIndexes(connection));
+            sql.Append("DELETE FROM entity_types WHERE rid = @rid;").Append(ClearIndexesSql(connection));
         }
         sql.Append("INSERT INTO entity_types (type, rid) SELECT t, @rid FROM unnest(@types) AS t ON CONFLICT DO NOTHING;");
         if (values.Count > 0)
@@ -248,18 +241,10 @@ internal static class EntityRows
             var attr = command.Parameters.Add("@attr", DbType.String);
             var type = command.Parameters.Add("@type", DbType.String);
             command.Parameters.AddWithValue("@rid", rid);
-            foreach (var (key, value) in doc)
+            foreach (var (name, attributeType) in IndexRows.Attributes(doc))
             {
-                if (!key.Contains(':') || value is not JsonArray instances)
-                {
-                    continue;
-                }
-                foreach (var instance in instances.OfType<JsonObject>())
-                {
-                    attr.Value = key;
-                    type.Value = (string?)instance["type"] ?? "Property";
-                    command.ExecuteNonQuery();
-                }
+                (attr.Value, type.Value) = (name, attributeType);
+                command.ExecuteNonQuery();
             }
         }
 

@@ -34,6 +34,21 @@ internal static class IndexRows
         }
     }
 
+    /// Each attribute instance's name and NGSI-LD type (entity_attrs, which /attributes and /types read).
+    public static IEnumerable<(string Attr, string Type)> Attributes(JsonObject doc)
+    {
+        foreach (var (key, value) in doc)
+        {
+            if (key.Contains(':') && value is JsonArray instances)
+            {
+                foreach (var instance in instances.OfType<JsonObject>())
+                {
+                    yield return (key, (string?)instance["type"] ?? "Property");
+                }
+            }
+        }
+    }
+
     public static void Geometries(JsonObject doc, List<GeoRow> rows)
     {
         foreach (var (key, value) in doc)
