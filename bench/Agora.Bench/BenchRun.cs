@@ -49,6 +49,10 @@ internal static class BenchRun
                 (new Workload("GET one entity", "GET",
                     [.. Enumerable.Range(0, 1000).Select(_ => EntityPath(random.Next(Math.Max(1, options.Entities))))]), agoraUrl, ">= 0.6 of ceiling GET"),
                 (new Workload("create one entity", "POST", ["/ngsi-ld/v1/entities"], entity), agoraUrl, ">= 0.2 of ceiling POST"),
+                // The IoT agent's path: one attribute of a random loaded entity (a Streetlight: every fifth one).
+                (new Workload("partial attribute update", "PATCH",
+                    [.. Enumerable.Range(0, 1000).Select(_ => EntityPath(Math.Max(1, options.Entities / 5) is var n ? random.Next(n) * 5 + 4 : 0) + "/attrs")],
+                    """{"status":{"type":"Property","value":"ok {n}"}}"""), agoraUrl, ">= 0.2 of ceiling POST"),
                 // Batches go to one writer: two connections keep it busy; more would only queue 1,000-entity bodies.
                 (new Workload("batch upsert of 1,000", "POST", ["/ngsi-ld/v1/entityOperations/upsert"], city.Entity("Streetlight", $"batch-{run}-{{n}}"), 1000, Connections: 2), agoraUrl, ">= 50,000 entities/s"),
                 (new Workload("query type + selective q, limit 20", "GET",

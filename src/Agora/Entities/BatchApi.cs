@@ -26,7 +26,16 @@ internal static class BatchApi
     }
 
     /// One entity of a batch, expanded, or the reason it could not be.
-    private sealed record Item(string? Id, JsonObject? Doc, JsonLdContext? Context, NgsiLdException? Error, JsonObject? Body = null);
+    private sealed record Item(string? Id, JsonObject? Doc, JsonLdContext? Context, NgsiLdException? Error, JsonObject? Body = null)
+    {
+        /// The entity as it will be inserted, made before the batch is queued (Prepared), off the writer.
+        public EntityRows.NewEntity? New { get; init; }
+    }
+
+    // What an entity of the batch would insert, made while the writer serves others; what the forwarding left
+    // of each entity is final by then.
+    private static List<Item> Prepared(List<Item> items) =>
+        [.. items.Select(i => i.Error is null && i.Doc is { } doc ? i with { New = EntityRows.Prepare(doc) } : i)];
 
     private sealed class Outcome
     {
@@ -45,9 +54,9 @@ internal static class BatchApi
         var items = await ReadEntitiesAsync(http, full: true);
         var store = tenants.GetOrCreate(tenant);
         var remote = await ForwardAsync(http, distributed, store, "createBatch", "/entityOperations/create", items);
-        var outcome = await RunAsync(store, remote.Local, remote, (c, item, o) =>
+        var outcome = await RunAsync(store, Prepared(remote.Local), remote, (c, item, o) =>
         {
-            EntityRows.Insert(c, item.Doc!);
+            EntityRows.Insert(c, item.New!);
             o.Created.Add(item.Id!);
         });
         return outcome.Errors.Count == 0
@@ -63,12 +72,12 @@ internal static class BatchApi
         var items = await ReadEntitiesAsync(http, full: true);
         var store = tenants.GetOrCreate(tenant);
         var remote = await ForwardAsync(http, distributed, store, "upsertBatch", "/entityOperations/upsert", items);
-        var outcome = await RunAsync(store, remote.Local, remote, (c, item, o) =>
+        var outcome = await RunAsync(store, Prepared(remote.Local), remote, (c, item, o) =>
         {
             var stored = EntityRows.Find(c, item.Id!);
             if (stored is null)
             {
-                EntityRows.Insert(c, item.Doc!);
+                EntityRows.Insert(c, item.New!);
                 o.Created.Add(item.Id!);
             }
             else if (update)

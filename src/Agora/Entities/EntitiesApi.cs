@@ -47,9 +47,10 @@ internal static class EntitiesApi
             {
                 doc.Remove(attribute);
             }
+            var entity = EntityRows.Prepare(doc);
             await store.WriteAsync(c =>
             {
-                EntityRows.Insert(c, doc);
+                EntityRows.Insert(c, entity);
                 return true;
             });
             return TypedResults.Created(location);

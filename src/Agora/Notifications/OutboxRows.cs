@@ -40,8 +40,7 @@ internal static class OutboxRows
     /// When the next notification that is not due yet becomes due, or null when none waits.
     public static double? NextAttempt(DbConnection connection, double now)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT MIN(next_attempt) FROM outbox WHERE next_attempt > @now";
+        using var command = Statements.For(connection, "SELECT MIN(next_attempt) FROM outbox WHERE next_attempt > @now");
         command.Parameters.AddWithValue("@now", now);
         return command.ExecuteScalar() is double next ? next : null;
     }
@@ -69,11 +68,10 @@ internal static class OutboxRows
     /// The first pending notifications of a subscription, oldest first.
     public static List<OutboxRow> Pending(DbConnection connection, string subscriptionId, int limit)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = """
+        using var command = Statements.For(connection, """
             SELECT nid, subscription_id, endpoint, content_type, link, body, attempts, next_attempt FROM outbox
             WHERE subscription_id = @s ORDER BY nid LIMIT @limit
-            """;
+            """);
         command.Parameters.AddWithValue("@s", subscriptionId);
         command.Parameters.AddWithValue("@limit", limit);
         using var reader = command.ExecuteReader();
@@ -90,8 +88,7 @@ internal static class OutboxRows
     /// order, and rows that cannot be sent yet must not be found due by every scan.
     public static void Park(DbConnection connection, string subscriptionId, double until)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE outbox SET next_attempt = @until WHERE subscription_id = @s AND next_attempt < @until";
+        using var command = Statements.For(connection, "UPDATE outbox SET next_attempt = @until WHERE subscription_id = @s AND next_attempt < @until");
         command.Parameters.AddWithValue("@s", subscriptionId);
         command.Parameters.AddWithValue("@until", until);
         command.ExecuteNonQuery();
@@ -101,32 +98,28 @@ internal static class OutboxRows
     /// subscription's status counts either. A row that is gone (its subscription was deleted) leaves no status.
     public static void Record(DbConnection connection, IEnumerable<DeliveryResult> results)
     {
-        using var delete = connection.CreateCommand();
-        delete.CommandText = "DELETE FROM outbox WHERE nid = @nid";
+        using var delete = Statements.For(connection, "DELETE FROM outbox WHERE nid = @nid");
         var deleteNid = delete.Parameters.Add("@nid", DbType.Int64);
 
-        using var retry = connection.CreateCommand();
-        retry.CommandText = "UPDATE outbox SET attempts = attempts + 1, next_attempt = @next WHERE nid = @nid";
+        using var retry = Statements.For(connection, "UPDATE outbox SET attempts = attempts + 1, next_attempt = @next WHERE nid = @nid");
         var retryNid = retry.Parameters.Add("@nid", DbType.Int64);
         var retryNext = retry.Parameters.Add("@next", DbType.Double);
 
-        using var sent = connection.CreateCommand();
-        sent.CommandText = """
+        using var sent = Statements.For(connection, """
             INSERT INTO subscription_status (subscription_id, times_sent, last_notification, last_success, consecutive_failures)
             VALUES (@s, 1, @at, @at, 0)
             ON CONFLICT (subscription_id) DO UPDATE SET times_sent = subscription_status.times_sent + 1, last_notification = @at,
                 last_success = @at, consecutive_failures = 0
-            """;
+            """);
         var sentSubscription = sent.Parameters.Add("@s", DbType.String);
         var sentAt = sent.Parameters.Add("@at", DbType.String);
 
-        using var failed = connection.CreateCommand();
-        failed.CommandText = """
+        using var failed = Statements.For(connection, """
             INSERT INTO subscription_status (subscription_id, times_failed, last_notification, last_failure, consecutive_failures)
             VALUES (@s, 1, @at, @at, 1)
             ON CONFLICT (subscription_id) DO UPDATE SET times_failed = subscription_status.times_failed + 1, last_notification = @at,
                 last_failure = @at, consecutive_failures = subscription_status.consecutive_failures + 1
-            """;
+            """);
         var failedSubscription = failed.Parameters.Add("@s", DbType.String);
         var failedAt = failed.Parameters.Add("@at", DbType.String);
 

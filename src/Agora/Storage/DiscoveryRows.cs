@@ -95,8 +95,7 @@ internal static class DiscoveryRows
 
     private static DbCommand Command(DbConnection c, string sql, string? p)
     {
-        var command = c.CreateCommand();
-        command.CommandText = sql;
+        var command = Statements.For(c, sql);
         if (p is not null)
         {
             command.Parameters.AddWithValue("@p", p);

@@ -74,8 +74,7 @@ internal static class Sql
 {
     public static DbCommand Command(DbConnection c, string sql, params (string Name, object Value)[] parameters)
     {
-        var command = c.CreateCommand();
-        command.CommandText = sql;
+        var command = Statements.For(c, sql);
         foreach (var (name, value) in parameters)
         {
             command.Parameters.AddWithValue(name, value);

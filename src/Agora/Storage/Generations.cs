@@ -26,12 +26,11 @@ internal static class Generations
         {
             return;
         }
-        using var command = c.CreateCommand();
-        command.CommandText = $"""
+        using var command = Statements.For(c, $"""
             INSERT INTO generations (name, value) VALUES (@name, 1)
             ON CONFLICT (name) DO UPDATE SET value = generations.value + 1;
             {Announce("current_schema() || ' ' || @name")}
-            """;
+            """);
         command.Parameters.AddWithValue("@name", name);
         command.ExecuteNonQuery();
     }
@@ -39,8 +38,7 @@ internal static class Generations
     /// Every generation of the tenant's schema.
     public static Dictionary<string, long> Read(DbConnection c)
     {
-        using var command = c.CreateCommand();
-        command.CommandText = "SELECT name, value FROM generations";
+        using var command = Statements.For(c, "SELECT name, value FROM generations");
         using var reader = command.ExecuteReader();
         var generations = new Dictionary<string, long>(StringComparer.Ordinal);
         while (reader.Read())

@@ -26,11 +26,17 @@ internal static class IndexRows
         {
             if (key.Contains(':') && value is JsonArray instances)
             {
-                foreach (var instance in instances.OfType<JsonObject>())
-                {
-                    Attribute(key, instance, rows, depth: 0);
-                }
+                Values(key, instances, rows);
             }
+        }
+    }
+
+    /// The rows of one attribute (all its instances): every path they hold starts with the attribute's IRI.
+    public static void Values(string attribute, JsonArray instances, List<ValueRow> rows)
+    {
+        foreach (var instance in instances.OfType<JsonObject>())
+        {
+            Attribute(attribute, instance, rows, depth: 0);
         }
     }
 
@@ -69,8 +75,7 @@ internal static class IndexRows
 
     private static void Attribute(string path, JsonObject instance, List<ValueRow> rows, int depth)
     {
-        // A row with no value records that the attribute exists, whatever its type.
-        rows.Add(new ValueRow(path, null, null));
+        var first = rows.Count;
         var type = (string?)instance["type"];
         switch (type)
         {
@@ -92,6 +97,17 @@ internal static class IndexRows
             default:
                 Leaf(path, instance[Members.ValueMember(type ?? "Property")], rows, 0);
                 break;
+        }
+        // Any row at the attribute's own path says that it exists; one with no value says so where its value
+        // left none there (a GeoProperty, a JSON object, an empty list).
+        var marked = false;
+        for (var i = first; i < rows.Count && !marked; i++)
+        {
+            marked = rows[i].Path.Length == path.Length;
+        }
+        if (!marked)
+        {
+            rows.Add(new ValueRow(path, null, null));
         }
         foreach (var (member, value) in instance)
         {

@@ -185,6 +185,26 @@ internal static class Schema
             value INTEGER NOT NULL
         );
         """,
+        // 9: attr_values clustered by entity (SqliteIndexes): the table is its own (rid, path, seq) key, so the
+        // separate rid index goes, an entity's rows are one range, and an update rewrites one attribute's range.
+        // Values are indexed by (path, num) and (path, str) as before. A row per attribute for existence is
+        // now written only where no value marks the attribute's path; older rows of that kind are kept.
+        """
+        CREATE TABLE attr_values_by_entity (
+            rid INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            num REAL,
+            str TEXT,
+            PRIMARY KEY (rid, path, seq)
+        ) WITHOUT ROWID;
+        INSERT INTO attr_values_by_entity (rid, path, seq, num, str)
+            SELECT rid, path, row_number() OVER (PARTITION BY rid, path) - 1, num, str FROM attr_values;
+        DROP TABLE attr_values;
+        ALTER TABLE attr_values_by_entity RENAME TO attr_values;
+        CREATE INDEX attr_values_num ON attr_values(path, num);
+        CREATE INDEX attr_values_str ON attr_values(path, str);
+        """,
     ];
 
     // The same tables on PostgreSQL, in the tenant's schema. Differences: identity columns for SQLite's rowids
@@ -359,6 +379,12 @@ internal static class Schema
             name text COLLATE "C" PRIMARY KEY,
             value bigint NOT NULL
         );
+        """,
+        // 9: an entity's rows found by (rid, path): a probe of one entity, and an update's delete of the rows of
+        // the attributes it changed.
+        """
+        CREATE INDEX attr_values_rid_path ON attr_values(rid, path);
+        DROP INDEX attr_values_rid;
         """,
     ];
 

@@ -14,6 +14,8 @@ namespace Agora.Storage;
 internal sealed class TenantStore : IAsyncDisposable
 {
     private const int MaxGroup = 256;
+    private const int MaxIdleReaders = 32;
+    private readonly System.Collections.Concurrent.ConcurrentBag<DbConnection> _idleReaders = [];
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new() { SingleReader = true });
     private readonly Func<DbConnection> _openReader;
     private readonly DbConnection _writer;
@@ -76,9 +78,29 @@ internal sealed class TenantStore : IAsyncDisposable
     /// Runs a read on a pooled read-only connection.
     public T Read<T>(Func<DbConnection, T> read)
     {
-        using var connection = _openReader();
-        connection.Open();
-        return read(connection);
+        if (_groupLock is not null)
+        {
+            using var pooled = _openReader();
+            pooled.Open();
+            return read(pooled);
+        }
+        // SQLite: the store keeps its read-only connections open, so that each keeps its compiled statements
+        // (Statements); a connection is handed back only after a read that did not fail.
+        if (!_idleReaders.TryTake(out var connection))
+        {
+            connection = _openReader();
+            connection.Open();
+        }
+        var result = read(connection);
+        if (_idleReaders.Count < MaxIdleReaders)
+        {
+            _idleReaders.Add(connection);
+        }
+        else
+        {
+            connection.Dispose();
+        }
+        return result;
     }
 
     /// Runs a statement outside the writer, in a transaction of its own, on a pooled connection: for the
@@ -183,15 +205,16 @@ internal sealed class TenantStore : IAsyncDisposable
             using var tx = Begin();
             foreach (var write in group)
             {
-                Execute(_writer, "SAVEPOINT w");
+                Savepoint("SAVEPOINT w");
                 if (write.Run(_writer) && Observe(write))
                 {
-                    Execute(_writer, "RELEASE w");
+                    Savepoint("RELEASE w");
                 }
                 else
                 {
                     Changes.Clear();
-                    Execute(_writer, "ROLLBACK TO w; RELEASE w");
+                    Savepoint("ROLLBACK TO w");
+                    Savepoint("RELEASE w");
                 }
             }
             tx.Commit();
@@ -275,11 +298,22 @@ internal sealed class TenantStore : IAsyncDisposable
         command.ExecuteNonQuery();
     }
 
+    // The statements every write of a group runs, compiled once.
+    private void Savepoint(string sql)
+    {
+        using var command = Statements.For(_writer, sql);
+        command.ExecuteNonQuery();
+    }
+
     public async ValueTask DisposeAsync()
     {
         _writes.Writer.TryComplete();
         await _writerLoop;
         _writer.Dispose();
+        while (_idleReaders.TryTake(out var reader))
+        {
+            reader.Dispose();
+        }
     }
 
     private abstract class PendingWrite(bool alone)

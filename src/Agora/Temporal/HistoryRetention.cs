@@ -72,11 +72,10 @@ internal sealed class HistoryRetention(TenantStores stores, IOptions<TemporalOpt
         {
             var purged = await store.WriteAsync(c =>
             {
-                using var command = c.CreateCommand();
-                command.CommandText = """
+                using var command = Statements.For(c, """
                     DELETE FROM attr_instances WHERE iid IN
                         (SELECT iid FROM attr_instances WHERE coalesce(observed, created) < @cutoff LIMIT @slice)
-                    """;
+                    """);
                 command.Parameters.AddWithValue("@cutoff", cutoff);
                 command.Parameters.AddWithValue("@slice", Slice);
                 return command.ExecuteNonQuery();

@@ -80,8 +80,7 @@ internal sealed class HistoryWriter(DbConnection connection) : IDisposable
 
     private DbCommand Prepare(string sql, params string[] parameters)
     {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
+        var command = Storage.Statements.For(connection, sql);
         foreach (var name in parameters)
         {
             var parameter = command.CreateParameter();

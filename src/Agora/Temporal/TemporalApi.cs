@@ -154,10 +154,9 @@ internal static class TemporalApi
         await tenants.Existing(tenant).WriteAsync(c =>
         {
             var eid = TemporalRows.EntityId(c, id) ?? throw NotFound(id);
-            using var command = c.CreateCommand();
-            command.CommandText = deleteAll
+            using var command = Statements.For(c, deleteAll
                 ? "DELETE FROM attr_instances WHERE eid = @eid AND attr = @attr"
-                : "DELETE FROM attr_instances WHERE eid = @eid AND attr = @attr AND dataset = @dataset";
+                : "DELETE FROM attr_instances WHERE eid = @eid AND attr = @attr AND dataset = @dataset");
             command.Parameters.AddWithValue("@eid", eid);
             command.Parameters.AddWithValue("@attr", attr);
             command.Parameters.AddWithValue("@dataset", datasetId);
@@ -251,8 +250,7 @@ internal static class TemporalApi
         await tenants.Existing(tenant).WriteAsync(c =>
         {
             var eid = TemporalRows.EntityId(c, id) ?? throw NotFound(id);
-            using var command = c.CreateCommand();
-            command.CommandText = "DELETE FROM attr_instances WHERE iid = @iid AND eid = @eid AND attr = @attr RETURNING observed";
+            using var command = Statements.For(c, "DELETE FROM attr_instances WHERE iid = @iid AND eid = @eid AND attr = @attr RETURNING observed");
             command.Parameters.AddWithValue("@iid", iid);
             command.Parameters.AddWithValue("@eid", eid);
             command.Parameters.AddWithValue("@attr", attr);
@@ -329,8 +327,7 @@ internal static class TemporalApi
 
     private static void Touch(DbConnection c, long eid, string at)
     {
-        using var command = c.CreateCommand();
-        command.CommandText = "UPDATE temporal_entities SET modified_at = @at WHERE eid = @eid";
+        using var command = Statements.For(c, "UPDATE temporal_entities SET modified_at = @at WHERE eid = @eid");
         command.Parameters.AddWithValue("@at", at);
         command.Parameters.AddWithValue("@eid", eid);
         command.ExecuteNonQuery();
@@ -338,8 +335,7 @@ internal static class TemporalApi
 
     private static JsonObject? FindInstance(DbConnection c, long eid, string attr, long iid)
     {
-        using var command = c.CreateCommand();
-        command.CommandText = "SELECT doc FROM attr_instances WHERE iid = @iid AND eid = @eid AND attr = @attr";
+        using var command = Statements.For(c, "SELECT doc FROM attr_instances WHERE iid = @iid AND eid = @eid AND attr = @attr");
         command.Parameters.AddWithValue("@iid", iid);
         command.Parameters.AddWithValue("@eid", eid);
         command.Parameters.AddWithValue("@attr", attr);

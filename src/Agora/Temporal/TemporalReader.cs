@@ -20,8 +20,7 @@ internal static class TemporalReader
 
     public static TemporalEntity? Find(DbConnection c, string id)
     {
-        using var command = c.CreateCommand();
-        command.CommandText = $"SELECT {EntityColumns} FROM temporal_entities WHERE id = @id";
+        using var command = Statements.For(c, $"SELECT {EntityColumns} FROM temporal_entities WHERE id = @id");
         command.Parameters.AddWithValue("@id", id);
         using var reader = command.ExecuteReader();
         return reader.Read() ? Entity(reader) : null;
@@ -30,8 +29,7 @@ internal static class TemporalReader
     /// The types the history knows an entity by (none when it has no history).
     public static List<string> TypesOf(DbConnection c, string id)
     {
-        using var command = c.CreateCommand();
-        command.CommandText = "SELECT types FROM temporal_entities WHERE id = @id";
+        using var command = Statements.For(c, "SELECT types FROM temporal_entities WHERE id = @id");
         command.Parameters.AddWithValue("@id", id);
         return command.ExecuteScalar() is string types ? [.. JsonNode.Parse(types)!.AsArray().Select(t => (string)t!)] : [];
     }
@@ -254,8 +252,7 @@ internal static class TemporalReader
 
     private static List<(long Hour, Sums Sums)> Hours(DbConnection c, long eid, string attr, double start, double end)
     {
-        using var command = c.CreateCommand();
-        command.CommandText = "SELECT hour, cnt, n, total, sumsq, lo, hi FROM attr_hours WHERE eid = @eid AND attr = @attr AND hour BETWEEN @from AND @to ORDER BY hour";
+        using var command = Statements.For(c, "SELECT hour, cnt, n, total, sumsq, lo, hi FROM attr_hours WHERE eid = @eid AND attr = @attr AND hour BETWEEN @from AND @to ORDER BY hour");
         command.Parameters.AddWithValue("@eid", eid);
         command.Parameters.AddWithValue("@attr", attr);
         command.Parameters.AddWithValue("@from", TemporalRows.Hour(start));
@@ -303,8 +300,7 @@ internal static class TemporalReader
 
     private static bool HasNumbers(DbConnection c, long eid, string attr)
     {
-        using var command = c.CreateCommand();
-        command.CommandText = "SELECT 1 FROM attr_instances WHERE eid = @eid AND attr = @attr AND num IS NOT NULL LIMIT 1";
+        using var command = Statements.For(c, "SELECT 1 FROM attr_instances WHERE eid = @eid AND attr = @attr AND num IS NOT NULL LIMIT 1");
         command.Parameters.AddWithValue("@eid", eid);
         command.Parameters.AddWithValue("@attr", attr);
         return command.ExecuteScalar() is not null;
@@ -328,8 +324,7 @@ internal static class TemporalReader
         var type = Db.IsPostgres(c) ? "CAST(doc AS jsonb) ->> 'type'" : "json_extract(doc, '$.type')";
         string? Latest(string observed, string order)
         {
-            using var command = c.CreateCommand();
-            command.CommandText = $"SELECT {type} FROM attr_instances WHERE eid = @eid AND attr = @attr AND deleted IS NULL AND observed {observed}{order} LIMIT 1";
+            using var command = Statements.For(c, $"SELECT {type} FROM attr_instances WHERE eid = @eid AND attr = @attr AND deleted IS NULL AND observed {observed}{order} LIMIT 1");
             command.Parameters.AddWithValue("@eid", eid);
             command.Parameters.AddWithValue("@attr", attr);
             return command.ExecuteScalar() as string;

@@ -18,12 +18,11 @@ internal static class TemporalRows
     /// was deleted.
     public static long Merge(DbConnection connection, string id, JsonArray types, JsonNode? scope, string at)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = """
+        using var command = Statements.For(connection, """
             INSERT INTO temporal_entities (id, types, scope, created_at, modified_at) VALUES (@id, @types, @scope, @at, @at)
             ON CONFLICT (id) DO UPDATE SET scope = coalesce(excluded.scope, temporal_entities.scope), modified_at = excluded.modified_at, deleted_at = NULL
             RETURNING eid, types
-            """;
+            """);
         command.Parameters.AddWithValue("@id", id);
         command.Parameters.AddWithValue("@types", types.ToJsonString());
         command.Parameters.AddWithValue("@scope", (object?)scope?.ToJsonString() ?? DBNull.Value);
@@ -40,8 +39,7 @@ internal static class TemporalRows
         if (added.Count > 0)
         {
             added.ForEach(t => stored.Add(t));
-            using var update = connection.CreateCommand();
-            update.CommandText = "UPDATE temporal_entities SET types = @types WHERE eid = @eid";
+            using var update = Statements.For(connection, "UPDATE temporal_entities SET types = @types WHERE eid = @eid");
             update.Parameters.AddWithValue("@types", stored.ToJsonString());
             update.Parameters.AddWithValue("@eid", eid);
             update.ExecuteNonQuery();
@@ -67,8 +65,7 @@ internal static class TemporalRows
 
     public static long? EntityId(DbConnection connection, string id)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT eid FROM temporal_entities WHERE id = @id";
+        using var command = Statements.For(connection, "SELECT eid FROM temporal_entities WHERE id = @id");
         command.Parameters.AddWithValue("@id", id);
         return command.ExecuteScalar() is long eid ? eid : null;
     }
@@ -76,12 +73,11 @@ internal static class TemporalRows
     /// Removes an entity's whole history.
     public static bool Delete(DbConnection connection, string id)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = """
+        using var command = Statements.For(connection, """
             DELETE FROM attr_instances WHERE eid = (SELECT eid FROM temporal_entities WHERE id = @id);
             DELETE FROM attr_hours WHERE eid = (SELECT eid FROM temporal_entities WHERE id = @id);
             DELETE FROM temporal_entities WHERE id = @id;
-            """;
+            """);
         command.Parameters.AddWithValue("@id", id);
         return command.ExecuteNonQuery() > 0;
     }
@@ -149,11 +145,10 @@ internal static class TemporalRows
         {
             _connection = connection;
             _rows = Db.IsPostgres(connection) ? [] : null;
-            _command = connection.CreateCommand();
-            _command.CommandText = """
+            _command = Statements.For(connection, """
                 INSERT INTO attr_instances (eid, attr, dataset, observed, created, modified, deleted, num, val, doc)
                 VALUES (@eid, @attr, @dataset, @observed, @created, @modified, @deleted, @num, @val, @doc)
-                """;
+                """);
             _eid = _command.Parameters.Add("@eid", DbType.Int64);
             _attr = _command.Parameters.Add("@attr", DbType.String);
             _dataset = _command.Parameters.Add("@dataset", DbType.String);
@@ -164,12 +159,11 @@ internal static class TemporalRows
             _num = _command.Parameters.Add("@num", DbType.Double);
             _val = _command.Parameters.Add("@val", DbType.String);
             _doc = _command.Parameters.Add("@doc", DbType.String);
-            _hours = connection.CreateCommand();
-            _hours.CommandText = $"""
+            _hours = Statements.For(connection, $"""
                 INSERT INTO attr_hours (eid, attr, hour, cnt, n, total, sumsq, lo, hi)
                 VALUES (@eid, @attr, @hour, 1, CASE WHEN @num IS NULL THEN 0 ELSE 1 END, coalesce(@num, 0), coalesce(@num * @num, 0), @num, @num)
                 ON CONFLICT (eid, attr, hour) DO UPDATE SET {HourMerge}
-                """;
+                """);
             _hEid = _hours.Parameters.Add("@eid", DbType.Int64);
             _hAttr = _hours.Parameters.Add("@attr", DbType.String);
             _hHour = _hours.Parameters.Add("@hour", DbType.Int64);

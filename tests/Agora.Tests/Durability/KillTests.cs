@@ -46,7 +46,14 @@ public sealed class KillTests(ITestOutputHelper output) : IDisposable
                 }
             })).ToArray();
 
-            await Task.Delay(TimeSpan.FromSeconds(2));
+            // Killed once enough creates were acknowledged to prove something, however loaded the machine is
+            // (a fixed two seconds gave 79 on a machine running two test suites), and at most 30 s in.
+            var storm = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            while (acknowledged.Count < 300 && storm.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(50);
+            }
             agora.Kill();
             stop.Cancel();
             await Task.WhenAll(workers);
