@@ -95,7 +95,7 @@ public sealed class MarketApiTests
         await using var market = new MarketAgora();
         var source = await market.DataSourceAsync(AirQuality);
         var id = await market.OfferingAsync(source, $"\"pricePlan\": {plan}, \"quotas\": {{\"callsPerDay\": 100}}, \"sla\": {{\"availability\": 99.5, \"responseTimeMs\": 300}}");
-        using var consumer = market.Consumer();
+        using var consumer = await market.AccountAsync();
 
         var agreement = await MarketAgora.RequestAsync(consumer, id);
 
@@ -151,42 +151,97 @@ public sealed class MarketApiTests
     }
 
     [Fact]
-    public async Task AnApprovalOfferingWaitsForTheCityAndThenIssuesAKeyOnce()
+    public async Task AnApprovalOfferingWaitsForTheCityAndItsConsumerCollectsTheKeyOnce()
     {
         await using var market = new MarketAgora();
         var offering = await market.OfferingAsync(await market.DataSourceAsync(AirQuality));
-        using var consumer = market.Consumer();
+        using var consumer = await market.AccountAsync();
+        using var stranger = await market.AccountAsync("Someone Else");
 
         var requested = await MarketAgora.RequestAsync(consumer, offering);
         var id = (string)requested["id"]!;
+        var early = await MarketAgora.CollectAsync(consumer, id, HttpStatusCode.Conflict);
         var approved = await market.ActAsync(id, "approve");
-        using var again = await market.Admin.GetAsync($"{Base}/agreements/{id}");
-        var stored = await SecuredAgora.JsonAsync(again);
-        using var withKey = market.Consumer((string)approved["key"]!);
+        var byTheCity = await MarketAgora.CollectAsync(market.Admin, id, HttpStatusCode.Forbidden);
+        var byAnother = await MarketAgora.CollectAsync(stranger, id, HttpStatusCode.NotFound);
+        var collected = await MarketAgora.CollectAsync(consumer, id);
+        var again = await MarketAgora.CollectAsync(consumer, id, HttpStatusCode.Conflict);
+        var stored = await SecuredAgora.JsonAsync(await market.Admin.GetAsync($"{Base}/agreements/{id}"));
+        using var withKey = market.Consumer((string)collected["key"]!);
         using var read = await withKey.GetAsync(EntitiesPath + "?type=AirQualityObserved");
 
         Assert.Equal("pendingApproval", (string?)requested["state"]);
         Assert.Null(requested["key"]);
+        Assert.Contains("pendingApproval", (string?)early["detail"], StringComparison.Ordinal);
         Assert.Equal("active", (string?)approved["state"]);
-        Assert.StartsWith("agora_k", (string?)approved["key"], StringComparison.Ordinal);
+        // The city's answer carries no secret: no key, no client secret, not even a credential to pass on.
+        Assert.DoesNotContain("agora_", approved.ToJsonString(), StringComparison.Ordinal);
+        Assert.Null(approved["clientSecret"]);
+        Assert.Null(approved["credential"]);
+        Assert.Contains("Acme Mobility", (string?)byTheCity["detail"], StringComparison.Ordinal);
+        Assert.EndsWith("ResourceNotFound", (string?)byAnother["type"], StringComparison.Ordinal);
+        Assert.StartsWith("agora_k", (string?)collected["key"], StringComparison.Ordinal);
+        Assert.NotNull(collected["clientSecret"]);
+        Assert.Contains("rotate", (string?)again["detail"], StringComparison.Ordinal);
         Assert.Equal("active", (string?)stored["state"]);
         Assert.Null(stored["key"]);
-        Assert.Equal((string?)approved["credential"], (string?)stored["credential"]);
+        Assert.Equal((string?)collected["credential"], (string?)stored["credential"]);
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
         await market.ActAsync(id, "approve", HttpStatusCode.Conflict);
     }
 
     [Fact]
-    public async Task AnOpenOfferingActivatesAtOnce()
+    public async Task RotationGivesANewKeyAndKillsTheOldOneAndRevocationKillsBoth()
+    {
+        await using var market = new MarketAgora();
+        var (id, oldKey) = await market.AgreementAsync(AirQuality);
+        using var account = await market.AccountAsync();
+        using var stranger = await market.AccountAsync("Someone Else");
+
+        using var byAnother = await stranger.PostAsync($"{Base}/agreements/{id}/credentials/rotate", null);
+        using var byTheCity = await market.Admin.PostAsync($"{Base}/agreements/{id}/credentials/rotate", null);
+        using var rotated = await account.PostAsync($"{Base}/agreements/{id}/credentials/rotate", null);
+        var newKey = (string)(await SecuredAgora.JsonAsync(rotated))["key"]!;
+        using var oldClient = market.Consumer(oldKey);
+        using var newClient = market.Consumer(newKey);
+        using var oldRead = await oldClient.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+        using var newRead = await newClient.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+        using var revoked = await account.DeleteAsync($"{Base}/agreements/{id}/credentials");
+        using var afterRevoke = await newClient.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+        using var nothingToRotate = await account.PostAsync($"{Base}/agreements/{id}/credentials/rotate", null);
+        var recollected = await MarketAgora.CollectAsync(account, id);
+
+        await NgsiLdAssert.ProblemAsync(byAnother, HttpStatusCode.NotFound);
+        await NgsiLdAssert.ProblemAsync(byTheCity, HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.OK, rotated.StatusCode);
+        Assert.NotEqual(oldKey, newKey);
+        Assert.Equal(HttpStatusCode.Unauthorized, oldRead.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, newRead.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, afterRevoke.StatusCode);
+        await NgsiLdAssert.ProblemAsync(nothingToRotate, HttpStatusCode.Conflict);
+        Assert.StartsWith("agora_k", (string?)recollected["key"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnOpenOfferingActivatesAtOnceWithTheKeyForTheConsumerAccountOnly()
     {
         await using var market = new MarketAgora();
         var offering = await market.OfferingAsync(await market.DataSourceAsync(AirQuality), "\"accessMode\": \"open\"");
-        using var consumer = market.Consumer();
+        using var consumer = await market.AccountAsync();
 
         var agreement = await MarketAgora.RequestAsync(consumer, offering);
+        var again = await MarketAgora.CollectAsync(consumer, (string)agreement["id"]!, HttpStatusCode.Conflict);
+        var forAnother = await MarketAgora.RequestAsync(market.Admin, offering, "Someone Else");
+        using var account = await market.AccountAsync("Someone Else");
+        var collected = await MarketAgora.CollectAsync(account, (string)forAnother["id"]!);
 
         Assert.Equal("active", (string?)agreement["state"]);
         Assert.StartsWith("agora_k", (string?)agreement["key"], StringComparison.Ordinal);
+        Assert.NotNull(again["detail"]);
+        Assert.Equal("active", (string?)forAnother["state"]);
+        Assert.DoesNotContain("agora_", forAnother.ToJsonString(), StringComparison.Ordinal);
+        Assert.StartsWith("agora_k", (string?)collected["key"], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -198,12 +253,12 @@ public sealed class MarketApiTests
         var draft = await market.OfferingAsync(source, publish: false);
         var retired = await market.OfferingAsync(source);
         (await market.Admin.PostAsync($"{Base}/offerings/{retired}/retire", null)).Dispose();
-        using var consumer = market.Consumer();
+        using var consumer = await market.AccountAsync();
 
-        using var toClosed = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{closed}}", "consumer": "Acme"}"""));
-        using var toDraft = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{draft}}", "consumer": "Acme"}"""));
-        using var toRetired = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{retired}}", "consumer": "Acme"}"""));
-        using var noConsumer = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{closed}}"}"""));
+        using var toClosed = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{closed}}", "consumer": "Acme Mobility"}"""));
+        using var toDraft = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{draft}}", "consumer": "Acme Mobility"}"""));
+        using var toRetired = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{retired}}", "consumer": "Acme Mobility"}"""));
+        using var noConsumer = await market.Admin.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{closed}}"}"""));
         using var republish = await market.Admin.PostAsync($"{Base}/offerings/{retired}/publish", null);
 
         await NgsiLdAssert.ProblemAsync(toClosed, HttpStatusCode.Conflict, "Conflict");
@@ -218,7 +273,7 @@ public sealed class MarketApiTests
     {
         await using var market = new MarketAgora();
         var offering = await market.OfferingAsync(await market.DataSourceAsync(AirQuality));
-        using var consumer = market.Consumer();
+        using var consumer = await market.AccountAsync();
         var rejected = (string)(await MarketAgora.RequestAsync(consumer, offering))["id"]!;
         var (agreement, key) = await market.AgreementAsync(AirQuality);
 
@@ -242,7 +297,7 @@ public sealed class MarketApiTests
     {
         await using var market = new MarketAgora();
         var offering = await market.OfferingAsync(await market.DataSourceAsync(AirQuality), "\"quotas\": {\"callsPerDay\": 100}");
-        using var consumer = market.Consumer();
+        using var consumer = await market.AccountAsync();
         var id = (string)(await MarketAgora.RequestAsync(consumer, offering))["id"]!;
 
         using var patched = await market.Admin.PatchAsync($"{Base}/offerings/{offering}", Json("""{"quotas": {"callsPerDay": 5}, "licence": "ODbL-1.0"}"""));
@@ -263,8 +318,8 @@ public sealed class MarketApiTests
         var source = await market.DataSourceAsync(AirQuality);
         var published = await market.OfferingAsync(source);
         var draft = await market.OfferingAsync(source, publish: false);
-        using var first = market.Consumer();
-        using var second = market.Consumer();
+        using var first = await market.AccountAsync("First");
+        using var second = await market.AccountAsync("Second");
         var mine = (string)(await MarketAgora.RequestAsync(first, published, "First"))["id"]!;
         var theirs = (string)(await MarketAgora.RequestAsync(second, published, "Second"))["id"]!;
 
@@ -289,7 +344,7 @@ public sealed class MarketApiTests
         await using var market = new MarketAgora();
         var source = await market.DataSourceAsync(AirQuality);
         var offering = await market.OfferingAsync(source);
-        using var consumer = market.Consumer();
+        using var consumer = await market.AccountAsync();
         var id = (string)(await MarketAgora.RequestAsync(consumer, offering))["id"]!;
 
         using var define = await consumer.PostAsync(Base + "/datasources", Json(AirQuality));
@@ -322,9 +377,9 @@ public sealed class MarketApiTests
         await using var market = new MarketAgora();
         var offering = await market.OfferingAsync(await market.DataSourceAsync(AirQuality),
             """ "accessMode": "open", "licence": {"purpose": "research", "region": "ES", "period": {"end": "2036-01-01T00:00:00Z"}} """);
-        using var consumer = market.Consumer();
+        using var consumer = await market.AccountAsync();
         var agreement = await MarketAgora.RequestAsync(consumer, offering);
-        using var late = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{offering}}", "consumer": "Acme", "endAt": "2020-01-01T00:00:00Z"}"""));
+        using var late = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{offering}}", "consumer": "Acme Mobility", "endAt": "2020-01-01T00:00:00Z"}"""));
 
         Assert.Equal("2036-01-01T00:00:00Z", (string?)agreement["endAt"]);
         await NgsiLdAssert.ProblemAsync(late, HttpStatusCode.BadRequest);
@@ -375,11 +430,12 @@ public sealed class MarketApiTests
         using var audit = await market.Admin.GetAsync("/admin/v1/audit?decision=changed");
         var reasons = (await SecuredAgora.JsonAsync(audit)).AsArray().Where(e => ((string)e!["reason"]!).Contains(agreement, StringComparison.Ordinal)).ToList();
 
-        Assert.Equal(4, reasons.Count);
+        Assert.Equal(5, reasons.Count);
         Assert.Contains("requested", (string)reasons[0]!["reason"]!, StringComparison.Ordinal);
         Assert.Contains("approved", (string)reasons[1]!["reason"]!, StringComparison.Ordinal);
-        Assert.Contains("suspended", (string)reasons[2]!["reason"]!, StringComparison.Ordinal);
-        Assert.Contains("terminated", (string)reasons[3]!["reason"]!, StringComparison.Ordinal);
+        Assert.Contains("collected by consumer 'Acme Mobility'", (string)reasons[2]!["reason"]!, StringComparison.Ordinal);
+        Assert.Contains("suspended", (string)reasons[3]!["reason"]!, StringComparison.Ordinal);
+        Assert.Contains("terminated", (string)reasons[4]!["reason"]!, StringComparison.Ordinal);
         Assert.All(reasons, e => Assert.NotNull((string?)e!["actor"]));
     }
 
@@ -502,15 +558,15 @@ public sealed class MarketApiTests
         await using var market = await EnforcementTests.CityAsync();
         var source = await market.DataSourceAsync(EnforcementTests.Source);
         var offering = await market.OfferingAsync(source);
-        using var requester = market.Consumer();
-        var before = await market.ActAsync((string)(await MarketAgora.RequestAsync(requester, offering))["id"]!, "approve");
+        using var requester = await market.AccountAsync();
+        var before = await MarketAgora.CollectAsync(requester, (string)(await market.ActAsync((string)(await MarketAgora.RequestAsync(requester, offering))["id"]!, "approve"))["id"]!);
 
         using var changed = await market.Admin.PatchAsync($"{Base}/datasources/{source}", Json("""{"attributes": ["NO2"], "area": null}"""));
         using var badArea = await market.Admin.PatchAsync($"{Base}/datasources/{source}", Json("""{"area": {"type": "Point", "coordinates": [1, 2]}}"""));
         using var unknown = await market.Admin.PatchAsync($"{Base}/datasources/{source}", Json("""{"colour": "red"}"""));
         using var noTypes = await market.Admin.PatchAsync($"{Base}/datasources/{source}", Json("""{"entityTypes": null}"""));
         var stored = await EnforcementTests.OkAsync(await market.Admin.GetAsync($"{Base}/datasources/{source}"));
-        var after = await market.ActAsync((string)(await MarketAgora.RequestAsync(requester, offering))["id"]!, "approve");
+        var after = await MarketAgora.CollectAsync(requester, (string)(await market.ActAsync((string)(await MarketAgora.RequestAsync(requester, offering))["id"]!, "approve"))["id"]!);
         using var oldKey = market.Consumer((string)before["key"]!);
         using var newKey = market.Consumer((string)after["key"]!);
         var oldRead = await EnforcementTests.OkAsync(await oldKey.GetAsync(EntitiesPath + "?type=AirQualityObserved&options=keyValues"));
