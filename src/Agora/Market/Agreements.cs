@@ -4,15 +4,18 @@ using Agora.Security;
 
 namespace Agora.Market;
 
-/// The life of an agreement: requested by a consumer (or by the city for one), approved or rejected, suspended
-/// and resumed, terminated, expired when its end passes. It freezes the offering's terms and its data source's
-/// scope when it is made, so later edits of the offering change no agreement. An active agreement issues an API
-/// key of role consumer bound to it, shown once; terminating revokes the key. Every change is audited.
+/// The life of an agreement: requested by a consumer account (or by the city for a consumer), approved or
+/// rejected, suspended and resumed, terminated, expired when its end passes. It freezes the offering's terms and
+/// its data source's scope when it is made, so later edits of the offering change no agreement. The consumer
+/// collects the agreement's own API key (AgreementKeys), shown once; terminating revokes it. Every change is
+/// audited.
 internal sealed class Agreements(
-    MarketStore store, Credentials credentials, SecurityStore security, AuditLog audit, TimeProvider time, Microsoft.Extensions.Options.IOptions<SecurityOptions> options)
+    MarketStore store, Credentials credentials, SecurityStore security, AuditLog audit, TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<SecurityOptions> options, Microsoft.Extensions.Options.IOptions<MarketOptions> market)
 {
     // Agora's own issuer, when it runs, also gives each agreement an OAuth2 client (client credentials).
     private readonly bool _clients = options.Value.Issuer.Enabled;
+    private readonly int _pending = market.Value.PendingRequestsPerConsumer;
 
     public static readonly string[] Actions = ["approve", "reject", "suspend", "resume", "terminate"];
 
@@ -25,6 +28,15 @@ internal sealed class Agreements(
         {
             throw new Errors.NgsiLdException(Errors.ErrorTypes.OperationNotSupported, "Not with an agreement's key",
                 "Agreements are requested with the consumer's own credential, not with the key of another agreement.", 403);
+        }
+        // A tenant-wide key (a city's own app) reads the whole tenant without any agreement: it does not shop, nor
+        // request agreements in an organisation's name. Consumers shop with their own account; the city's admin
+        // may request for a consumer it names.
+        if (caller.Role != Role.Admin && caller.Consumer is null)
+        {
+            throw SecurityErrors.Denied("Agreements are requested with a consumer account's credential (POST /market/v1/signup, or one the city "
+                + "registers at /market/v1/consumers), or by the city's admin for a named consumer; this credential is a tenant-wide one of role "
+                + Roles.Name(caller.Role) + ".");
         }
         var body = await MarketApi.BodyAsync(http);
         foreach (var (name, _) in body)
@@ -48,6 +60,11 @@ internal sealed class Agreements(
         if (mode == "closed")
         {
             throw MarketApi.Conflict($"Offering {offeringId} is closed: it takes no new agreements.");
+        }
+        if (caller.Consumer is not null && mode == "approval" && store.PendingRequests(tenant, consumer) >= _pending)
+        {
+            throw SecurityErrors.Throttled($"The consumer '{Entities.Names.Shorten(consumer)}' has {_pending} agreement requests waiting for the city's approval, "
+                + "as many as one consumer may; request more once the city has answered one, or withdraw one (POST /market/v1/agreements/{id}/terminate).");
         }
         var now = time.GetUtcNow();
         var end = EndOf(body, offering, now);
@@ -74,8 +91,15 @@ internal sealed class Agreements(
         await MarketApi.AuditAsync(http, audit, $"agreement {agreement["id"]} requested for offering {offeringId} by consumer '{consumer}'");
         if (mode == "open")
         {
-            // An open offering needs no one's approval: the agreement is active, and its key issued, at once.
-            agreement = await ActivateAsync(http, agreement, [Agreement.PendingApproval], "activated (open offering)");
+            // An open offering needs no one's approval: the agreement is active at once. A consumer account that
+            // asked for it is its consumer, so its key is collected in this answer; the city asking for a consumer
+            // gets none, and the consumer collects it with its own account.
+            agreement = await MoveAsync(http, agreement, Agreement.Active, [Agreement.PendingApproval], "activated (open offering)");
+            if (caller.Consumer is not null)
+            {
+                agreement = Deliver(agreement, null);
+                await MarketApi.AuditAsync(http, audit, $"agreement {agreement["id"]}: key {agreement["credential"]} collected by consumer '{consumer}'");
+            }
         }
         return MarketApi.Created(http, "agreements", agreement);
     }
@@ -83,13 +107,18 @@ internal sealed class Agreements(
     public async Task<IResult> ActAsync(HttpContext http, string id, string action)
     {
         var agreement = Own(http, id);
-        if (!MarketApi.IsAdmin(http))
+        // A consumer account ends its own agreements (withdraws a request, stops one that is active); every other
+        // change is the city's.
+        if (!MarketApi.IsAdmin(http) && !(action == "terminate" && IsHolder(http, agreement)))
         {
-            throw SecurityErrors.Denied($"Only the city (role admin) may {action} an agreement.");
+            throw SecurityErrors.Denied($"Only the city (role admin) may {action} an agreement"
+                + (action == "terminate" ? ", or the consumer account whose agreement it is." : "."));
         }
         var changed = action switch
         {
-            "approve" => await ActivateAsync(http, agreement, [Agreement.PendingApproval], "approved"),
+            // Approval issues no credential: the consumer collects it with its own account, so no secret passes
+            // through the city's hands.
+            "approve" => await MoveAsync(http, agreement, Agreement.Active, [Agreement.PendingApproval], "approved"),
             "resume" => await MoveAsync(http, agreement, Agreement.Active, [Agreement.Suspended], "resumed"),
             "reject" => await MoveAsync(http, agreement, Agreement.Rejected, [Agreement.PendingApproval], "rejected"),
             "suspend" => await MoveAsync(http, agreement, Agreement.Suspended, [Agreement.Active], "suspended"),
@@ -136,28 +165,30 @@ internal sealed class Agreements(
         return doc;
     }
 
-    private async Task<JsonObject> ActivateAsync(HttpContext http, JsonObject agreement, string[] from, string what)
+    /// Whether the caller is the consumer account of this agreement: a credential of the organisation the
+    /// agreement names (its key, or a token mapped by the consumer claim), not an agreement's own key.
+    public static bool IsHolder(HttpContext http, JsonObject agreement) =>
+        Caller.Of(http.User) is { Agreement: null, Consumer: { } own } && own == (string?)agreement["consumer"];
+
+    /// Issues the agreement's key (and client) and records them, if the agreement still names `previous` as its
+    /// credential and is active or suspended; the answer is the agreement with the secrets, shown here only (only
+    /// their hashes are kept). 409 when another collection, rotation or state change came first: the credentials
+    /// made here are then revoked, never shown.
+    public JsonObject Deliver(JsonObject agreement, string? previous)
     {
         var id = (string)agreement["id"]!;
         var tenant = (string)agreement["tenant"]!;
         // The key lives as long as the agreement is not terminated: past the agreement's end it still
         // authenticates, so that its reads are refused naming the expired agreement and its usage stays readable.
         var (credential, key, client, secret) = Issue(tenant, new CredentialRequest(Role.Consumer, null, $"agreement {id}", null, null, id));
-        agreement["credential"] = credential.Id;
-        agreement["clientId"] = client?.Id;
-        JsonObject changed;
-        try
+        var changed = agreement.DeepClone().AsObject();
+        changed["credential"] = credential.Id;
+        changed["clientId"] = client?.Id;
+        if (!store.ChangeCredentials(tenant, changed, previous))
         {
-            changed = await MoveAsync(http, agreement, Agreement.Active, from, what, credential.Id + (client is null ? "" : $" and OAuth2 client {client.Id}"));
+            Revoke(tenant, changed);
+            throw MarketApi.Conflict($"Agreement {id} changed meanwhile (its credential was collected or it ended); read it again.");
         }
-        catch
-        {
-            // Another request changed the agreement first (or the write failed): the credentials it would have had
-            // are never shown, and revoked, so approval is all or nothing.
-            RevokeCredentials(agreement);
-            throw;
-        }
-        // The key and the client secret are in this answer and nowhere else, ever: only their hashes are kept.
         var answer = changed.DeepClone().AsObject();
         answer["key"] = key;
         if (client is not null)
@@ -166,6 +197,23 @@ internal sealed class Agreements(
             answer["tokenEndpoint"] = TokenIssuer.TokenPath;
         }
         return answer;
+    }
+
+    /// The agreement's keys and clients that still authenticate.
+    public List<Credential> Live(string tenant, string agreement)
+    {
+        var now = time.GetUtcNow();
+        return [.. new[] { CredentialKind.ApiKey, CredentialKind.Client }.SelectMany(kind => security.List(kind, tenant))
+            .Where(c => c.Agreement == agreement && c.IsActive(now))];
+    }
+
+    /// Revokes every credential of the agreement but those named: whatever its record says, none is left behind.
+    public void RevokeAll(string tenant, string agreement, params string?[] keep)
+    {
+        foreach (var credential in Live(tenant, agreement).Where(c => !keep.Contains(c.Id)))
+        {
+            security.Revoke(credential.Kind, tenant, credential.Id, time.GetUtcNow());
+        }
     }
 
     /// An API key and, when Agora's issuer runs, an OAuth2 client for the same request: both or neither (a key
@@ -188,11 +236,9 @@ internal sealed class Agreements(
     private async Task<JsonObject> TerminateAsync(HttpContext http, JsonObject agreement)
     {
         var changed = await MoveAsync(http, agreement, Agreement.Terminated, [Agreement.PendingApproval, Agreement.Active, Agreement.Suspended], "terminated");
-        RevokeCredentials(changed);
+        RevokeAll((string)changed["tenant"]!, (string)changed["id"]!);
         return changed;
     }
-
-    private void RevokeCredentials(JsonObject agreement) => Revoke((string)agreement["tenant"]!, agreement);
 
     /// Revokes the key and the client a market record (an agreement, a consumer) names in credential and clientId.
     public void Revoke(string tenant, JsonObject agreement)
@@ -207,7 +253,7 @@ internal sealed class Agreements(
         }
     }
 
-    private async Task<JsonObject> MoveAsync(HttpContext http, JsonObject agreement, string state, string[] from, string what, string? credential = null)
+    private async Task<JsonObject> MoveAsync(HttpContext http, JsonObject agreement, string state, string[] from, string what)
     {
         var id = (string)agreement["id"]!;
         var previous = (string)agreement["state"]!;
@@ -222,7 +268,7 @@ internal sealed class Agreements(
         {
             throw MarketApi.Conflict($"Agreement {id} changed meanwhile; read it again.");
         }
-        await MarketApi.AuditAsync(http, audit, $"agreement {id} {what}: {previous} -> {state}" + (credential is null ? "" : $", key {credential} issued"));
+        await MarketApi.AuditAsync(http, audit, $"agreement {id} {what}: {previous} -> {state}");
         return changed;
     }
 

@@ -3,9 +3,9 @@ using Agora.Security;
 
 namespace Agora.Market;
 
-/// Consumer organisations of a tenant (/market/v1/consumers): the city registers one by the name its agreements
-/// give, and it gets a key (and, when Agora's issuer runs, an OAuth2 client) of role consumer that carries that
-/// name. Such a credential reads through the union of the consumer's active agreements (MarketGate), requests
+/// Consumer organisations of a tenant (/market/v1/consumers), the market's consumer accounts: the city registers
+/// one by the name its agreements give, or the organisation signs up itself (SignupApi), and it gets a key (and,
+/// when Agora's issuer runs, an OAuth2 client) of role consumer that carries that name. Such a credential reads through the union of the consumer's active agreements (MarketGate), requests
 /// agreements for that consumer only and sees that consumer's agreements and usage.
 internal static class ConsumersApi
 {
@@ -30,7 +30,20 @@ internal static class ConsumersApi
 
     private static async Task<IResult> RegisterAsync(HttpContext http, MarketStore store, Agreements agreements, AuditLog audit, TimeProvider time)
     {
-        var body = await MarketApi.BodyAsync(http);
+        var name = NameOf(await MarketApi.BodyAsync(http));
+        var tenant = MarketApi.TenantOf(http);
+        if (store.Consumers(tenant, name).Count > 0)
+        {
+            throw Taken(name);
+        }
+        var (consumer, answer) = Register(store, agreements, time, tenant, MarketApi.NewId("co"), name);
+        await MarketApi.AuditAsync(http, audit, $"registered consumer {consumer["id"]} '{name}', " + Issued(consumer));
+        return MarketApi.Created(http, "consumers", answer);
+    }
+
+    /// The name of a consumer registration or sign-up, its one member.
+    public static string NameOf(JsonObject body)
+    {
         foreach (var (member, _) in body)
         {
             if (member is not "name")
@@ -38,13 +51,19 @@ internal static class ConsumersApi
                 throw MarketInput.Invalid(member, "is not a member of a consumer (name).");
             }
         }
-        var name = MarketInput.Text(body, "name", required: true, max: 200)!;
-        var tenant = MarketApi.TenantOf(http);
-        if (store.Consumers(tenant, name).Count > 0)
-        {
-            throw MarketApi.Conflict($"This tenant has a consumer named '{Entities.Names.Shorten(name)}' already.");
-        }
-        var id = MarketApi.NewId("co");
+        return MarketInput.Text(body, "name", required: true, max: 200)!;
+    }
+
+    public static Errors.NgsiLdException Taken(string name) =>
+        MarketApi.Conflict($"This tenant has a consumer named '{Entities.Names.Shorten(name)}' already.");
+
+    public static string Issued(JsonObject consumer) =>
+        $"key {consumer["credential"]} issued" + (consumer["clientId"] is { } client ? $" and OAuth2 client {client}" : "");
+
+    /// Registers the organisation and issues its account's key (and OAuth2 client): the record, and the answer
+    /// that carries the secrets, which are in it and nowhere else, ever. 409 when the name is registered already.
+    public static (JsonObject Consumer, JsonObject Answer) Register(MarketStore store, Agreements agreements, TimeProvider time, string tenant, string id, string name)
+    {
         var (key, secret, client, clientSecret) = agreements.Issue(tenant, new CredentialRequest(Role.Consumer, null, $"consumer {id}", null, null, Consumer: name));
         var consumer = new JsonObject
         {
@@ -59,10 +78,8 @@ internal static class ConsumersApi
         {
             // Another request registered the name first: these credentials are never shown, and revoked.
             agreements.Revoke(tenant, consumer);
-            throw MarketApi.Conflict($"This tenant has a consumer named '{Entities.Names.Shorten(name)}' already.");
+            throw Taken(name);
         }
-        await MarketApi.AuditAsync(http, audit, $"registered consumer {id} '{name}', key {key.Id} issued" + (client is null ? "" : $" and OAuth2 client {client.Id}"));
-        // The key and the client secret are in this answer and nowhere else, ever.
         var answer = consumer.DeepClone().AsObject();
         answer["key"] = secret;
         if (client is not null)
@@ -70,7 +87,7 @@ internal static class ConsumersApi
             answer["clientSecret"] = clientSecret;
             answer["tokenEndpoint"] = TokenIssuer.TokenPath;
         }
-        return MarketApi.Created(http, "consumers", answer);
+        return (consumer, answer);
     }
 
     /// Removes the registration and revokes its credentials at once; the consumer's agreements stay as they are.

@@ -49,7 +49,9 @@ internal static class MarketApi
             market.MapPost($"/agreements/{{id}}/{action}", (HttpContext http, Agreements agreements, string id) => agreements.ActAsync(http, id, action));
         }
         market.MapGet("/agreements/{id}/usage", Usage);
+        market.MapAgreementKeys();
         market.MapConsumers();
+        market.MapSignup();
         return app;
     }
 

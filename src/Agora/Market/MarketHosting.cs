@@ -7,6 +7,7 @@ internal static class MarketHosting
     /// The market's store and agreement service; they are used in Secured mode only, where the market API is mapped.
     public static WebApplicationBuilder AddMarket(this WebApplicationBuilder builder)
     {
+        builder.Services.AddOptions<MarketOptions>().BindConfiguration(MarketOptions.Section);
         builder.Services.AddSingleton<MarketStore>();
         builder.Services.AddSingleton<Agreements>();
         var security = builder.Configuration.GetSection(SecurityOptions.Section).Get<SecurityOptions>() ?? new SecurityOptions();

@@ -17,7 +17,7 @@ internal sealed record UsageDay(string Agreement, string Day, long Calls, long E
 /// sources, offerings, agreements and their daily usage. Each record is a JSON document with the columns that
 /// queries and state changes need beside it; a state change is one conditional UPDATE, so two admins acting on
 /// one agreement at once cannot both win. All of the SQL of the market lives here.
-internal sealed class MarketStore
+internal sealed partial class MarketStore
 {
     private const string Schema = """
         PRAGMA journal_mode = WAL;
@@ -85,6 +85,19 @@ internal sealed class MarketStore
             consumer TEXT NOT NULL,
             PRIMARY KEY (tenant, id)
         ) WITHOUT ROWID;
+        -- Whether a tenant's admin opened or closed self-service sign-up (no row: Agora:Market:OpenSignup).
+        CREATE TABLE IF NOT EXISTS signup_settings (
+            tenant TEXT PRIMARY KEY,
+            is_open INTEGER NOT NULL
+        );
+        -- The consumer accounts organisations signed up for themselves, by the address they came from, so that
+        -- one address makes only so many a day.
+        CREATE TABLE IF NOT EXISTS signups (
+            consumer TEXT PRIMARY KEY,
+            address TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS signups_address ON signups(address, at);
         """;
 
     private readonly OwnerOnlyDatabase _database;

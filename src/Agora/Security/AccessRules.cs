@@ -11,13 +11,16 @@ internal static class AccessRules
     /// The role a request needs and the right it exercises, as a 403 names it.
     public sealed record Need(Role Role, string Right, bool OperatorOnly = false);
 
-    public static bool IsGuarded(PathString path) =>
-        path.StartsWithSegments(NgsiLdBase, StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments(AdminBase, StringComparison.OrdinalIgnoreCase)
-        || (path.StartsWithSegments(MarketBase, StringComparison.OrdinalIgnoreCase) && !IsMarketDescription(path));
+    public static bool IsGuarded(HttpRequest request) =>
+        request.Path.StartsWithSegments(NgsiLdBase, StringComparison.OrdinalIgnoreCase) || request.Path.StartsWithSegments(AdminBase, StringComparison.OrdinalIgnoreCase)
+        || (request.Path.StartsWithSegments(MarketBase, StringComparison.OrdinalIgnoreCase) && !IsMarketPublic(request));
 
-    // The market API's OpenAPI document describes routes, not data, so anyone may read it.
-    private static bool IsMarketDescription(PathString path) =>
-        path.Equals(MarketBase + "/openapi.json", StringComparison.OrdinalIgnoreCase);
+    // The market API's OpenAPI document describes routes, not data, so anyone may read it; an organisation that
+    // signs up has no credential yet, so reading whether sign-up is open and signing up need none (the market
+    // holds sign-ups to its own limits).
+    private static bool IsMarketPublic(HttpRequest request) =>
+        request.Path.Equals(MarketBase + "/openapi.json", StringComparison.OrdinalIgnoreCase)
+        || (request.Path.Equals(MarketBase + "/signup", StringComparison.OrdinalIgnoreCase) && (HttpMethods.IsGet(request.Method) || HttpMethods.IsPost(request.Method)));
 
     public static bool IsAdminApi(PathString path) => path.StartsWithSegments(AdminBase, StringComparison.OrdinalIgnoreCase);
 
@@ -52,13 +55,24 @@ internal static class AccessRules
             : new Need(Role.Provider, "write");
     }
 
-    // A consumer browses published offerings, requests agreements and reads its own agreements and their usage
-    // (the market API shows it nothing else); data sources and every change of terms or state are the city's.
+    // A consumer browses published offerings, requests agreements, reads its own agreements and their usage,
+    // collects, rotates and revokes its agreements' credentials and ends its own agreements (the market API shows
+    // it nothing else, and the endpoints check that the agreement is its own); data sources, every change of terms
+    // and every other change of state are the city's.
     private static Need MarketNeedOf(string method, string rest)
     {
+        var path = rest.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        static bool Is(string segment, string name) => segment.Equals(name, StringComparison.OrdinalIgnoreCase);
         var consumer = HttpMethods.IsGet(method)
-            ? !rest.StartsWith("/datasources", StringComparison.OrdinalIgnoreCase)
-            : HttpMethods.IsPost(method) && rest.Equals("/agreements", StringComparison.OrdinalIgnoreCase);
+            ? !(path is [var first, ..] && Is(first, "datasources"))
+            : path switch
+            {
+                [var a] => HttpMethods.IsPost(method) && Is(a, "agreements"),
+                [var a, _, var action] => Is(a, "agreements") && (HttpMethods.IsPost(method) && Is(action, "terminate")
+                    || (HttpMethods.IsPost(method) || HttpMethods.IsDelete(method)) && Is(action, "credentials")),
+                [var a, _, var c, var rotate] => HttpMethods.IsPost(method) && Is(a, "agreements") && Is(c, "credentials") && Is(rotate, "rotate"),
+                _ => false,
+            };
         return consumer ? new Need(Role.Consumer, "use the market") : new Need(Role.Admin, "manage the market (the city's data sources, offerings and agreements)");
     }
 

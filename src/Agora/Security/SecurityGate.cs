@@ -26,7 +26,7 @@ internal sealed class SecurityGate(RequestDelegate next, AuditLog audit, IOption
 
     public async Task InvokeAsync(HttpContext http)
     {
-        if (!AccessRules.IsGuarded(http.Request.Path))
+        if (!AccessRules.IsGuarded(http.Request))
         {
             await next(http);
             return;

@@ -54,7 +54,7 @@ public sealed class EnforcementLoopholeTests
     {
         await using var market = await CityAsync();
         var offering = await market.OfferingAsync(await market.DataSourceAsync(Source), """ "accessMode": "open" """);
-        using var first = market.Consumer();
+        using var first = await market.AccountAsync();
         var key = (string)(await MarketAgora.RequestAsync(first, offering))["key"]!;
         using var agreementKey = market.Consumer(key);
 
@@ -70,7 +70,7 @@ public sealed class EnforcementLoopholeTests
     public async Task AMalformedMarketBodyIsAClientError(string body)
     {
         await using var market = await CityAsync();
-        using var consumer = market.Consumer();
+        using var consumer = await market.AccountAsync();
 
         using var answer = await consumer.PostAsync(MarketAgora.Base + "/agreements", Json(body));
 

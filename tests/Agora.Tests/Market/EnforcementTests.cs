@@ -27,9 +27,9 @@ public sealed class EnforcementTests
 
     /// Two air quality stations (one in the district, one outside) and a weather station in the district, each
     /// with three attributes, written by the city's admin.
-    internal static async Task<MarketAgora> CityAsync()
+    internal static async Task<MarketAgora> CityAsync(params (string Key, string Value)[] settings)
     {
-        var market = new MarketAgora();
+        var market = new MarketAgora("", settings);
         foreach (var (id, type, lon) in new[] { (Inside, "AirQualityObserved", -3.70), (Outside, "AirQualityObserved", -3.65), (Weather, "WeatherObserved", -3.70) })
         {
             using var created = await market.Admin.PostAsync(EntitiesPath, Json($$$"""
@@ -273,12 +273,22 @@ public sealed class EnforcementTests
         await using var market = await CityAsync();
         var offering = await market.OfferingAsync(await market.DataSourceAsync(Source), "\"accessMode\": \"open\"");
         var end = DateTimeOffset.UtcNow.AddSeconds(1).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-        using var requester = market.Consumer();
-        using var requested = await requester.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{offering}}", "consumer": "Acme", "endAt": "{{end}}"}"""));
+        using var requester = await market.AccountAsync();
+        using var requested = await requester.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{offering}}", "consumer": "Acme Mobility", "endAt": "{{end}}"}"""));
         var agreement = (await SecuredAgora.JsonAsync(requested)).AsObject();
         using var consumer = market.Consumer((string)agreement["key"]!);
 
-        // Polled rather than slept: the agreement ends a second after it is made.
+        using var expired = await UntilRefusedAsync(consumer);
+        using var state = await market.Admin.GetAsync($"{Base}/agreements/{agreement["id"]}");
+
+        Assert.Contains("expired", (string?)(await NgsiLdAssert.ProblemAsync(expired, HttpStatusCode.Forbidden))["detail"], StringComparison.Ordinal);
+        Assert.Equal("expired", (string?)(await SecuredAgora.JsonAsync(state))["state"]);
+    }
+
+    /// The first answer to a type query that is not 200, polled rather than slept: an agreement made to end a second
+    /// after it is made ends.
+    internal static async Task<HttpResponseMessage> UntilRefusedAsync(HttpClient consumer)
+    {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         HttpResponseMessage read;
         while ((read = await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved")).StatusCode == HttpStatusCode.OK && DateTime.UtcNow < deadline)
@@ -286,11 +296,7 @@ public sealed class EnforcementTests
             read.Dispose();
             await Task.Delay(50);
         }
-        using var expired = read;
-        using var state = await market.Admin.GetAsync($"{Base}/agreements/{agreement["id"]}");
-
-        Assert.Contains("expired", (string?)(await NgsiLdAssert.ProblemAsync(expired, HttpStatusCode.Forbidden))["detail"], StringComparison.Ordinal);
-        Assert.Equal("expired", (string?)(await SecuredAgora.JsonAsync(state))["state"]);
+        return read;
     }
 
     [Fact]
@@ -298,9 +304,10 @@ public sealed class EnforcementTests
     {
         await using var market = await CityAsync();
         var offering = await market.OfferingAsync(await market.DataSourceAsync(Source));
-        using var requester = market.Consumer();
+        using var requester = await market.AccountAsync();
         var requested = await MarketAgora.RequestAsync(requester, offering);
-        var approved = await market.ActAsync((string)requested["id"]!, "approve");
+        await market.ActAsync((string)requested["id"]!, "approve");
+        var approved = await MarketAgora.CollectAsync(requester, (string)requested["id"]!);
         var token = await IssuerTests.TokenAsync(market.App, (string)approved["clientId"]!, (string)approved["clientSecret"]!);
         using var bearer = market.App.BearerClient(token);
 
@@ -383,7 +390,7 @@ public sealed class EnforcementTests
     }
 
     [Fact]
-    public async Task AConsumerWithoutAnAgreementReadsAsBefore()
+    public async Task ATenantWideConsumerKeyOfTheCitysOwnAppsReadsAsBefore()
     {
         await using var market = await CityAsync();
         await market.AgreementAsync(Source);

@@ -29,8 +29,24 @@ internal sealed class MarketAgora : IAsyncDisposable
 
     public HttpClient Admin { get; }
 
+    /// A client with this key, or with a tenant-wide consumer key (a city's own app, which reads the whole tenant).
     public HttpClient Consumer(string? key = null) =>
         App.Client(key ?? App.Key(Tenant, Role.Consumer), Tenant == "" ? null : Tenant);
+
+    // The consumer accounts registered so far, by name: a test asks for one as often as it likes.
+    private readonly Dictionary<string, JsonObject> _accounts = [];
+
+    /// A client with the key of the named consumer account, registered by the city the first time.
+    public async Task<HttpClient> AccountAsync(string name = "Acme Mobility") =>
+        Consumer((string)(await ConsumerOrganisationAsync(name))["key"]!);
+
+    /// The consumer account collects the credential of its approved agreement: the answer, with the key once.
+    public static async Task<JsonObject> CollectAsync(HttpClient account, string agreement, HttpStatusCode expected = HttpStatusCode.Created)
+    {
+        using var response = await account.PostAsync($"{Base}/agreements/{agreement}/credentials", null);
+        Assert.Equal(expected, response.StatusCode);
+        return (await SecuredAgora.JsonAsync(response)).AsObject();
+    }
 
     public async Task<string> DataSourceAsync(string json)
     {
@@ -76,31 +92,37 @@ internal sealed class MarketAgora : IAsyncDisposable
         return (await SecuredAgora.JsonAsync(response)).AsObject();
     }
 
-    /// A data source, a published approval offering of it, a consumer's request and the city's approval: the
-    /// agreement's id and its key.
+    /// A data source, a published approval offering of it, the consumer account's request, the city's approval
+    /// and the account's collection of the agreement's credential: the agreement's id and its key.
     public async Task<(string Agreement, string Key)> AgreementAsync(string dataSource, string offeringMembers = "")
     {
         var offering = await OfferingAsync(await DataSourceAsync(dataSource), offeringMembers);
-        using var consumer = Consumer();
-        var requested = await RequestAsync(consumer, offering);
+        using var account = await AccountAsync();
+        var requested = await RequestAsync(account, offering);
         var approved = await ActAsync((string)requested["id"]!, "approve");
-        return ((string)approved["id"]!, (string)approved["key"]!);
+        var collected = await CollectAsync(account, (string)approved["id"]!);
+        return ((string)approved["id"]!, (string)collected["key"]!);
     }
 
-    /// Registers a consumer organisation: its registration, with its key (and OAuth2 client) shown once.
+    /// Registers a consumer organisation (once: later calls give the first registration): its registration,
+    /// with its key (and OAuth2 client).
     public async Task<JsonObject> ConsumerOrganisationAsync(string name = "Acme Mobility")
     {
+        if (_accounts.TryGetValue(name, out var registered))
+        {
+            return registered;
+        }
         using var response = await Admin.PostAsync(Base + "/consumers", Json($$"""{"name": "{{name}}"}"""));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await SecuredAgora.JsonAsync(response)).AsObject();
+        return _accounts[name] = (await SecuredAgora.JsonAsync(response)).AsObject();
     }
 
-    /// An approved agreement of the named consumer over this data source, with these offering members.
+    /// An agreement the city requests for the named consumer over this data source, with these offering members,
+    /// and approves.
     public async Task<string> AgreementOfAsync(string consumer, string dataSource, string offeringMembers = "")
     {
         var offering = await OfferingAsync(await DataSourceAsync(dataSource), offeringMembers);
-        using var client = Consumer();
-        var requested = await RequestAsync(client, offering, consumer);
+        var requested = await RequestAsync(Admin, offering, consumer);
         return (string)(await ActAsync((string)requested["id"]!, "approve"))["id"]!;
     }
 

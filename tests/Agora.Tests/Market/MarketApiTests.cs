@@ -12,7 +12,7 @@ public sealed class MarketApiTests
 {
     private const string Base = MarketAgora.Base;
     private const string Core = "https://uri.etsi.org/ngsi-ld/default-context/";
-    private const string AirQuality = """{"name": "Air quality", "entityTypes": ["AirQualityObserved"], "attributes": ["NO2", "PM10"]}""";
+    internal const string AirQuality = """{"name": "Air quality", "entityTypes": ["AirQualityObserved"], "attributes": ["NO2", "PM10"]}""";
 
     [Fact]
     public async Task ADataSourceKeepsExpandedNamesItsAreaAndItsHistoryWindow()
@@ -95,7 +95,7 @@ public sealed class MarketApiTests
         await using var market = new MarketAgora();
         var source = await market.DataSourceAsync(AirQuality);
         var id = await market.OfferingAsync(source, $"\"pricePlan\": {plan}, \"quotas\": {{\"callsPerDay\": 100}}, \"sla\": {{\"availability\": 99.5, \"responseTimeMs\": 300}}");
-        using var consumer = market.Consumer();
+        using var consumer = await market.AccountAsync();
 
         var agreement = await MarketAgora.RequestAsync(consumer, id);
 
@@ -151,45 +151,6 @@ public sealed class MarketApiTests
     }
 
     [Fact]
-    public async Task AnApprovalOfferingWaitsForTheCityAndThenIssuesAKeyOnce()
-    {
-        await using var market = new MarketAgora();
-        var offering = await market.OfferingAsync(await market.DataSourceAsync(AirQuality));
-        using var consumer = market.Consumer();
-
-        var requested = await MarketAgora.RequestAsync(consumer, offering);
-        var id = (string)requested["id"]!;
-        var approved = await market.ActAsync(id, "approve");
-        using var again = await market.Admin.GetAsync($"{Base}/agreements/{id}");
-        var stored = await SecuredAgora.JsonAsync(again);
-        using var withKey = market.Consumer((string)approved["key"]!);
-        using var read = await withKey.GetAsync(EntitiesPath + "?type=AirQualityObserved");
-
-        Assert.Equal("pendingApproval", (string?)requested["state"]);
-        Assert.Null(requested["key"]);
-        Assert.Equal("active", (string?)approved["state"]);
-        Assert.StartsWith("agora_k", (string?)approved["key"], StringComparison.Ordinal);
-        Assert.Equal("active", (string?)stored["state"]);
-        Assert.Null(stored["key"]);
-        Assert.Equal((string?)approved["credential"], (string?)stored["credential"]);
-        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
-        await market.ActAsync(id, "approve", HttpStatusCode.Conflict);
-    }
-
-    [Fact]
-    public async Task AnOpenOfferingActivatesAtOnce()
-    {
-        await using var market = new MarketAgora();
-        var offering = await market.OfferingAsync(await market.DataSourceAsync(AirQuality), "\"accessMode\": \"open\"");
-        using var consumer = market.Consumer();
-
-        var agreement = await MarketAgora.RequestAsync(consumer, offering);
-
-        Assert.Equal("active", (string?)agreement["state"]);
-        Assert.StartsWith("agora_k", (string?)agreement["key"], StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task ClosedDraftAndRetiredOfferingsTakeNoAgreements()
     {
         await using var market = new MarketAgora();
@@ -198,12 +159,12 @@ public sealed class MarketApiTests
         var draft = await market.OfferingAsync(source, publish: false);
         var retired = await market.OfferingAsync(source);
         (await market.Admin.PostAsync($"{Base}/offerings/{retired}/retire", null)).Dispose();
-        using var consumer = market.Consumer();
+        using var consumer = await market.AccountAsync();
 
-        using var toClosed = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{closed}}", "consumer": "Acme"}"""));
-        using var toDraft = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{draft}}", "consumer": "Acme"}"""));
-        using var toRetired = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{retired}}", "consumer": "Acme"}"""));
-        using var noConsumer = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{closed}}"}"""));
+        using var toClosed = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{closed}}", "consumer": "Acme Mobility"}"""));
+        using var toDraft = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{draft}}", "consumer": "Acme Mobility"}"""));
+        using var toRetired = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{retired}}", "consumer": "Acme Mobility"}"""));
+        using var noConsumer = await market.Admin.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{closed}}"}"""));
         using var republish = await market.Admin.PostAsync($"{Base}/offerings/{retired}/publish", null);
 
         await NgsiLdAssert.ProblemAsync(toClosed, HttpStatusCode.Conflict, "Conflict");
@@ -218,7 +179,7 @@ public sealed class MarketApiTests
     {
         await using var market = new MarketAgora();
         var offering = await market.OfferingAsync(await market.DataSourceAsync(AirQuality));
-        using var consumer = market.Consumer();
+        using var consumer = await market.AccountAsync();
         var rejected = (string)(await MarketAgora.RequestAsync(consumer, offering))["id"]!;
         var (agreement, key) = await market.AgreementAsync(AirQuality);
 
@@ -242,7 +203,7 @@ public sealed class MarketApiTests
     {
         await using var market = new MarketAgora();
         var offering = await market.OfferingAsync(await market.DataSourceAsync(AirQuality), "\"quotas\": {\"callsPerDay\": 100}");
-        using var consumer = market.Consumer();
+        using var consumer = await market.AccountAsync();
         var id = (string)(await MarketAgora.RequestAsync(consumer, offering))["id"]!;
 
         using var patched = await market.Admin.PatchAsync($"{Base}/offerings/{offering}", Json("""{"quotas": {"callsPerDay": 5}, "licence": "ODbL-1.0"}"""));
@@ -263,8 +224,8 @@ public sealed class MarketApiTests
         var source = await market.DataSourceAsync(AirQuality);
         var published = await market.OfferingAsync(source);
         var draft = await market.OfferingAsync(source, publish: false);
-        using var first = market.Consumer();
-        using var second = market.Consumer();
+        using var first = await market.AccountAsync("First");
+        using var second = await market.AccountAsync("Second");
         var mine = (string)(await MarketAgora.RequestAsync(first, published, "First"))["id"]!;
         var theirs = (string)(await MarketAgora.RequestAsync(second, published, "Second"))["id"]!;
 
@@ -289,7 +250,7 @@ public sealed class MarketApiTests
         await using var market = new MarketAgora();
         var source = await market.DataSourceAsync(AirQuality);
         var offering = await market.OfferingAsync(source);
-        using var consumer = market.Consumer();
+        using var consumer = await market.AccountAsync();
         var id = (string)(await MarketAgora.RequestAsync(consumer, offering))["id"]!;
 
         using var define = await consumer.PostAsync(Base + "/datasources", Json(AirQuality));
@@ -322,9 +283,9 @@ public sealed class MarketApiTests
         await using var market = new MarketAgora();
         var offering = await market.OfferingAsync(await market.DataSourceAsync(AirQuality),
             """ "accessMode": "open", "licence": {"purpose": "research", "region": "ES", "period": {"end": "2036-01-01T00:00:00Z"}} """);
-        using var consumer = market.Consumer();
+        using var consumer = await market.AccountAsync();
         var agreement = await MarketAgora.RequestAsync(consumer, offering);
-        using var late = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{offering}}", "consumer": "Acme", "endAt": "2020-01-01T00:00:00Z"}"""));
+        using var late = await consumer.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{offering}}", "consumer": "Acme Mobility", "endAt": "2020-01-01T00:00:00Z"}"""));
 
         Assert.Equal("2036-01-01T00:00:00Z", (string?)agreement["endAt"]);
         await NgsiLdAssert.ProblemAsync(late, HttpStatusCode.BadRequest);
@@ -375,11 +336,12 @@ public sealed class MarketApiTests
         using var audit = await market.Admin.GetAsync("/admin/v1/audit?decision=changed");
         var reasons = (await SecuredAgora.JsonAsync(audit)).AsArray().Where(e => ((string)e!["reason"]!).Contains(agreement, StringComparison.Ordinal)).ToList();
 
-        Assert.Equal(4, reasons.Count);
+        Assert.Equal(5, reasons.Count);
         Assert.Contains("requested", (string)reasons[0]!["reason"]!, StringComparison.Ordinal);
         Assert.Contains("approved", (string)reasons[1]!["reason"]!, StringComparison.Ordinal);
-        Assert.Contains("suspended", (string)reasons[2]!["reason"]!, StringComparison.Ordinal);
-        Assert.Contains("terminated", (string)reasons[3]!["reason"]!, StringComparison.Ordinal);
+        Assert.Contains("collected by consumer 'Acme Mobility'", (string)reasons[2]!["reason"]!, StringComparison.Ordinal);
+        Assert.Contains("suspended", (string)reasons[3]!["reason"]!, StringComparison.Ordinal);
+        Assert.Contains("terminated", (string)reasons[4]!["reason"]!, StringComparison.Ordinal);
         Assert.All(reasons, e => Assert.NotNull((string?)e!["actor"]));
     }
 
@@ -502,15 +464,15 @@ public sealed class MarketApiTests
         await using var market = await EnforcementTests.CityAsync();
         var source = await market.DataSourceAsync(EnforcementTests.Source);
         var offering = await market.OfferingAsync(source);
-        using var requester = market.Consumer();
-        var before = await market.ActAsync((string)(await MarketAgora.RequestAsync(requester, offering))["id"]!, "approve");
+        using var requester = await market.AccountAsync();
+        var before = await MarketAgora.CollectAsync(requester, (string)(await market.ActAsync((string)(await MarketAgora.RequestAsync(requester, offering))["id"]!, "approve"))["id"]!);
 
         using var changed = await market.Admin.PatchAsync($"{Base}/datasources/{source}", Json("""{"attributes": ["NO2"], "area": null}"""));
         using var badArea = await market.Admin.PatchAsync($"{Base}/datasources/{source}", Json("""{"area": {"type": "Point", "coordinates": [1, 2]}}"""));
         using var unknown = await market.Admin.PatchAsync($"{Base}/datasources/{source}", Json("""{"colour": "red"}"""));
         using var noTypes = await market.Admin.PatchAsync($"{Base}/datasources/{source}", Json("""{"entityTypes": null}"""));
         var stored = await EnforcementTests.OkAsync(await market.Admin.GetAsync($"{Base}/datasources/{source}"));
-        var after = await market.ActAsync((string)(await MarketAgora.RequestAsync(requester, offering))["id"]!, "approve");
+        var after = await MarketAgora.CollectAsync(requester, (string)(await market.ActAsync((string)(await MarketAgora.RequestAsync(requester, offering))["id"]!, "approve"))["id"]!);
         using var oldKey = market.Consumer((string)before["key"]!);
         using var newKey = market.Consumer((string)after["key"]!);
         var oldRead = await EnforcementTests.OkAsync(await oldKey.GetAsync(EntitiesPath + "?type=AirQualityObserved&options=keyValues"));

@@ -31,12 +31,20 @@ public sealed class StoryTests
         // The city defines the data source and publishes a free offering, 100 calls a day, with its approval.
         var source = await market.DataSourceAsync(EnforcementTests.Source);
         var offering = await market.OfferingAsync(source, """ "pricePlan": {"type": "free"}, "accessMode": "approval", "quotas": {"callsPerDay": 100} """);
-        // A consumer requests it; the city approves, which issues the agreement's key.
-        using var requester = market.Consumer();
+        // A consumer signs up, requests it; the city approves, and the consumer collects the agreement's key.
+        using (var open = await market.Admin.PutAsync(MarketAgora.Base + "/signup", Json("""{"open": true}""")))
+        {
+            Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+        }
+        using var anonymous = market.App.CreateClient();
+        using var signedUp = await anonymous.PostAsync(MarketAgora.Base + "/signup", Json("""{"name": "Acme Mobility"}"""));
+        Assert.Equal(HttpStatusCode.Created, signedUp.StatusCode);
+        using var requester = market.Consumer((string)(await SecuredAgora.JsonAsync(signedUp))["key"]!);
         var requested = await MarketAgora.RequestAsync(requester, offering, "Acme Mobility");
         Assert.Equal("pendingApproval", (string?)requested["state"]);
         var agreement = (string)requested["id"]!;
-        var key = (string)(await market.ActAsync(agreement, "approve"))["key"]!;
+        Assert.Null((await market.ActAsync(agreement, "approve"))["key"]);
+        var key = (string)(await MarketAgora.CollectAsync(requester, agreement))["key"]!;
         using var consumer = market.Consumer(key);
         var calls = 0;
 
