@@ -42,13 +42,10 @@ internal static class SqliteIndexes
         {
             Run(c, $"DELETE FROM {table} WHERE rid = @rid", rid);
         }
-        using var insert = Statements.For(c, $"INSERT INTO {table} ({column}, rid) VALUES (@name, @rid) ON CONFLICT DO NOTHING");
-        var name = insert.Parameters.Add("@name", DbType.String);
-        insert.Parameters.AddWithValue("@rid", rid);
+        var insert = Statements.Row(c, $"INSERT INTO {table} ({column}, rid) VALUES (?1, ?2) ON CONFLICT DO NOTHING");
         foreach (var n in names)
         {
-            name.Value = n;
-            insert.ExecuteNonQuery();
+            insert.Bind(1, n).Bind(2, rid).Step();
         }
     }
 
@@ -86,24 +83,15 @@ internal static class SqliteIndexes
         {
             return;
         }
-        using var command = Statements.For(c, "INSERT INTO attr_values (rid, path, seq, num, str) VALUES (@rid, @path, @seq, @num, @str)");
-        command.Parameters.AddWithValue("@rid", rid);
-        var path = command.Parameters.Add("@path", DbType.String);
-        var seq = command.Parameters.Add("@seq", DbType.Int32);
-        var num = command.Parameters.Add("@num", DbType.Double);
-        var str = command.Parameters.Add("@str", DbType.String);
+        var insert = Statements.Row(c, "INSERT INTO attr_values (rid, path, seq, num, str) VALUES (?1, ?2, ?3, ?4, ?5)");
         // seq tells apart the rows of one path (several values, or instances with datasetIds); the rows of
         // one path all come from one attribute, which is written whole.
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var row in rows)
         {
             var key = Db.Text(row.Path);
-            counts[key] = counts.TryGetValue(key, out var n) ? n + 1 : 0;
-            path.Value = key;
-            seq.Value = counts[key];
-            num.Value = row.Num is { } number ? number : DBNull.Value;
-            str.Value = row.Str is { } text ? Db.Text(text) : DBNull.Value;
-            command.ExecuteNonQuery();
+            var seq = counts[key] = counts.TryGetValue(key, out var n) ? n + 1 : 0;
+            insert.Bind(1, rid).Bind(2, key).Bind(3, seq).Bind(4, row.Num).Bind(5, row.Str is { } text ? Db.Text(text) : null).Step();
         }
     }
 
@@ -113,14 +101,10 @@ internal static class SqliteIndexes
         {
             return;
         }
-        using var command = Statements.For(c, "INSERT INTO entity_attrs (attr, attr_type, rid) VALUES (@attr, @type, @rid) ON CONFLICT DO NOTHING");
-        var attr = command.Parameters.Add("@attr", DbType.String);
-        var type = command.Parameters.Add("@type", DbType.String);
-        command.Parameters.AddWithValue("@rid", rid);
+        var insert = Statements.Row(c, "INSERT INTO entity_attrs (attr, attr_type, rid) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING");
         foreach (var (name, attributeType) in attributes)
         {
-            (attr.Value, type.Value) = (name, attributeType);
-            command.ExecuteNonQuery();
+            insert.Bind(1, name).Bind(2, attributeType).Bind(3, rid).Step();
         }
     }
 
@@ -132,19 +116,13 @@ internal static class SqliteIndexes
 
     private static void WriteGeometries(DbConnection c, long rid, List<IndexRows.GeoRow> geometries)
     {
+        // An R*Tree has no RETURNING: its new id is the connection's last inserted rowid.
+        var bounds = Statements.Row(c, "INSERT INTO geo (minx, maxx, miny, maxy, rid, attr) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        var owner = Statements.Row(c, "INSERT INTO geo_rids (rid, gid) VALUES (?1, last_insert_rowid())");
         foreach (var g in geometries)
         {
-            using var command = Statements.For(c, """
-                INSERT INTO geo (minx, maxx, miny, maxy, rid, attr) VALUES (@minx, @maxx, @miny, @maxy, @rid, @attr);
-                INSERT INTO geo_rids (rid, gid) VALUES (@rid, last_insert_rowid());
-                """);
-            command.Parameters.AddWithValue("@minx", g.MinX);
-            command.Parameters.AddWithValue("@maxx", g.MaxX);
-            command.Parameters.AddWithValue("@miny", g.MinY);
-            command.Parameters.AddWithValue("@maxy", g.MaxY);
-            command.Parameters.AddWithValue("@rid", rid);
-            command.Parameters.AddWithValue("@attr", g.Attribute);
-            command.ExecuteNonQuery();
+            bounds.Bind(1, g.MinX).Bind(2, g.MaxX).Bind(3, g.MinY).Bind(4, g.MaxY).Bind(5, rid).Bind(6, g.Attribute).Step();
+            owner.Bind(1, rid).Step();
         }
     }
 

@@ -134,9 +134,6 @@ internal static class TemporalRows
     {
         private readonly List<Row>? _rows;
         private readonly DbConnection _connection;
-        private readonly DbCommand _command, _hours;
-        private readonly DbParameter _eid, _attr, _dataset, _observed, _created, _modified, _deleted, _num, _val, _doc;
-        private readonly DbParameter _hEid, _hAttr, _hHour, _hNum;
 
         private readonly record struct Row(long Eid, string Attr, string Dataset, double? Observed, double Created, double Modified,
             double? Deleted, double? Num, string? Val, string Doc);
@@ -145,58 +142,32 @@ internal static class TemporalRows
         {
             _connection = connection;
             _rows = Db.IsPostgres(connection) ? [] : null;
-            _command = Statements.For(connection, """
-                INSERT INTO attr_instances (eid, attr, dataset, observed, created, modified, deleted, num, val, doc)
-                VALUES (@eid, @attr, @dataset, @observed, @created, @modified, @deleted, @num, @val, @doc)
-                """);
-            _eid = _command.Parameters.Add("@eid", DbType.Int64);
-            _attr = _command.Parameters.Add("@attr", DbType.String);
-            _dataset = _command.Parameters.Add("@dataset", DbType.String);
-            _observed = _command.Parameters.Add("@observed", DbType.Double);
-            _created = _command.Parameters.Add("@created", DbType.Double);
-            _modified = _command.Parameters.Add("@modified", DbType.Double);
-            _deleted = _command.Parameters.Add("@deleted", DbType.Double);
-            _num = _command.Parameters.Add("@num", DbType.Double);
-            _val = _command.Parameters.Add("@val", DbType.String);
-            _doc = _command.Parameters.Add("@doc", DbType.String);
-            _hours = Statements.For(connection, $"""
-                INSERT INTO attr_hours (eid, attr, hour, cnt, n, total, sumsq, lo, hi)
-                VALUES (@eid, @attr, @hour, 1, CASE WHEN @num IS NULL THEN 0 ELSE 1 END, coalesce(@num, 0), coalesce(@num * @num, 0), @num, @num)
-                ON CONFLICT (eid, attr, hour) DO UPDATE SET {HourMerge}
-                """);
-            _hEid = _hours.Parameters.Add("@eid", DbType.Int64);
-            _hAttr = _hours.Parameters.Add("@attr", DbType.String);
-            _hHour = _hours.Parameters.Add("@hour", DbType.Int64);
-            _hNum = _hours.Parameters.Add("@num", DbType.Double);
         }
 
         public void Add(long eid, string attr, JsonObject instance)
         {
             var (num, val) = Value(instance);
+            var row = new Row(eid, attr, (string?)instance["datasetId"] ?? "", Millis(instance["observedAt"]), Millis(instance["createdAt"]) ?? 0,
+                Millis(instance["modifiedAt"]) ?? 0, Millis(instance["deletedAt"]), num, val, instance.ToJsonString());
             if (_rows is not null)
             {
-                _rows.Add(new Row(eid, attr, (string?)instance["datasetId"] ?? "", Millis(instance["observedAt"]), Millis(instance["createdAt"]) ?? 0,
-                    Millis(instance["modifiedAt"]) ?? 0, Millis(instance["deletedAt"]), num, val, instance.ToJsonString()));
+                _rows.Add(row);
                 return;
             }
-            _eid.Value = eid;
-            _attr.Value = attr;
-            _dataset.Value = (string?)instance["datasetId"] ?? "";
-            _observed.Value = Millis(instance["observedAt"]) is { } o ? o : DBNull.Value;
-            _created.Value = Millis(instance["createdAt"]) ?? 0;
-            _modified.Value = Millis(instance["modifiedAt"]) ?? 0;
-            _deleted.Value = Millis(instance["deletedAt"]) is { } d ? d : DBNull.Value;
-            _num.Value = num is { } n ? n : DBNull.Value;
-            _val.Value = (object?)val ?? DBNull.Value;
-            _doc.Value = instance.ToJsonString();
-            _command.ExecuteNonQuery();
-            if (_observed.Value is double observed && _deleted.Value == DBNull.Value)
+            Statements.Row(_connection, """
+                INSERT INTO attr_instances (eid, attr, dataset, observed, created, modified, deleted, num, val, doc)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                """)
+                .Bind(1, row.Eid).Bind(2, row.Attr).Bind(3, row.Dataset).Bind(4, row.Observed).Bind(5, row.Created)
+                .Bind(6, row.Modified).Bind(7, row.Deleted).Bind(8, row.Num).Bind(9, row.Val).Bind(10, row.Doc).Step();
+            if (row.Observed is { } observed && row.Deleted is null)
             {
-                _hEid.Value = eid;
-                _hAttr.Value = attr;
-                _hHour.Value = Hour(observed);
-                _hNum.Value = _num.Value;
-                _hours.ExecuteNonQuery();
+                Statements.Row(_connection, $"""
+                    INSERT INTO attr_hours (eid, attr, hour, cnt, n, total, sumsq, lo, hi)
+                    VALUES (?1, ?2, ?3, 1, CASE WHEN ?4 IS NULL THEN 0 ELSE 1 END, coalesce(?4, 0), coalesce(?4 * ?4, 0), ?4, ?4)
+                    ON CONFLICT (eid, attr, hour) DO UPDATE SET {HourMerge}
+                    """)
+                    .Bind(1, row.Eid).Bind(2, row.Attr).Bind(3, Hour(observed)).Bind(4, row.Num).Step();
             }
         }
 
@@ -239,8 +210,7 @@ internal static class TemporalRows
 
         public void Dispose()
         {
-            _command.Dispose();
-            _hours.Dispose();
+            // The statements belong to the connection (Statements), not to one appender.
         }
     }
 
