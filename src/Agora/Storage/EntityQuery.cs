@@ -145,6 +145,9 @@ internal sealed class EntityQuery
                     // Counted as the sum of its operands, so not at all when one of them cannot be (!attr).
                     all.All(k => k.Estimate is not null) ? (c, self) => all.Sum(k => k.Estimate!(c, self)) : null),
                     options.All(p => p.Exact));
+            case QTerm { Path.Metadata: "createdAt" or "modifiedAt" }:
+                // Not indexed (IndexRows): the exact evaluator decides.
+                return (null, false);
             case QTerm term when term.Path.Names.Count > 0:
                 return Term(term, context);
             default:

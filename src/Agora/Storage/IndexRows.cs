@@ -111,7 +111,10 @@ internal static class IndexRows
         }
         foreach (var (member, value) in instance)
         {
-            if (member is "observedAt" or "unitCode" or "datasetId" or "createdAt" or "modifiedAt")
+            // An attribute's own createdAt and modifiedAt are not indexed: two rows (four index entries) per
+            // attribute, rewritten by every update of it, for queries that hardly anyone makes; a q on them is
+            // decided on the documents the other conditions select (EntityQuery).
+            if (member is "observedAt" or "unitCode" or "datasetId")
             {
                 Leaf(Join(path, "@" + member), value, rows, MaxJsonDepth);
             }
