@@ -18,10 +18,11 @@ internal sealed class EntityQuery
     private const int DriverCap = 4000;
 
     /// A condition on entities, in the two forms SQL can use it: the set of matching rids (to drive from) and
-    /// a test of the current row e (to probe with). Estimate counts the set up to a cap.
+    /// a test of the current row e (to probe with). Estimate counts the set up to the cap it is given. Broad
+    /// conditions (type, attrs), which rarely drive, are counted last, against the smallest count so far.
     /// PostgreSQL takes the same conditions without SQLite's index hints, and geometry bounds from PostGIS
     /// (PostgresRids, PostgresProbe) instead of the R*Tree.
-    private sealed record Condition(string Rids, string Probe, Func<DbConnection, EntityQuery, long>? Estimate)
+    private sealed record Condition(string Rids, string Probe, Func<DbConnection, EntityQuery, int, long>? Estimate, bool Broad = false)
     {
         public string? PostgresRids { get; init; }
         public string? PostgresProbe { get; init; }
@@ -59,7 +60,7 @@ internal sealed class EntityQuery
     {
         var list = string.Join(",", typeIris.Select(Parameter));
         Add($"SELECT rid FROM entity_types WHERE type IN ({list})",
-            $"EXISTS (SELECT 1 FROM entity_types t WHERE t.type IN ({list}) AND t.rid = e.rid)");
+            $"EXISTS (SELECT 1 FROM entity_types t WHERE t.type IN ({list}) AND t.rid = e.rid)", broad: true);
     }
 
     /// Entities that have at least one of these attributes.
@@ -67,7 +68,7 @@ internal sealed class EntityQuery
     {
         var list = string.Join(",", attributeIris.Select(Parameter));
         Add($"SELECT rid FROM attr_values WHERE path IN ({list})",
-            $"EXISTS (SELECT 1 FROM attr_values v WHERE v.rid = e.rid AND v.path IN ({list}))");
+            $"EXISTS (SELECT 1 FROM attr_values v WHERE v.rid = e.rid AND v.path IN ({list}))", broad: true);
     }
 
     /// Entities with a geometry of this attribute whose bounds meet the box.
@@ -79,7 +80,7 @@ internal sealed class EntityQuery
         var rids = $"SELECT rid FROM geo WHERE {box}";
         var postgresRids = $"SELECT g.rid FROM geo g WHERE {envelope}";
         _conditions.Add(new Condition(rids, $"EXISTS (SELECT 1 FROM geo_rids gr JOIN geo ON geo.id = gr.gid WHERE gr.rid = e.rid AND {box})",
-            (c, self) => self.Count(c, Db.IsPostgres(c) ? postgresRids : rids))
+            (c, self, cap) => self.Count(c, Db.IsPostgres(c) ? postgresRids : rids, cap))
         {
             PostgresRids = postgresRids,
             PostgresProbe = $"EXISTS (SELECT 1 FROM geo g WHERE g.rid = e.rid AND {envelope})",
@@ -105,12 +106,13 @@ internal sealed class EntityQuery
         }
     }
 
-    private void Add(string rids, string probe) =>
-        _conditions.Add(new Condition(rids, probe, (c, self) => self.Count(c, rids)));
+    private void Add(string rids, string probe, bool broad = false) =>
+        _conditions.Add(new Condition(rids, probe, (c, self, cap) => self.Count(c, rids, cap), broad));
 
-    private long Count(DbConnection connection, string rids)
+    // How many entities match, counted no further than cap + 1: enough to know whether it is under the cap.
+    private long Count(DbConnection connection, string rids, int cap)
     {
-        using var command = Command(connection, $"SELECT COUNT(*) FROM ({rids} LIMIT {DriverCap + 1}) AS d");
+        using var command = Command(connection, $"SELECT COUNT(*) FROM ({rids} LIMIT {cap + 1}) AS d");
         return (long)command.ExecuteScalar()!;
     }
 
@@ -129,7 +131,7 @@ internal sealed class EntityQuery
                     string.Join(" INTERSECT ", known.Select(k => k.Rids)),
                     "(" + string.Join(" AND ", known.Select(k => k.Probe)) + ")",
                     // Bounded by its smallest countable part; a part that cannot be counted (!attr) bounds nothing.
-                    known.Any(k => k.Estimate is not null) ? (c, self) => known.Where(k => k.Estimate is not null).Min(k => k.Estimate!(c, self)) : null),
+                    known.Any(k => k.Estimate is not null) ? (c, self, cap) => known.Where(k => k.Estimate is not null).Min(k => k.Estimate!(c, self, cap)) : null),
                     parts.All(p => p.Exact && p.Condition is not null));
             case QOr or:
                 var options = or.Operands.Select(o => Translate(o, context)).ToList();
@@ -143,7 +145,7 @@ internal sealed class EntityQuery
                     string.Join(" UNION ", all.Select(k => k.Rids)),
                     "(" + string.Join(" OR ", all.Select(k => k.Probe)) + ")",
                     // Counted as the sum of its operands, so not at all when one of them cannot be (!attr).
-                    all.All(k => k.Estimate is not null) ? (c, self) => all.Sum(k => k.Estimate!(c, self)) : null),
+                    all.All(k => k.Estimate is not null) ? (c, self, cap) => all.Sum(k => k.Estimate!(c, self, cap)) : null),
                     options.All(p => p.Exact));
             case QTerm { Path.Metadata: "createdAt" or "modifiedAt" }:
                 // Not indexed (IndexRows): the exact evaluator decides.
@@ -205,7 +207,7 @@ internal sealed class EntityQuery
     {
         var rids = $"SELECT rid FROM attr_values WHERE path = {path}" + (condition is null ? "" : " AND " + condition(""));
         var probe = $"EXISTS (SELECT 1 FROM attr_values v WHERE v.rid = e.rid AND v.path = {path}" + (condition is null ? "" : " AND " + condition(ProbeColumn)) + ")";
-        return new Condition(rids, probe, (c, self) => self.Count(c, rids));
+        return new Condition(rids, probe, (c, self, cap) => self.Count(c, rids, cap));
     }
 
     private static string? Column(QScalar value) => value switch
@@ -270,9 +272,11 @@ internal sealed class EntityQuery
         // PostgreSQL plans the semi-joins itself from its statistics; counting would cost a round trip each.
         if (_filters.Count == 0 && !postgres)
         {
-            foreach (var condition in _conditions.Where(c => c.Estimate is not null))
+            // A count need only go as far as the smallest so far: a type matching 20,000 entities is counted to
+            // 201 when a q term matched 200, not to the cap, on every query.
+            foreach (var condition in _conditions.Where(c => c.Estimate is not null).OrderBy(c => c.Broad))
             {
-                var estimate = condition.Estimate!(connection, this);
+                var estimate = condition.Estimate!(connection, this, (int)Math.Min(best, DriverCap));
                 if (estimate <= DriverCap && estimate < best)
                 {
                     (driver, best) = (condition, estimate);
