@@ -53,19 +53,27 @@ internal sealed partial class MarketStore
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// Records the credential (and client) an agreement's consumer collected, in doc, if the agreement still names
-    /// `previous` and is active or suspended: false when another collection, rotation or end came first.
-    public bool ChangeCredentials(string tenant, JsonObject doc, string? previous) =>
-        Run(_database.IsPostgres
-                ? """
-                  UPDATE agreements SET doc = @doc WHERE id = @id AND tenant = @tenant AND state IN ('active', 'suspended')
+    /// Records the credential (and client) an agreement's consumer collected, if the agreement still names
+    /// `previous` and is in one of `states`: false when another collection, rotation or end came first. Only the
+    /// two members change, so a suspension that came between the caller's read and this write stays.
+    public bool ChangeCredentials(string tenant, string id, string? credential, string? client, string? previous, params string[] states)
+    {
+        var parameters = new List<(string, object?)> { ("@id", id), ("@tenant", tenant), ("@credential", credential), ("@client", client), ("@previous", previous) };
+        parameters.AddRange(states.Select((s, i) => ("@state" + i, (object?)s)));
+        var inStates = string.Join(",", states.Select((_, i) => "@state" + i));
+        return Run(_database.IsPostgres
+                ? $"""
+                  UPDATE agreements SET doc = CAST(CAST(doc AS jsonb)
+                      || jsonb_build_object('credential', CAST(@credential AS TEXT), 'clientId', CAST(@client AS TEXT)) AS TEXT)
+                  WHERE id = @id AND tenant = @tenant AND state IN ({inStates})
                     AND (CAST(doc AS jsonb) ->> 'credential') IS NOT DISTINCT FROM CAST(@previous AS TEXT)
                   """
-                : """
-                  UPDATE agreements SET doc = @doc WHERE id = @id AND tenant = @tenant AND state IN ('active', 'suspended')
-                    AND json_extract(doc, '$.credential') IS @previous
+                : $"""
+                  UPDATE agreements SET doc = json_set(doc, '$.credential', @credential, '$.clientId', @client)
+                  WHERE id = @id AND tenant = @tenant AND state IN ({inStates}) AND json_extract(doc, '$.credential') IS @previous
                   """,
-            ("@id", (string)doc["id"]!), ("@tenant", tenant), ("@doc", doc.ToJsonString()), ("@previous", previous)) == 1;
+            [.. parameters]) == 1;
+    }
 
     // Sortable text: every instant in the same width, so that comparing the text compares the times.
     private static string Instant(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);

@@ -190,16 +190,18 @@ internal sealed partial class MarketStore
             ("@id", (string)doc["id"]!), ("@tenant", tenant), ("@offering", (string)doc["offering"]!), ("@state", (string)doc["state"]!),
             ("@by", requestedBy), ("@consumer", (string?)doc["consumer"]), ("@doc", doc.ToJsonString()));
 
-    /// Moves an agreement from one of the given states to the state in doc; false when it is in none of them.
-    public bool ChangeAgreement(string tenant, JsonObject doc, IReadOnlyList<string> from)
+    /// Moves an agreement from one of the given states to `state`; false when it is in none of them. Only the state
+    /// and modifiedAt change, in the column and the record together, so a credential collected meanwhile stays
+    /// and the record never says another state than the column.
+    public bool ChangeAgreement(string tenant, string id, string state, string modifiedAt, IReadOnlyList<string> from)
     {
         var states = string.Join(",", from.Select((_, i) => "@from" + i));
-        var parameters = new List<(string, object?)>
-        {
-            ("@id", (string)doc["id"]!), ("@tenant", tenant), ("@state", (string)doc["state"]!), ("@doc", doc.ToJsonString()),
-        };
+        var parameters = new List<(string, object?)> { ("@id", id), ("@tenant", tenant), ("@state", state), ("@at", modifiedAt) };
         parameters.AddRange(from.Select((s, i) => ("@from" + i, (object?)s)));
-        return Run($"UPDATE agreements SET state = @state, doc = @doc WHERE id = @id AND tenant = @tenant AND state IN ({states})", [.. parameters]) == 1;
+        var doc = _database.IsPostgres
+            ? "CAST(CAST(doc AS jsonb) || jsonb_build_object('state', CAST(@state AS TEXT), 'modifiedAt', CAST(@at AS TEXT)) AS TEXT)"
+            : "json_set(doc, '$.state', @state, '$.modifiedAt', @at)";
+        return Run($"UPDATE agreements SET state = @state, doc = {doc} WHERE id = @id AND tenant = @tenant AND state IN ({states})", [.. parameters]) == 1;
     }
 
     public JsonObject? Agreement(string id) =>
