@@ -48,7 +48,9 @@ internal sealed class Agreements(
         }
         var offeringId = MarketInput.Text(body, "offering", required: true, max: 100)!;
         // A consumer organisation's own key requests for that organisation only (its name is the default).
-        var consumer = MarketInput.Text(body, "consumer", required: caller.Consumer is null, max: 200) ?? caller.Consumer!;
+        var consumer = MarketInput.Text(body, "consumer", required: caller.Consumer is null, max: 200) is { } named
+            ? ConsumerNames.Canonical(named, "consumer")
+            : caller.Consumer!;
         if (caller.Consumer is { } own && consumer != own)
         {
             throw SecurityErrors.Denied($"This credential is the consumer '{own}''s; it requests agreements for that consumer only, not for '{Entities.Names.Shorten(consumer)}'.");

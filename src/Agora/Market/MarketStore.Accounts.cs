@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
 
 namespace Agora.Market;
@@ -35,14 +36,52 @@ internal sealed partial class MarketStore
             ? DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture)
             : null;
 
-    /// Whether a consumer of this name is registered in the tenant or named by one of its agreements: an
-    /// organisation signing up by itself may take neither, or it would read through agreements made for another.
-    public bool ConsumerNameTaken(string tenant, string name) =>
-        Scalar("""
-            SELECT name FROM consumers WHERE tenant = @tenant AND name = @name
-            UNION ALL SELECT consumer FROM agreements WHERE tenant = @tenant AND consumer = @name
-            LIMIT 1
-            """, ("@tenant", tenant), ("@name", name)) is not null;
+    /// Whether a consumer of this name (compared as ConsumerNames.Key) is registered in the tenant or named by one
+    /// of its agreements: an organisation signing up by itself may take neither, or it would read through
+    /// agreements made for another.
+    public bool ConsumerNameTaken(string tenant, string name)
+    {
+        var key = ConsumerNames.Key(name);
+        if (Scalar("SELECT name FROM consumers WHERE tenant = @tenant AND name_key = @key LIMIT 1", ("@tenant", tenant), ("@key", key)) is not null)
+        {
+            return true;
+        }
+        // Agreements keep their consumer as named; the tenant's few names are compared here, as SQL cannot fold them.
+        using var connection = Open();
+        using var command = Command(connection, "SELECT DISTINCT consumer FROM agreements WHERE tenant = @tenant AND consumer IS NOT NULL", [("@tenant", tenant)]);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (ConsumerNames.Key(reader.GetString(0)) == key)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // The name keys of consumers registered before names had them.
+    private static void FillNameKeys(DbConnection connection)
+    {
+        var names = new List<(string Id, string Name)>();
+        using (var select = Command(connection, "SELECT id, name FROM consumers", []))
+        using (var reader = select.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                names.Add((reader.GetString(0), reader.GetString(1)));
+            }
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (id, name) in names)
+        {
+            // Two registrations that differ only in case or spacing both stay (the second keyed apart by its id),
+            // so that the unique index can be made; no new one joins them.
+            var key = ConsumerNames.Key(name) is var k && seen.Add(k) ? k : $"{k} #{id}";
+            using var update = Command(connection, "UPDATE consumers SET name_key = @key WHERE id = @id", [("@key", key), ("@id", id)]);
+            update.ExecuteNonQuery();
+        }
+    }
 
     /// How many of a consumer's agreement requests wait for the city's approval.
     public long PendingRequests(string tenant, string consumer)

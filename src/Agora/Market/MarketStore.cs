@@ -117,6 +117,13 @@ internal sealed partial class MarketStore
                     : "UPDATE agreements SET consumer = json_extract(doc, '$.consumer')");
             }
             OwnerOnlyDatabase.Execute(connection, "CREATE INDEX IF NOT EXISTS agreements_consumer ON agreements(tenant, consumer, state)");
+            // Added with checked consumer names: the form two names are compared in, unique in the tenant, so that
+            // "Acme", "ACME" and "Acme  " are one organisation. Older rows gain it from their names.
+            if (_database.AddColumn(connection, "consumers", "name_key", "TEXT"))
+            {
+                FillNameKeys(connection);
+            }
+            OwnerOnlyDatabase.Execute(connection, "CREATE UNIQUE INDEX IF NOT EXISTS consumers_name_key ON consumers(tenant, name_key)");
             // Added with measured SLAs: the response times and server errors of each day's calls.
             foreach (var column in new[] { "timed", "time_ms", "max_ms", "server_errors" })
             {
@@ -125,10 +132,11 @@ internal sealed partial class MarketStore
         });
     }
 
-    /// Registers a consumer organisation; false when its tenant has one of that name already.
+    /// Registers a consumer organisation; false when its tenant has one of that name (ConsumerNames.Key) already.
     public bool InsertConsumer(string tenant, JsonObject doc) =>
-        Run("INSERT INTO consumers (id, tenant, name, doc) VALUES (@id, @tenant, @name, @doc) ON CONFLICT DO NOTHING",
-            ("@id", (string)doc["id"]!), ("@tenant", tenant), ("@name", (string)doc["name"]!), ("@doc", doc.ToJsonString())) == 1;
+        Run("INSERT INTO consumers (id, tenant, name, name_key, doc) VALUES (@id, @tenant, @name, @key, @doc) ON CONFLICT DO NOTHING",
+            ("@id", (string)doc["id"]!), ("@tenant", tenant), ("@name", (string)doc["name"]!), ("@key", ConsumerNames.Key((string)doc["name"]!)),
+            ("@doc", doc.ToJsonString())) == 1;
 
     public JsonObject? Consumer(string tenant, string id) =>
         Docs("SELECT doc FROM consumers WHERE id = @id AND tenant = @tenant", ("@id", id), ("@tenant", tenant)).FirstOrDefault();

@@ -274,4 +274,46 @@ public sealed class ConsumerAccountTests
         Assert.Contains("consumer account", (string?)problem["detail"], StringComparison.Ordinal);
         Assert.Single(offerings.AsArray());
     }
+
+    [Fact]
+    public async Task HostileNamesAre400AndNamesThatLookAlikeAreOne()
+    {
+        await using var market = await OpenCityAsync();
+        using var signedUp = await SignUpAsync(market, "  Acme \u00a0  Mobility ");
+        var account = await SecuredAgora.JsonAsync(signedUp);
+
+        var refused = new List<HttpResponseMessage>();
+        foreach (var name in new[] { @"Acme\u0000Mobility", @"Bell\u0007", @"Broken \ud800 surrogate", @"\u001b[31mRed" })
+        {
+            refused.Add(await SignUpAsync(market, name));
+            refused.Add(await market.Admin.PostAsync(Base + "/consumers", Json($$"""{"name": "{{name}}"}""")));
+        }
+        var offering = await market.OfferingAsync(await market.DataSourceAsync(EnforcementTests.Source));
+        using var badConsumer = await market.Admin.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{offering}}", "consumer": "Acme\u0000"}"""));
+        using var badTitle = await market.Admin.PostAsync(Base + "/datasources", Json("""{"name": "Air\u0000", "entityTypes": ["AirQualityObserved"]}"""));
+        var lookAlikes = new List<HttpResponseMessage>
+        {
+            await SignUpAsync(market, "acme mobility"),
+            await SignUpAsync(market, "ACME  MOBILITY"),
+            await SignUpAsync(market, "\uff21cme Mobility"),
+            await market.Admin.PostAsync(Base + "/consumers", Json("""{"name": "Acme mobility "}""")),
+        };
+
+        Assert.Equal("Acme Mobility", (string?)account["name"]);
+        var types = new List<string?>();
+        foreach (var response in refused)
+        {
+            types.Add((string?)(await NgsiLdAssert.ProblemAsync(response, HttpStatusCode.BadRequest))["type"]);
+            response.Dispose();
+        }
+        // An unpaired surrogate escape is refused by the JSON reader already (InvalidRequest); the rest by the market.
+        Assert.Equal(6, types.Count(t => t!.EndsWith("BadRequestData", StringComparison.Ordinal)));
+        await NgsiLdAssert.ProblemAsync(badConsumer, HttpStatusCode.BadRequest, "BadRequestData");
+        await NgsiLdAssert.ProblemAsync(badTitle, HttpStatusCode.BadRequest, "BadRequestData");
+        foreach (var response in lookAlikes)
+        {
+            await NgsiLdAssert.ProblemAsync(response, HttpStatusCode.Conflict);
+            response.Dispose();
+        }
+    }
 }
