@@ -63,11 +63,6 @@ internal sealed class Agreements(
         {
             throw MarketApi.Conflict($"Offering {offeringId} is closed: it takes no new agreements.");
         }
-        if (caller.Consumer is not null && mode == "approval" && store.PendingRequests(tenant, consumer) >= _pending)
-        {
-            throw SecurityErrors.Throttled($"The consumer '{Entities.Names.Shorten(consumer)}' has {_pending} agreement requests waiting for the city's approval, "
-                + "as many as one consumer may; request more once the city has answered one, or withdraw one (POST /market/v1/agreements/{id}/terminate).");
-        }
         var now = time.GetUtcNow();
         var end = EndOf(body, offering, now);
         var terms = offering.DeepClone().AsObject();
@@ -89,7 +84,12 @@ internal sealed class Agreements(
             ["endAt"] = MarketInput.Format(end),
             ["terms"] = terms,
         };
-        store.InsertAgreement(tenant, agreement, caller.CredentialId);
+        // A consumer account may have only so many requests waiting; the count and the insert are one step.
+        if (!store.InsertAgreement(tenant, agreement, caller.CredentialId, caller.Consumer is not null && mode == "approval" ? _pending : null))
+        {
+            throw SecurityErrors.Throttled($"The consumer '{Entities.Names.Shorten(consumer)}' has {_pending} agreement requests waiting for the city's approval, "
+                + "as many as one consumer may; request more once the city has answered one, or withdraw one (POST /market/v1/agreements/{id}/terminate).");
+        }
         await MarketApi.AuditAsync(http, audit, $"agreement {agreement["id"]} requested for offering {offeringId} by consumer '{consumer}'");
         if (mode == "open")
         {

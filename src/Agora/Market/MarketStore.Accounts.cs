@@ -20,12 +20,21 @@ internal sealed partial class MarketStore
             ("@tenant", tenant), ("@open", open ? 1L : 0L));
 
     /// Records a sign-up from this address unless the address made `limit` of them since `since`; false then.
-    /// One statement checks and records, so parallel sign-ups from one address cannot all pass the count.
+    /// One statement counts and records (under the address's lock on PostgreSQL), so parallel sign-ups from one
+    /// address cannot all pass the count.
     public bool TryReserveSignup(string consumer, string address, DateTimeOffset at, DateTimeOffset since, int limit) =>
-        Run("""
+        RunLocked("agora signup " + address, """
             INSERT INTO signups (consumer, address, at) SELECT @consumer, @address, @at
             WHERE (SELECT COUNT(*) FROM signups WHERE address = @address AND at > @since) < @limit
             """, ("@consumer", consumer), ("@address", address), ("@at", Instant(at)), ("@since", Instant(since)), ("@limit", (long)limit)) == 1;
+
+    /// Whether this address's refusal is the first since `since`: true once per address and window, when it is
+    /// recorded.
+    public bool TryMarkThrottled(string address, DateTimeOffset at, DateTimeOffset since) =>
+        Run("""
+            INSERT INTO signup_throttles (address, at) VALUES (@address, @at)
+            ON CONFLICT (address) DO UPDATE SET at = @at WHERE signup_throttles.at <= @since
+            """, ("@address", address), ("@at", Instant(at)), ("@since", Instant(since))) == 1;
 
     /// Forgets a reserved sign-up whose account was not made after all (its name was taken).
     public void ReleaseSignup(string consumer) => Run("DELETE FROM signups WHERE consumer = @consumer", ("@consumer", consumer));
@@ -83,13 +92,38 @@ internal sealed partial class MarketStore
         }
     }
 
-    /// How many of a consumer's agreement requests wait for the city's approval.
-    public long PendingRequests(string tenant, string consumer)
+    /// Records an agreement, and, given a limit, only while its consumer has fewer requests waiting for approval:
+    /// false then. One statement counts and inserts, under the consumer's lock on PostgreSQL, so parallel requests
+    /// cannot all pass the count.
+    public bool InsertAgreement(string tenant, JsonObject doc, string? requestedBy, long? pendingLimit = null) =>
+        RunLocked($"agora pending {tenant}\n{doc["consumer"]}", """
+            INSERT INTO agreements (id, tenant, offering, state, requested_by, consumer, doc)
+            SELECT @id, @tenant, @offering, @state, @by, @consumer, @doc
+            WHERE CAST(@limit AS BIGINT) IS NULL OR (SELECT COUNT(*) FROM agreements
+                WHERE tenant = @tenant AND consumer = @consumer AND state = 'pendingApproval') < @limit
+            """, ("@id", (string)doc["id"]!), ("@tenant", tenant), ("@offering", (string)doc["offering"]!), ("@state", (string)doc["state"]!),
+            ("@by", requestedBy), ("@consumer", (string?)doc["consumer"]), ("@doc", doc.ToJsonString()), ("@limit", pendingLimit)) == 1;
+
+    // Under PostgreSQL's READ COMMITTED a statement that counts and then inserts is not atomic (two transactions
+    // both count before either inserts): it runs in a transaction that first takes an advisory lock on what it
+    // counts. SQLite runs one writer at a time.
+    private int RunLocked(string key, string sql, params (string Name, object? Value)[] parameters)
     {
         using var connection = Open();
-        using var command = Command(connection, "SELECT COUNT(*) FROM agreements WHERE tenant = @tenant AND consumer = @consumer AND state = 'pendingApproval'",
-            [("@tenant", tenant), ("@consumer", consumer)]);
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        if (!_database.IsPostgres)
+        {
+            using var plain = Command(connection, sql, parameters);
+            return plain.ExecuteNonQuery();
+        }
+        using var transaction = connection.BeginTransaction();
+        using (var locked = Command(connection, "SELECT pg_advisory_xact_lock(hashtext(@lock))", [("@lock", key)]))
+        {
+            locked.ExecuteNonQuery();
+        }
+        using var command = Command(connection, sql, parameters);
+        var changed = command.ExecuteNonQuery();
+        transaction.Commit();
+        return changed;
     }
 
     /// Records the credential (and client) an agreement's consumer collected, if the agreement still names

@@ -98,6 +98,11 @@ internal sealed partial class MarketStore
             at TEXT NOT NULL
         );
         CREATE INDEX IF NOT EXISTS signups_address ON signups(address, at);
+        -- When an address was last refused a sign-up by the limit, so that its refusals are audited once a window.
+        CREATE TABLE IF NOT EXISTS signup_throttles (
+            address TEXT PRIMARY KEY,
+            at TEXT NOT NULL
+        );
         """;
 
     private readonly OwnerOnlyDatabase _database;
@@ -192,11 +197,6 @@ internal sealed partial class MarketStore
     /// Every tenant's published offerings, for the public catalogue.
     public List<JsonObject> Published() =>
         Docs("SELECT doc FROM offerings WHERE state = 'published' ORDER BY rowid");
-
-    public void InsertAgreement(string tenant, JsonObject doc, string? requestedBy) =>
-        Run("INSERT INTO agreements (id, tenant, offering, state, requested_by, consumer, doc) VALUES (@id, @tenant, @offering, @state, @by, @consumer, @doc)",
-            ("@id", (string)doc["id"]!), ("@tenant", tenant), ("@offering", (string)doc["offering"]!), ("@state", (string)doc["state"]!),
-            ("@by", requestedBy), ("@consumer", (string?)doc["consumer"]), ("@doc", doc.ToJsonString()));
 
     /// Moves an agreement from one of the given states to `state`; false when it is in none of them. Only the state
     /// and modifiedAt change, in the column and the record together, so a credential collected meanwhile stays

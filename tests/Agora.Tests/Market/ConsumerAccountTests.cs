@@ -316,4 +316,59 @@ public sealed class ConsumerAccountTests
             response.Dispose();
         }
     }
+
+    [Fact]
+    public async Task ParallelRequestsAndSignUpsStayWithinTheirLimits()
+    {
+        await using var market = await OpenCityAsync(("Agora:Market:PendingRequestsPerConsumer", "2"), ("Agora:Market:SignupsPerAddress", "3"));
+        using var account = await AccountAsync(market);
+        var offering = await market.OfferingAsync(await market.DataSourceAsync(EnforcementTests.Source));
+
+        var requests = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => account.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{offering}}"}"""))));
+        var signups = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => SignUpAsync(market, "Parallel " + i)));
+
+        Assert.Equal(2, requests.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.All(requests.Where(r => r.StatusCode != HttpStatusCode.Created), r => Assert.Equal(HttpStatusCode.TooManyRequests, r.StatusCode));
+        // The account itself was the address's first sign-up.
+        Assert.Equal(2, signups.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.All(signups.Where(r => r.StatusCode != HttpStatusCode.Created), r => Assert.Equal(HttpStatusCode.TooManyRequests, r.StatusCode));
+        foreach (var response in requests.Concat(signups))
+        {
+            response.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task SignUpIsOnlyInTenantsThatExistAndItsRefusalsAreAuditedOnceADay()
+    {
+        await using var market = new MarketAgora("", ("Agora:Market:OpenSignup", "true"), ("Agora:Market:SignupsPerAddress", "1"));
+        using var anonymous = market.App.CreateClient();
+        using var nowhere = new HttpRequestMessage(HttpMethod.Post, Base + "/signup") { Content = Json("""{"name": "Nowhere Ltd"}""") };
+        nowhere.Headers.Add("NGSILD-Tenant", "no-such-city");
+        using var inNoTenant = await anonymous.SendAsync(nowhere);
+        using var badTenant = new HttpRequestMessage(HttpMethod.Get, Base + "/signup");
+        badTenant.Headers.Add("NGSILD-Tenant", new string('t', 129));
+        using var invalid = await anonymous.SendAsync(badTenant);
+
+        using var first = await SignUpAsync(market, "First");
+        foreach (var name in new[] { "Second", "Third", "Fourth" })
+        {
+            using var refused = await SignUpAsync(market, name);
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        }
+        var audit = (await SecuredAgora.JsonAsync(await market.Admin.GetAsync("/admin/v1/audit?decision=throttled"))).AsArray();
+
+        await NgsiLdAssert.ProblemAsync(inNoTenant, HttpStatusCode.NotFound, "NonexistentTenant");
+        await NgsiLdAssert.ProblemAsync(invalid, HttpStatusCode.BadRequest);
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Single(audit, e => ((string)e!["reason"]!).StartsWith("sign-up of", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64")]
+    [InlineData("2001:db8:1:2:ffff:ffff:ffff:1", "2001:db8:1:2::/64")]
+    [InlineData("::ffff:192.0.2.7", "192.0.2.7")]
+    [InlineData("192.0.2.7", "192.0.2.7")]
+    public void AnIPv6AddressCountsByItsSlash64(string address, string counted) =>
+        Assert.Equal(counted, Agora.Market.SignupApi.AddressOf(System.Net.IPAddress.Parse(address)));
 }
