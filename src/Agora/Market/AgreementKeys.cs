@@ -54,15 +54,15 @@ internal static class AgreementKeys
             throw SecurityErrors.Denied($"The credential of agreement {id} is revoked by its consumer's account or by the city's admin.");
         }
         var tenant = (string)agreement["tenant"]!;
-        agreements.RevokeAll(tenant, id);
-        if (agreement["credential"] is not null)
+        // The record is cleared first, on the condition that it still names the credential read: a collection or
+        // rotation that came meanwhile is not undone behind its consumer's back (409, read again). An agreement
+        // that ended keeps its record as it was: its credentials are revoked all the same.
+        if (agreement["credential"] is not null && (string)agreement["state"]! is Agreement.Active or Agreement.Suspended
+            && !store.ChangeCredentials(tenant, id, null, null, (string?)agreement["credential"], Agreement.Active, Agreement.Suspended))
         {
-            var cleared = agreement.DeepClone().AsObject();
-            cleared["credential"] = null;
-            cleared["clientId"] = null;
-            // An agreement that ended keeps its record as it was: its credentials are revoked all the same.
-            store.ChangeCredentials(tenant, cleared, (string?)agreement["credential"]);
+            throw MarketApi.Conflict($"Agreement {id} changed meanwhile (its credential was collected, rotated or revoked, or it ended); read it again.");
         }
+        agreements.RevokeAll(tenant, id);
         await MarketApi.AuditAsync(http, audit, $"agreement {id}: credentials revoked");
         return Results.NoContent();
     }

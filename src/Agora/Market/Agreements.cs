@@ -48,7 +48,9 @@ internal sealed class Agreements(
         }
         var offeringId = MarketInput.Text(body, "offering", required: true, max: 100)!;
         // A consumer organisation's own key requests for that organisation only (its name is the default).
-        var consumer = MarketInput.Text(body, "consumer", required: caller.Consumer is null, max: 200) ?? caller.Consumer!;
+        var consumer = MarketInput.Text(body, "consumer", required: caller.Consumer is null, max: 200) is { } named
+            ? ConsumerNames.Canonical(named, "consumer")
+            : caller.Consumer!;
         if (caller.Consumer is { } own && consumer != own)
         {
             throw SecurityErrors.Denied($"This credential is the consumer '{own}''s; it requests agreements for that consumer only, not for '{Entities.Names.Shorten(consumer)}'.");
@@ -60,11 +62,6 @@ internal sealed class Agreements(
         if (mode == "closed")
         {
             throw MarketApi.Conflict($"Offering {offeringId} is closed: it takes no new agreements.");
-        }
-        if (caller.Consumer is not null && mode == "approval" && store.PendingRequests(tenant, consumer) >= _pending)
-        {
-            throw SecurityErrors.Throttled($"The consumer '{Entities.Names.Shorten(consumer)}' has {_pending} agreement requests waiting for the city's approval, "
-                + "as many as one consumer may; request more once the city has answered one, or withdraw one (POST /market/v1/agreements/{id}/terminate).");
         }
         var now = time.GetUtcNow();
         var end = EndOf(body, offering, now);
@@ -87,7 +84,12 @@ internal sealed class Agreements(
             ["endAt"] = MarketInput.Format(end),
             ["terms"] = terms,
         };
-        store.InsertAgreement(tenant, agreement, caller.CredentialId);
+        // A consumer account may have only so many requests waiting; the count and the insert are one step.
+        if (!store.InsertAgreement(tenant, agreement, caller.CredentialId, caller.Consumer is not null && mode == "approval" ? _pending : null))
+        {
+            throw SecurityErrors.Throttled($"The consumer '{Entities.Names.Shorten(consumer)}' has {_pending} agreement requests waiting for the city's approval, "
+                + "as many as one consumer may; request more once the city has answered one, or withdraw one (POST /market/v1/agreements/{id}/terminate).");
+        }
         await MarketApi.AuditAsync(http, audit, $"agreement {agreement["id"]} requested for offering {offeringId} by consumer '{consumer}'");
         if (mode == "open")
         {
@@ -97,8 +99,17 @@ internal sealed class Agreements(
             agreement = await MoveAsync(http, agreement, Agreement.Active, [Agreement.PendingApproval], "activated (open offering)");
             if (caller.Consumer is not null)
             {
-                agreement = Deliver(agreement, null);
-                await MarketApi.AuditAsync(http, audit, $"agreement {agreement["id"]}: key {agreement["credential"]} collected by consumer '{consumer}'");
+                try
+                {
+                    agreement = Deliver(agreement, null);
+                    await MarketApi.AuditAsync(http, audit, $"agreement {agreement["id"]}: key {agreement["credential"]} collected by consumer '{consumer}'");
+                }
+                catch (Errors.NgsiLdException e) when (e.Status == 409)
+                {
+                    // The agreement exists (it was suspended or collected meanwhile): it is answered without a key,
+                    // which the account collects later, rather than as a failure that hides the agreement made.
+                    agreement = store.Agreement((string)agreement["id"]!) ?? agreement;
+                }
             }
         }
         return MarketApi.Created(http, "agreements", agreement);
@@ -156,7 +167,7 @@ internal sealed class Agreements(
             var previous = (string)doc["state"]!;
             doc["state"] = state;
             doc["modifiedAt"] = MarketInput.Format(now);
-            if (store.ChangeAgreement((string)doc["tenant"]!, doc, [previous]))
+            if (store.ChangeAgreement((string)doc["tenant"]!, (string)doc["id"]!, state, (string)doc["modifiedAt"]!, [previous]))
             {
                 _ = audit.WriteAsync(new AuditEntry(now, (string)doc["tenant"]!, null, "agreement " + doc["id"], AuditLog.Changed,
                     $"agreement {doc["id"]} expired at {doc["endAt"]}", null));
@@ -181,15 +192,13 @@ internal sealed class Agreements(
         // The key lives as long as the agreement is not terminated: past the agreement's end it still
         // authenticates, so that its reads are refused naming the expired agreement and its usage stays readable.
         var (credential, key, client, secret) = Issue(tenant, new CredentialRequest(Role.Consumer, null, $"agreement {id}", null, null, id));
-        var changed = agreement.DeepClone().AsObject();
-        changed["credential"] = credential.Id;
-        changed["clientId"] = client?.Id;
-        if (!store.ChangeCredentials(tenant, changed, previous))
+        if (!store.ChangeCredentials(tenant, id, credential.Id, client?.Id, previous, Agreement.Active, Agreement.Suspended))
         {
-            Revoke(tenant, changed);
+            Revoke(tenant, new JsonObject { ["credential"] = credential.Id, ["clientId"] = client?.Id });
             throw MarketApi.Conflict($"Agreement {id} changed meanwhile (its credential was collected or it ended); read it again.");
         }
-        var answer = changed.DeepClone().AsObject();
+        // The record as stored now: a suspension that came meanwhile shows in the answer.
+        var answer = store.Agreement(id) ?? agreement.DeepClone().AsObject();
         answer["key"] = key;
         if (client is not null)
         {
@@ -261,15 +270,13 @@ internal sealed class Agreements(
         {
             throw MarketApi.Conflict($"Agreement {id} is {previous}; it can be {what} only when it is {string.Join(" or ", from)}.");
         }
-        var changed = agreement.DeepClone().AsObject();
-        changed["state"] = state;
-        changed["modifiedAt"] = MarketInput.Format(time.GetUtcNow());
-        if (!store.ChangeAgreement((string)agreement["tenant"]!, changed, from))
+        if (!store.ChangeAgreement((string)agreement["tenant"]!, id, state, MarketInput.Format(time.GetUtcNow())!, from))
         {
             throw MarketApi.Conflict($"Agreement {id} changed meanwhile; read it again.");
         }
         await MarketApi.AuditAsync(http, audit, $"agreement {id} {what}: {previous} -> {state}");
-        return changed;
+        // The record as stored now, with any credential collected meanwhile.
+        return store.Agreement(id)!;
     }
 
     private static DateTimeOffset? EndOf(JsonObject body, JsonObject offering, DateTimeOffset now)

@@ -51,7 +51,7 @@ internal static class ConsumersApi
                 throw MarketInput.Invalid(member, "is not a member of a consumer (name).");
             }
         }
-        return MarketInput.Text(body, "name", required: true, max: 200)!;
+        return ConsumerNames.OfAccount(MarketInput.Text(body, "name", required: true, max: 200)!);
     }
 
     public static Errors.NgsiLdException Taken(string name) =>

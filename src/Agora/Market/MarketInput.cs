@@ -262,10 +262,17 @@ internal static class MarketInput
         var node => Text(node, prefix + name, max),
     };
 
-    private static string Text(JsonNode node, string name, int max) =>
-        node is JsonValue v && v.TryGetValue<string>(out var s) && s.Trim().Length > 0 && s.Length <= max
-            ? s
+    private static string Text(JsonNode node, string name, int max)
+    {
+        var s = node is JsonValue v && v.TryGetValue<string>(out var text) && text.Trim().Length > 0 && text.Length <= max
+            ? text
             : throw Invalid(name, $"must be a non-empty string of at most {max} characters.");
+        // Line breaks and tabs may format a description; other control characters (NUL, which PostgreSQL cannot
+        // store, among them) and unpaired surrogates are no one's text.
+        return s.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')) || !ConsumerNames.Wellformed(s)
+            ? throw Invalid(name, "must not contain control characters (but line breaks and tabs) or unpaired surrogates.")
+            : s;
+    }
 
     private static string OneOf(JsonNode node, string name, string[] values) =>
         node is JsonValue v && v.TryGetValue<string>(out var s) && values.Contains(s)

@@ -5,9 +5,10 @@ internal sealed class MarketOptions
 {
     public const string Section = "Agora:Market";
 
-    /// Claim of an external identity provider's token that names the consumer organisation (as agreements name
-    /// it, in the token's tenant), e.g. "azp" for the client id. A consumer token with it is held to the union of
-    /// that consumer's active agreements; unset, external tokens name no consumer and are not narrowed.
+    /// Claim of an external identity provider's token that names the consumer organisation, e.g. "azp" for the
+    /// client id: the organisation is "oidc:" and the claim's value (ConsumerNames), as agreements name it in the
+    /// token's tenant. A consumer token with it is held to the union of that consumer's active agreements; unset,
+    /// external tokens name no consumer and are not narrowed.
     public string? ConsumerClaim { get; set; }
 
     /// Whether organisations may sign up by themselves (POST /market/v1/signup) in a tenant whose admin has not

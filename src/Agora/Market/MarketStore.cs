@@ -98,6 +98,11 @@ internal sealed partial class MarketStore
             at TEXT NOT NULL
         );
         CREATE INDEX IF NOT EXISTS signups_address ON signups(address, at);
+        -- When an address was last refused a sign-up by the limit, so that its refusals are audited once a window.
+        CREATE TABLE IF NOT EXISTS signup_throttles (
+            address TEXT PRIMARY KEY,
+            at TEXT NOT NULL
+        );
         """;
 
     private readonly OwnerOnlyDatabase _database;
@@ -117,6 +122,13 @@ internal sealed partial class MarketStore
                     : "UPDATE agreements SET consumer = json_extract(doc, '$.consumer')");
             }
             OwnerOnlyDatabase.Execute(connection, "CREATE INDEX IF NOT EXISTS agreements_consumer ON agreements(tenant, consumer, state)");
+            // Added with checked consumer names: the form two names are compared in, unique in the tenant, so that
+            // "Acme", "ACME" and "Acme  " are one organisation. Older rows gain it from their names.
+            if (_database.AddColumn(connection, "consumers", "name_key", "TEXT"))
+            {
+                FillNameKeys(connection);
+            }
+            OwnerOnlyDatabase.Execute(connection, "CREATE UNIQUE INDEX IF NOT EXISTS consumers_name_key ON consumers(tenant, name_key)");
             // Added with measured SLAs: the response times and server errors of each day's calls.
             foreach (var column in new[] { "timed", "time_ms", "max_ms", "server_errors" })
             {
@@ -125,10 +137,11 @@ internal sealed partial class MarketStore
         });
     }
 
-    /// Registers a consumer organisation; false when its tenant has one of that name already.
+    /// Registers a consumer organisation; false when its tenant has one of that name (ConsumerNames.Key) already.
     public bool InsertConsumer(string tenant, JsonObject doc) =>
-        Run("INSERT INTO consumers (id, tenant, name, doc) VALUES (@id, @tenant, @name, @doc) ON CONFLICT DO NOTHING",
-            ("@id", (string)doc["id"]!), ("@tenant", tenant), ("@name", (string)doc["name"]!), ("@doc", doc.ToJsonString())) == 1;
+        Run("INSERT INTO consumers (id, tenant, name, name_key, doc) VALUES (@id, @tenant, @name, @key, @doc) ON CONFLICT DO NOTHING",
+            ("@id", (string)doc["id"]!), ("@tenant", tenant), ("@name", (string)doc["name"]!), ("@key", ConsumerNames.Key((string)doc["name"]!)),
+            ("@doc", doc.ToJsonString())) == 1;
 
     public JsonObject? Consumer(string tenant, string id) =>
         Docs("SELECT doc FROM consumers WHERE id = @id AND tenant = @tenant", ("@id", id), ("@tenant", tenant)).FirstOrDefault();
@@ -185,21 +198,18 @@ internal sealed partial class MarketStore
     public List<JsonObject> Published() =>
         Docs("SELECT doc FROM offerings WHERE state = 'published' ORDER BY rowid");
 
-    public void InsertAgreement(string tenant, JsonObject doc, string? requestedBy) =>
-        Run("INSERT INTO agreements (id, tenant, offering, state, requested_by, consumer, doc) VALUES (@id, @tenant, @offering, @state, @by, @consumer, @doc)",
-            ("@id", (string)doc["id"]!), ("@tenant", tenant), ("@offering", (string)doc["offering"]!), ("@state", (string)doc["state"]!),
-            ("@by", requestedBy), ("@consumer", (string?)doc["consumer"]), ("@doc", doc.ToJsonString()));
-
-    /// Moves an agreement from one of the given states to the state in doc; false when it is in none of them.
-    public bool ChangeAgreement(string tenant, JsonObject doc, IReadOnlyList<string> from)
+    /// Moves an agreement from one of the given states to `state`; false when it is in none of them. Only the state
+    /// and modifiedAt change, in the column and the record together, so a credential collected meanwhile stays
+    /// and the record never says another state than the column.
+    public bool ChangeAgreement(string tenant, string id, string state, string modifiedAt, IReadOnlyList<string> from)
     {
         var states = string.Join(",", from.Select((_, i) => "@from" + i));
-        var parameters = new List<(string, object?)>
-        {
-            ("@id", (string)doc["id"]!), ("@tenant", tenant), ("@state", (string)doc["state"]!), ("@doc", doc.ToJsonString()),
-        };
+        var parameters = new List<(string, object?)> { ("@id", id), ("@tenant", tenant), ("@state", state), ("@at", modifiedAt) };
         parameters.AddRange(from.Select((s, i) => ("@from" + i, (object?)s)));
-        return Run($"UPDATE agreements SET state = @state, doc = @doc WHERE id = @id AND tenant = @tenant AND state IN ({states})", [.. parameters]) == 1;
+        var doc = _database.IsPostgres
+            ? "CAST(CAST(doc AS jsonb) || jsonb_build_object('state', CAST(@state AS TEXT), 'modifiedAt', CAST(@at AS TEXT)) AS TEXT)"
+            : "json_set(doc, '$.state', @state, '$.modifiedAt', @at)";
+        return Run($"UPDATE agreements SET state = @state, doc = {doc} WHERE id = @id AND tenant = @tenant AND state IN ({states})", [.. parameters]) == 1;
     }
 
     public JsonObject? Agreement(string id) =>

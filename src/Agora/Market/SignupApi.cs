@@ -1,7 +1,10 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Agora.NgsiLd;
 using Agora.Security;
+using Agora.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Agora.Market;
@@ -17,8 +20,8 @@ internal static class SignupApi
 
     public static void MapSignup(this RouteGroupBuilder market)
     {
-        market.MapGet("/signup", (HttpContext http, MarketStore store, IOptions<MarketOptions> options) =>
-            MarketApi.Json(Settings(store, options.Value, TenantOf(http))));
+        market.MapGet("/signup", (HttpContext http, MarketStore store, TenantStores stores, IOptions<MarketOptions> options) =>
+            MarketApi.Json(Settings(store, options.Value, TenantOf(http, stores))));
         market.MapPut("/signup", ChangeAsync);
         market.MapPost("/signup", SignUpAsync);
     }
@@ -51,9 +54,9 @@ internal static class SignupApi
     }
 
     private static async Task<IResult> SignUpAsync(
-        HttpContext http, MarketStore store, Agreements agreements, AuditLog audit, TimeProvider time, IOptions<MarketOptions> options)
+        HttpContext http, MarketStore store, Agreements agreements, AuditLog audit, TimeProvider time, TenantStores stores, IOptions<MarketOptions> options)
     {
-        var tenant = TenantOf(http);
+        var tenant = TenantOf(http, stores);
         if (!IsOpen(store, options.Value, tenant))
         {
             throw SecurityErrors.Denied("This tenant does not take sign-ups: the city registers its consumer organisations itself; ask its admin for an account.");
@@ -65,7 +68,7 @@ internal static class SignupApi
                 + "if it is your organisation, ask the city for its account.");
         }
         // Behind a reverse proxy every sign-up comes from the proxy's address, so the limit is then the proxy's.
-        var address = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var address = AddressOf(http.Connection.RemoteIpAddress);
         var id = MarketApi.NewId("co");
         var now = time.GetUtcNow();
         var limit = options.Value.SignupsPerAddress;
@@ -73,7 +76,11 @@ internal static class SignupApi
         {
             var oldest = store.OldestSignup(address, now - Window) ?? now;
             var seconds = Math.Max(1, (int)Math.Ceiling((oldest + Window - now).TotalSeconds));
-            await audit.WriteAsync(http, tenant, null, AuditLog.Throttled, $"sign-up of '{name}' from {address}: {limit} accounts in 24 hours");
+            // Once per address and window: a script that keeps trying does not flood the audit log.
+            if (store.TryMarkThrottled(address, now, now - Window))
+            {
+                await audit.WriteAsync(http, tenant, null, AuditLog.Throttled, $"sign-up of '{name}' from {address}: {limit} accounts in 24 hours (further refusals until {MarketInput.Format(oldest + Window)} are not logged)");
+            }
             http.Response.OnStarting(() =>
             {
                 http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
@@ -96,14 +103,33 @@ internal static class SignupApi
         return MarketApi.Created(http, "consumers", answer);
     }
 
-    // Sign-up comes without a credential, so its tenant is the header's, checked as the broker checks it.
-    private static string TenantOf(HttpContext http)
+    // Sign-up comes without a credential, so its tenant is the header's, checked as the broker checks it: valid,
+    // and existing (sign-up does not make tenants).
+    private static string TenantOf(HttpContext http, TenantStores stores)
     {
         var tenant = NgsiLdRequest.Tenant(http);
-        if (tenant.Length > 128 || tenant.Any(char.IsControl))
-        {
-            throw Errors.NgsiLdException.BadRequest("Invalid tenant", "NGSILD-Tenant must be at most 128 characters, without control characters.");
-        }
+        stores.Existing(tenant);
         return tenant;
+    }
+
+    /// The address a sign-up counts against: an IPv4 address, or the /64 network of an IPv6 one (a single host
+    /// usually has a whole /64 to pick addresses from).
+    public static string AddressOf(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes) + "/64";
     }
 }

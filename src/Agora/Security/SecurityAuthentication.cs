@@ -109,7 +109,7 @@ internal static class SecurityAuthentication
 
     // The provider's tokens are mapped by the configured claim names. A token without an Agora role stays
     // authenticated but without rights, which is a 403 that says so. A consumer's token names its consumer
-    // organisation in the market's ConsumerClaim, when one is configured.
+    // organisation in the market's ConsumerClaim, when one is configured, as "oidc:" and the claim's value.
     private static Task ExternalTokenValidated(TokenValidatedContext context, SecurityOptions options, string? consumerClaim)
     {
         var principal = context.Principal!;
@@ -121,7 +121,10 @@ internal static class SecurityAuthentication
         {
             var types = Values(principal, options.TypesClaim).Select(ExpandType).ToList();
             var role = roles.Min();
-            var consumer = role == Role.Consumer && consumerClaim is { Length: > 0 } ? Values(principal, consumerClaim).FirstOrDefault() : null;
+            // Namespaced, so that no account (signed up under the same name) can read through this organisation's agreements.
+            var consumer = role == Role.Consumer && consumerClaim is { Length: > 0 } && Values(principal, consumerClaim).FirstOrDefault() is { } claimed
+                ? Market.ConsumerNames.OfIdentity(claimed)
+                : null;
             identity.AddClaims(Caller.Claims("oidc:" + subject, tenant, role, types.Count == 0 ? null : types, consumer: consumer));
         }
         context.Principal = new ClaimsPrincipal(identity);

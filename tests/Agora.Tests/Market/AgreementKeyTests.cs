@@ -1,4 +1,6 @@
 using System.Net;
+using Agora.Market;
+using Microsoft.Extensions.DependencyInjection;
 using Agora.Tests.Security;
 using static Agora.Tests.AgoraApplication;
 
@@ -103,5 +105,79 @@ public sealed class AgreementKeyTests
         Assert.Equal("active", (string?)forAnother["state"]);
         Assert.DoesNotContain("agora_", forAnother.ToJsonString(), StringComparison.Ordinal);
         Assert.StartsWith("agora_k", (string?)collected["key"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ASuspensionBetweenARotationsReadAndWriteStays()
+    {
+        await using var market = new MarketAgora();
+        var (id, oldKey) = await market.AgreementAsync(AirQuality);
+        var agreements = market.App.Services.GetRequiredService<Agreements>();
+        var store = market.App.Services.GetRequiredService<MarketStore>();
+        // The rotation read the agreement while it was active ...
+        var read = store.Agreement(id)!;
+
+        // ... the city suspends it, and only then does the rotation write its new credential.
+        await market.ActAsync(id, "suspend");
+        var rotated = agreements.Deliver(read, (string?)read["credential"]);
+        var stored = store.Agreement(id)!;
+        using var newClient = market.Consumer((string)rotated["key"]!);
+        using var whileSuspended = await newClient.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+        var resumed = await market.ActAsync(id, "resume");
+        using var afterResume = await newClient.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+        // A state change from a stale read leaves the credential collected meanwhile in place.
+        var suspended = await market.ActAsync(id, "suspend");
+
+        Assert.Equal("suspended", (string?)rotated["state"]);
+        Assert.Equal("suspended", (string?)stored["state"]);
+        Assert.Equal((string?)rotated["credential"], (string?)stored["credential"]);
+        await NgsiLdAssert.ProblemAsync(whileSuspended, HttpStatusCode.Forbidden);
+        Assert.Equal("active", (string?)resumed["state"]);
+        Assert.Equal(HttpStatusCode.OK, afterResume.StatusCode);
+        Assert.Equal((string?)rotated["credential"], (string?)suspended["credential"]);
+        Assert.NotEqual(oldKey, (string)rotated["key"]!);
+    }
+
+    [Fact]
+    public async Task SuspensionsRacingRotationsAlwaysEndSuspended()
+    {
+        await using var market = new MarketAgora();
+        var (id, _) = await market.AgreementAsync(AirQuality);
+        using var account = await market.AccountAsync();
+        var store = market.App.Services.GetRequiredService<MarketStore>();
+        for (var round = 0; round < 10; round++)
+        {
+            var rotate = account.PostAsync($"{Base}/agreements/{id}/credentials/rotate", null);
+            var suspend = market.Admin.PostAsync($"{Base}/agreements/{id}/suspend", null);
+            (await rotate).Dispose();
+            (await suspend).Dispose();
+            var stored = store.Agreement(id)!;
+            Assert.Equal("suspended", (string?)stored["state"]);
+            await market.ActAsync(id, "resume");
+        }
+    }
+
+    [Fact]
+    public async Task ARevocationThatLostARaceToARotationIsAConflictAndTheNewKeyLives()
+    {
+        await using var market = new MarketAgora();
+        var (id, _) = await market.AgreementAsync(AirQuality);
+        var store = market.App.Services.GetRequiredService<MarketStore>();
+        var agreements = market.App.Services.GetRequiredService<Agreements>();
+        using var account = await market.AccountAsync();
+        var read = store.Agreement(id)!;
+        // The rotation writes first; the revocation then clears the record only if it still names what it read.
+        var rotated = agreements.Deliver(read, (string?)read["credential"]);
+        agreements.RevokeAll("", id, (string?)rotated["credential"], (string?)rotated["clientId"]);
+
+        var stale = store.ChangeCredentials("", id, null, null, (string?)read["credential"], Agreement.Active, Agreement.Suspended);
+        using var revoked = await account.DeleteAsync($"{Base}/agreements/{id}/credentials");
+        using var newClient = market.Consumer((string)rotated["key"]!);
+        using var afterRevoke = await newClient.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+
+        Assert.False(stale);
+        Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, afterRevoke.StatusCode);
+        Assert.Null(store.Agreement(id)!["credential"]);
     }
 }

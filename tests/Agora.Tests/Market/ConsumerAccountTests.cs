@@ -274,4 +274,101 @@ public sealed class ConsumerAccountTests
         Assert.Contains("consumer account", (string?)problem["detail"], StringComparison.Ordinal);
         Assert.Single(offerings.AsArray());
     }
+
+    [Fact]
+    public async Task HostileNamesAre400AndNamesThatLookAlikeAreOne()
+    {
+        await using var market = await OpenCityAsync();
+        using var signedUp = await SignUpAsync(market, "  Acme \u00a0  Mobility ");
+        var account = await SecuredAgora.JsonAsync(signedUp);
+
+        var refused = new List<HttpResponseMessage>();
+        foreach (var name in new[] { @"Acme\u0000Mobility", @"Bell\u0007", @"Broken \ud800 surrogate", @"\u001b[31mRed" })
+        {
+            refused.Add(await SignUpAsync(market, name));
+            refused.Add(await market.Admin.PostAsync(Base + "/consumers", Json($$"""{"name": "{{name}}"}""")));
+        }
+        var offering = await market.OfferingAsync(await market.DataSourceAsync(EnforcementTests.Source));
+        using var badConsumer = await market.Admin.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{offering}}", "consumer": "Acme\u0000"}"""));
+        using var badTitle = await market.Admin.PostAsync(Base + "/datasources", Json("""{"name": "Air\u0000", "entityTypes": ["AirQualityObserved"]}"""));
+        var lookAlikes = new List<HttpResponseMessage>
+        {
+            await SignUpAsync(market, "acme mobility"),
+            await SignUpAsync(market, "ACME  MOBILITY"),
+            await SignUpAsync(market, "\uff21cme Mobility"),
+            await market.Admin.PostAsync(Base + "/consumers", Json("""{"name": "Acme mobility "}""")),
+        };
+
+        Assert.Equal("Acme Mobility", (string?)account["name"]);
+        var types = new List<string?>();
+        foreach (var response in refused)
+        {
+            types.Add((string?)(await NgsiLdAssert.ProblemAsync(response, HttpStatusCode.BadRequest))["type"]);
+            response.Dispose();
+        }
+        // An unpaired surrogate escape is refused by the JSON reader already (InvalidRequest); the rest by the market.
+        Assert.Equal(6, types.Count(t => t!.EndsWith("BadRequestData", StringComparison.Ordinal)));
+        await NgsiLdAssert.ProblemAsync(badConsumer, HttpStatusCode.BadRequest, "BadRequestData");
+        await NgsiLdAssert.ProblemAsync(badTitle, HttpStatusCode.BadRequest, "BadRequestData");
+        foreach (var response in lookAlikes)
+        {
+            await NgsiLdAssert.ProblemAsync(response, HttpStatusCode.Conflict);
+            response.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task ParallelRequestsAndSignUpsStayWithinTheirLimits()
+    {
+        await using var market = await OpenCityAsync(("Agora:Market:PendingRequestsPerConsumer", "2"), ("Agora:Market:SignupsPerAddress", "3"));
+        using var account = await AccountAsync(market);
+        var offering = await market.OfferingAsync(await market.DataSourceAsync(EnforcementTests.Source));
+
+        var requests = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => account.PostAsync(Base + "/agreements", Json($$"""{"offering": "{{offering}}"}"""))));
+        var signups = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => SignUpAsync(market, "Parallel " + i)));
+
+        Assert.Equal(2, requests.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.All(requests.Where(r => r.StatusCode != HttpStatusCode.Created), r => Assert.Equal(HttpStatusCode.TooManyRequests, r.StatusCode));
+        // The account itself was the address's first sign-up.
+        Assert.Equal(2, signups.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.All(signups.Where(r => r.StatusCode != HttpStatusCode.Created), r => Assert.Equal(HttpStatusCode.TooManyRequests, r.StatusCode));
+        foreach (var response in requests.Concat(signups))
+        {
+            response.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task SignUpIsOnlyInTenantsThatExistAndItsRefusalsAreAuditedOnceADay()
+    {
+        await using var market = new MarketAgora("", ("Agora:Market:OpenSignup", "true"), ("Agora:Market:SignupsPerAddress", "1"));
+        using var anonymous = market.App.CreateClient();
+        using var nowhere = new HttpRequestMessage(HttpMethod.Post, Base + "/signup") { Content = Json("""{"name": "Nowhere Ltd"}""") };
+        nowhere.Headers.Add("NGSILD-Tenant", "no-such-city");
+        using var inNoTenant = await anonymous.SendAsync(nowhere);
+        using var badTenant = new HttpRequestMessage(HttpMethod.Get, Base + "/signup");
+        badTenant.Headers.Add("NGSILD-Tenant", new string('t', 129));
+        using var invalid = await anonymous.SendAsync(badTenant);
+
+        using var first = await SignUpAsync(market, "First");
+        foreach (var name in new[] { "Second", "Third", "Fourth" })
+        {
+            using var refused = await SignUpAsync(market, name);
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        }
+        var audit = (await SecuredAgora.JsonAsync(await market.Admin.GetAsync("/admin/v1/audit?decision=throttled"))).AsArray();
+
+        await NgsiLdAssert.ProblemAsync(inNoTenant, HttpStatusCode.NotFound, "NonexistentTenant");
+        await NgsiLdAssert.ProblemAsync(invalid, HttpStatusCode.BadRequest);
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Single(audit, e => ((string)e!["reason"]!).StartsWith("sign-up of", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64")]
+    [InlineData("2001:db8:1:2:ffff:ffff:ffff:1", "2001:db8:1:2::/64")]
+    [InlineData("::ffff:192.0.2.7", "192.0.2.7")]
+    [InlineData("192.0.2.7", "192.0.2.7")]
+    public void AnIPv6AddressCountsByItsSlash64(string address, string counted) =>
+        Assert.Equal(counted, Agora.Market.SignupApi.AddressOf(System.Net.IPAddress.Parse(address)));
 }

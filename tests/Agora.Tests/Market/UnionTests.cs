@@ -365,7 +365,7 @@ public sealed class ExternalConsumerTests
     public async Task TheConfiguredClaimNamesTheConsumerOfAnExternalToken()
     {
         await using var agora = new AgoraApplication([.. FakeIdentityProvider.Settings, ("Agora:Market:ConsumerClaim", "azp"),
-            ("Agora:Security:RateLimit:PermitLimit", "0")]);
+            ("Agora:Security:RateLimit:PermitLimit", "0"), ("Agora:Market:OpenSignup", "true")]);
         await using var app = _idp.Trust(agora);
         var adminKey = app.Services.GetRequiredService<Agora.Security.Credentials>()
             .CreateApiKey("", new Agora.Security.CredentialRequest(Agora.Security.Role.Admin, null, "test", null, null)).Key;
@@ -382,10 +382,11 @@ public sealed class ExternalConsumerTests
             {"dataSource": "{{{source}}}", "title": "Air", "licence": "CC-BY-4.0", "accessMode": "open", "pricePlan": {"type": "free"}}
             """))))["id"]!;
         (await admin.PostAsync($"{MarketAgora.Base}/offerings/{offering}/publish", null)).Dispose();
-        using (var agreed = await admin.PostAsync(MarketAgora.Base + "/agreements", Json($$"""{"offering": "{{offering}}", "consumer": "acme-client"}""")))
+        using (var agreed = await admin.PostAsync(MarketAgora.Base + "/agreements", Json($$"""{"offering": "{{offering}}", "consumer": "oidc:acme-client"}""")))
         {
             Assert.Equal(HttpStatusCode.Created, agreed.StatusCode);
         }
+        var agreement = (string)(await SecuredAgora.JsonAsync(await admin.GetAsync(MarketAgora.Base + "/agreements")))[0]!["id"]!;
         HttpClient Token(string azp)
         {
             var client = app.CreateClient();
@@ -406,5 +407,22 @@ public sealed class ExternalConsumerTests
         await NgsiLdAssert.ProblemAsync(weather, HttpStatusCode.Forbidden);
         var problem = await NgsiLdAssert.ProblemAsync(none, HttpStatusCode.Forbidden);
         Assert.Contains("someone-else", (string?)problem["detail"], StringComparison.Ordinal);
+
+        // An organisation that signs up under the client's id is another organisation: it reads nothing through the
+        // client's agreement and does not find it; the token's namespace cannot be signed up at all.
+        using var anonymous = app.CreateClient();
+        using var squatter = await anonymous.PostAsync(MarketAgora.Base + "/signup", Json("""{"name": "acme-client"}"""));
+        using var reserved = await anonymous.PostAsync(MarketAgora.Base + "/signup", Json("""{"name": "OIDC:acme-client"}"""));
+        using var squatterKey = app.CreateClient();
+        squatterKey.DefaultRequestHeaders.Add("X-Api-Key", (string)(await SecuredAgora.JsonAsync(squatter))["key"]!);
+        using var squatterRead = await squatterKey.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+        using var squatterCollect = await squatterKey.PostAsync($"{MarketAgora.Base}/agreements/{agreement}/credentials", null);
+        using var tokenCollect = await acme.PostAsync($"{MarketAgora.Base}/agreements/{agreement}/credentials", null);
+
+        Assert.Equal(HttpStatusCode.Created, squatter.StatusCode);
+        await NgsiLdAssert.ProblemAsync(reserved, HttpStatusCode.BadRequest);
+        await NgsiLdAssert.ProblemAsync(squatterRead, HttpStatusCode.Forbidden);
+        await NgsiLdAssert.ProblemAsync(squatterCollect, HttpStatusCode.NotFound);
+        Assert.Equal(HttpStatusCode.Created, tokenCollect.StatusCode);
     }
 }
