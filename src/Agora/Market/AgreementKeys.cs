@@ -17,7 +17,7 @@ internal static class AgreementKeys
         market.MapDelete("/agreements/{id}/credentials", RevokeAsync);
     }
 
-    private static async Task<IResult> CollectAsync(HttpContext http, Agreements agreements, AuditLog audit, string id)
+    private static async Task<IResult> CollectAsync(HttpContext http, Agreements agreements, string id)
     {
         var agreement = Held(http, agreements, id, "collect");
         if (agreements.Live((string)agreement["tenant"]!, id).Count > 0)
@@ -25,8 +25,7 @@ internal static class AgreementKeys
             throw MarketApi.Conflict($"The credential of agreement {id} was collected already and is shown only once; "
                 + $"rotate it (POST /market/v1/agreements/{id}/credentials/rotate) for a new one, which revokes the old.");
         }
-        var answer = agreements.Deliver(agreement, (string?)agreement["credential"]);
-        await MarketApi.AuditAsync(http, audit, $"agreement {id}: key {answer["credential"]} collected by consumer '{agreement["consumer"]}'");
+        var answer = await agreements.CollectAsync(http, agreement, (string?)agreement["credential"]);
         return MarketApi.Created(http, "agreements", answer);
     }
 

@@ -101,8 +101,7 @@ internal sealed class Agreements(
             {
                 try
                 {
-                    agreement = Deliver(agreement, null);
-                    await MarketApi.AuditAsync(http, audit, $"agreement {agreement["id"]}: key {agreement["credential"]} collected by consumer '{consumer}'");
+                    agreement = await CollectAsync(http, agreement, null);
                 }
                 catch (Errors.NgsiLdException e) when (e.Status == 409)
                 {
@@ -205,6 +204,14 @@ internal sealed class Agreements(
             answer["clientSecret"] = secret;
             answer["tokenEndpoint"] = TokenIssuer.TokenPath;
         }
+        return answer;
+    }
+
+    /// Delivers the agreement's key to its consumer (see Deliver) and audits the collection.
+    public async Task<JsonObject> CollectAsync(HttpContext http, JsonObject agreement, string? previous)
+    {
+        var answer = Deliver(agreement, previous);
+        await MarketApi.AuditAsync(http, audit, $"agreement {agreement["id"]}: key {answer["credential"]} collected by consumer '{agreement["consumer"]}'");
         return answer;
     }
 

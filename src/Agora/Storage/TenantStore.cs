@@ -85,22 +85,37 @@ internal sealed class TenantStore : IAsyncDisposable
             return read(pooled);
         }
         // SQLite: the store keeps its read-only connections open, so that each keeps its compiled statements
-        // (Statements); a connection is handed back only after a read that did not fail.
+        // (Statements). A read that fails in the database drops its connection; one that fails in the caller's
+        // own code (an entity not found) hands it back like any other.
         if (!_idleReaders.TryTake(out var connection))
         {
             connection = _openReader();
             connection.Open();
         }
-        var result = read(connection);
-        if (_idleReaders.Count < MaxIdleReaders)
+        try
         {
-            _idleReaders.Add(connection);
+            return read(connection);
         }
-        else
+        catch (DbException)
         {
             connection.Dispose();
+            connection = null;
+            throw;
         }
-        return result;
+        finally
+        {
+            if (connection is not null)
+            {
+                if (_idleReaders.Count < MaxIdleReaders)
+                {
+                    _idleReaders.Add(connection);
+                }
+                else
+                {
+                    connection.Dispose();
+                }
+            }
+        }
     }
 
     /// Runs a statement outside the writer, in a transaction of its own, on a pooled connection: for the
