@@ -107,8 +107,10 @@ internal sealed class AuditLog(SecurityStore store, IOptions<SecurityOptions> op
         {
             store.Append(batch);
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or IOException)
+        catch (Exception e)
         {
+            // Any failure, not only the store's: an exception leaving this service would stop the whole server
+            // (BackgroundServiceExceptionBehavior), so one bad batch is logged and the log goes on.
             logger.LogError(e, "Could not write {Count} audit entries", batch.Count);
         }
         batch.Clear();

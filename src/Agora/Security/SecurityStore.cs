@@ -204,12 +204,13 @@ internal sealed class SecurityStore
         foreach (var entry in entries)
         {
             time.Value = Time(entry.Time);
-            tenant.Value = entry.Tenant;
-            actor.Value = (object?)entry.Actor ?? DBNull.Value;
-            action.Value = entry.Action;
+            // What a request carried (a path, a tenant, a name) may hold text PostgreSQL cannot store: Db.Text.
+            tenant.Value = Db.Text(entry.Tenant);
+            actor.Value = entry.Actor is null ? DBNull.Value : Db.Text(entry.Actor);
+            action.Value = Db.Text(entry.Action);
             decision.Value = entry.Decision;
-            reason.Value = (object?)entry.Reason ?? DBNull.Value;
-            client.Value = (object?)entry.Client ?? DBNull.Value;
+            reason.Value = entry.Reason is null ? DBNull.Value : Db.Text(entry.Reason);
+            client.Value = entry.Client is null ? DBNull.Value : Db.Text(entry.Client);
             command.ExecuteNonQuery();
         }
         transaction.Commit();

@@ -105,6 +105,21 @@ public sealed class AuditTests
         await NgsiLdAssert.ProblemAsync(response, HttpStatusCode.BadRequest, "BadRequestData");
     }
 
+    // A path or name may hold what PostgreSQL cannot store (a NUL, a lone UTF-16 surrogate): the entry is kept
+    // with U+FFFD in their place. Before, the write threw in the audit service, which stopped the whole server.
+    [Fact]
+    public async Task AnEntryWithTextTheStoreCannotHoldIsKeptWithReplacementCharacters()
+    {
+        await using var app = SecuredAgora.Create();
+        var store = app.Services.GetRequiredService<SecurityStore>();
+        store.Append([new AuditEntry(DateTimeOffset.UtcNow, "", "k\0", "GET /\uD800x", "denied", "bad \uDC00", null)]);
+
+        var entry = Assert.Single(store.Audit("", new AuditQuery(null, null, "k\uFFFD", null, 100, 0)));
+
+        Assert.Equal("GET /\uFFFDx", entry.Action);
+        Assert.Equal("bad \uFFFD", entry.Reason);
+    }
+
     [Fact]
     public async Task OldEntriesArePurgedAndNoneIsEverRewritten()
     {
