@@ -180,7 +180,7 @@ internal static class BenchRun
     private static string EntityPath(int i) =>
         $"/ngsi-ld/v1/entities/urn:ngsi-ld:{SyntheticCity.Types[i % SyntheticCity.Types.Length]}:{i:D7}";
 
-    private static async Task LoadAsync(string agoraUrl, SyntheticCity city, int count)
+    internal static async Task LoadAsync(string agoraUrl, SyntheticCity city, int count)
     {
         using var http = new HttpClient { BaseAddress = new Uri(agoraUrl), Timeout = TimeSpan.FromMinutes(2) };
         var next = 0;
