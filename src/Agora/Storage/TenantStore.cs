@@ -15,6 +15,14 @@ internal sealed class TenantStore : IAsyncDisposable
 {
     private const int MaxGroup = 256;
     private const int MaxIdleReaders = 32;
+
+    // A read-only connection maps the database file into memory: a page read is then a memory access, not a
+    // pread copied into the connection's own small page cache (which a query over a few thousand candidates
+    // overflows, each connection with a copy of its own). The map only reserves address space; the kernel's page
+    // cache holds the pages once for every connection. SQLite lowers the size to its compile-time limit (2 GB in
+    // common builds); the pages of a larger file beyond it are read as before.
+    private const long MemoryMapBytes = 16L << 30;
+
     private readonly System.Collections.Concurrent.ConcurrentBag<DbConnection> _idleReaders = [];
     private readonly Channel<PendingWrite> _writes = Channel.CreateUnbounded<PendingWrite>(new() { SingleReader = true });
     private readonly Func<DbConnection> _openReader;
@@ -68,12 +76,20 @@ internal sealed class TenantStore : IAsyncDisposable
         Schema.Migrate(writer);
         builder.Mode = SqliteOpenMode.ReadOnly;
         var readOnly = builder.ToString();
-        return new TenantStore(tenant, writer, () => new SqliteConnection(readOnly), groupLock: null);
+        return new TenantStore(tenant, writer, () => OpenSqliteReader(readOnly), groupLock: null);
+    }
+
+    private static SqliteConnection OpenSqliteReader(string connectionString)
+    {
+        var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        Execute(connection, $"PRAGMA mmap_size={MemoryMapBytes};");
+        return connection;
     }
 
     /// A tenant's schema on PostgreSQL (migrated by PostgresStores before this opens it).
     public static TenantStore OpenPostgres(string tenant, Npgsql.NpgsqlDataSource schema, string groupLock) =>
-        new(tenant, schema.OpenConnection(), schema.CreateConnection, groupLock);
+        new(tenant, schema.OpenConnection(), schema.OpenConnection, groupLock);
 
     /// Runs a read on a pooled read-only connection.
     public T Read<T>(Func<DbConnection, T> read)
@@ -81,7 +97,6 @@ internal sealed class TenantStore : IAsyncDisposable
         if (_groupLock is not null)
         {
             using var pooled = _openReader();
-            pooled.Open();
             return read(pooled);
         }
         // SQLite: the store keeps its read-only connections open, so that each keeps its compiled statements
@@ -90,7 +105,6 @@ internal sealed class TenantStore : IAsyncDisposable
         if (!_idleReaders.TryTake(out var connection))
         {
             connection = _openReader();
-            connection.Open();
         }
         try
         {
