@@ -404,13 +404,18 @@ internal static class QueryApi
         if (selection.Geo is { } geo)
         {
             var geoIri = RepresentationQuery.Expand(geo.GeoProperty, context);
-            if (geo.SearchBox is { } box)
+            switch (geo.SearchBox)
             {
-                plan.GeoBox(geoIri, box.MinLon, box.MaxLon, box.MinLat, box.MaxLat);
-            }
-            else
-            {
-                plan.Inexact();
+                case { } box when geo.Relation == GeoRelation.Near:
+                    // Near with a maxDistance: nearest first.
+                    plan.Near(geoIri, geo.Point.Lon, geo.Point.Lat, box.MinLon, box.MaxLon, box.MinLat, box.MaxLat);
+                    break;
+                case { } box:
+                    plan.GeoBox(geoIri, box.MinLon, box.MaxLon, box.MinLat, box.MaxLat);
+                    break;
+                default:
+                    plan.Inexact();
+                    break;
             }
             checks.Add(doc => doc[geoIri] is JsonArray instances
                 && instances.OfType<JsonObject>().Any(i => (string?)i["type"] == "GeoProperty" && i["value"] is JsonObject geometry && geo.Matches(geometry)));

@@ -51,6 +51,9 @@ internal sealed record GeoQuery
     public double? MaxDistance => Georel.MaxDistance;
     public double? MinDistance => Georel.MinDistance;
 
+    /// The query geometry's (first) point: near's centre.
+    public (double Lon, double Lat) Point => (_shape.Coordinate.X, _shape.Coordinate.Y);
+
     /// Point, MultiPoint, LineString, MultiLineString, Polygon or MultiPolygon.
     public string GeometryType { get; }
 

@@ -114,16 +114,37 @@ internal static class SqliteIndexes
         Run(c, "DELETE FROM geo_rids WHERE rid = @rid", rid);
     }
 
+    /// How many bits of a geometry's id number the geometries of one entity: its id is rid << GeometryBits | n.
+    public const int GeometryBits = 20;
+
     private static void WriteGeometries(DbConnection c, long rid, List<IndexRows.GeoRow> geometries)
     {
-        // An R*Tree has no RETURNING: its new id is the connection's last inserted rowid.
-        var bounds = Statements.Row(c, "INSERT INTO geo (minx, maxx, miny, maxy, rid, attr) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-        var owner = Statements.Row(c, "INSERT INTO geo_rids (rid, gid) VALUES (?1, last_insert_rowid())");
-        foreach (var g in geometries)
+        if (geometries.Count == 0)
         {
-            bounds.Bind(1, g.MinX).Bind(2, g.MaxX).Bind(3, g.MinY).Bind(4, g.MaxY).Bind(5, rid).Bind(6, g.Attribute).Step();
-            owner.Bind(1, rid).Step();
+            return;
         }
+        if (geometries.Count >= 1 << GeometryBits)
+        {
+            throw Errors.NgsiLdException.BadRequest("Too many geometries", $"An entity may hold at most {(1 << GeometryBits) - 1} GeoProperty values.");
+        }
+        var bounds = Statements.Row(c, "INSERT INTO geo (id, minx, maxx, miny, maxy, mina, maxa) VALUES (?1, ?2, ?3, ?4, ?5, ?6 - 0.25, ?6 + 0.25)");
+        var owner = Statements.Row(c, "INSERT INTO geo_rids (rid, gid) VALUES (?1, ?2)");
+        for (var n = 0; n < geometries.Count; n++)
+        {
+            var g = geometries[n];
+            var id = (rid << GeometryBits) | (long)n;
+            bounds.Bind(1, id).Bind(2, g.MinX).Bind(3, g.MaxX).Bind(4, g.MinY).Bind(5, g.MaxY).Bind(6, AttributeCode(c, g.Attribute)).Step();
+            owner.Bind(1, rid).Bind(2, id).Step();
+        }
+    }
+
+    // The attribute's number in geo_attrs, given on first use. Not cached in memory: a rolled-back write would
+    // leave a cache naming a code the table does not hold.
+    private static long AttributeCode(DbConnection c, string attribute)
+    {
+        var known = Statements.Row(c, "SELECT code FROM geo_attrs WHERE attr = ?1");
+        return known.Bind(1, attribute).Step()
+            ?? Statements.Row(c, "INSERT INTO geo_attrs (attr) VALUES (?1) RETURNING code").Bind(1, attribute).Step()!.Value;
     }
 
     private static void Run(DbConnection c, string sql, long rid)

@@ -62,6 +62,27 @@ public sealed class GeoQueryTests
             ("near;minDistance==100;maxDistance==600", [Cafe, Museum]));
     }
 
+    // Nearest first, as Orion's near does: the order a client wants for "the closest ten", kept across pages.
+    [Fact]
+    public async Task NearAnswersNearestFirstAcrossPages()
+    {
+        await using var app = await TownAsync();
+        var near = "type=PointOfInterest&" + Geo("near;maxDistance==2000", "Point", "[13.400,52.5052]");
+
+        var all = await app.QueryAsync(near);
+        var first = await app.QueryAsync(near + "&limit=2");
+        using var client = app.CreateClient();
+        using var response = await client.GetAsync("/ngsi-ld/v1/entities?" + near + "&limit=2&offset=2&count=true");
+        var second = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray();
+
+        // From a point 22 m north of the museum: the museum, the cafe (467 m), the station (534 m), the fountain (578 m).
+        string[] expected = [Museum, Cafe, Station, Fountain];
+        Assert.Equal(expected, all.Select(e => (string)e!["id"]!));
+        Assert.Equal(expected[..2], first.Select(e => (string)e!["id"]!));
+        Assert.Equal(expected[2..], second.Select(e => (string)e!["id"]!));
+        Assert.Equal("4", response.Headers.GetValues("NGSILD-Results-Count").Single());
+    }
+
     [Fact]
     public async Task NearMeasuresToTheNearestPartOfLinesAndAreas()
     {
