@@ -406,9 +406,9 @@ internal static class QueryApi
             var geoIri = RepresentationQuery.Expand(geo.GeoProperty, context);
             switch (geo.SearchBox)
             {
-                case { } box when geo.Relation == GeoRelation.Near:
+                case not null when geo is { Relation: GeoRelation.Near, MaxDistance: { } maxDistance }:
                     // Near with a maxDistance: nearest first.
-                    plan.Near(geoIri, geo.Point.Lon, geo.Point.Lat, box.MinLon, box.MaxLon, box.MinLat, box.MaxLat);
+                    plan.Near(geoIri, geo.Point.Lon, geo.Point.Lat, maxDistance);
                     break;
                 case { } box:
                     plan.GeoBox(geoIri, box.MinLon, box.MaxLon, box.MinLat, box.MaxLat);

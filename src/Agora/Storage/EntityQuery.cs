@@ -46,7 +46,7 @@ internal sealed class EntityQuery
     private int _next;
     private string? _where;
     private Condition? _geo;
-    private bool _nearest;
+    private (double Lon, double Lat, double MaxDistance)? _near;
 
     /// True while every condition added so far selects exactly the entities Exact accepts.
     public bool SqlExact { get; private set; } = true;
@@ -79,15 +79,16 @@ internal sealed class EntityQuery
     public void GeoBox(string attributeIri, double minX, double maxX, double minY, double maxY) =>
         _conditions.Add(_geo = GeoCondition(attributeIri, minX, maxX, minY, maxY));
 
-    /// Entities with a geometry of this attribute within the box around (lon, lat), as GeoBox, read nearest first
-    /// (by the distance to each geometry's bounds) unless an Order is given.
-    public void Near(string attributeIri, double lon, double lat, double minX, double maxX, double minY, double maxY)
+    /// Entities with a geometry of this attribute within maxDistance metres of (lon, lat), as GeoBox over the box
+    /// of that circle, read nearest first unless an Order is given (Nearest).
+    public void Near(string attributeIri, double lon, double lat, double maxDistance)
     {
-        GeoBox(attributeIri, minX, maxX, minY, maxY);
+        var box = Geo.Sphere.CapBounds(lon, lat, maxDistance);
+        GeoBox(attributeIri, box.MinLon, box.MaxLon, box.MinLat, box.MaxLat);
+        _near = (lon, lat, maxDistance);
         _parameters.Add(("@lon", lon));
         _parameters.Add(("@lat", lat));
         _parameters.Add(("@k", Math.Cos(lat * Math.PI / 180)));
-        _nearest = true;
     }
 
     // On SQLite the geometry's id holds its entity (rid << GeometryBits | n) and its attribute is the R*Tree's
@@ -106,9 +107,12 @@ internal sealed class EntityQuery
         {
             PostgresRids = postgresRids,
             PostgresProbe = $"EXISTS (SELECT 1 FROM geo g WHERE g.rid = e.rid AND {envelope})",
-            // What a nearest-first run ranks: each geometry's entity and the distance to its bounds (Nearest).
-            Bounds = $"SELECT id >> {SqliteIndexes.GeometryBits}, {Flat("minx", "maxx", "miny", "maxy")} FROM geo WHERE {box}",
-            PostgresBounds = $"SELECT g.rid, {Flat("ST_XMin(g.bounds)", "ST_XMax(g.bounds)", "ST_YMin(g.bounds)", "ST_YMax(g.bounds)", "GREATEST", "LEAST")} FROM geo g WHERE {envelope}",
+            // What a nearest-first run ranks, window by window (@wx0 … @wy1): each geometry's entity and the
+            // distance from the point to its bounds (Nearest).
+            Bounds = $"SELECT id >> {SqliteIndexes.GeometryBits}, {Flat("minx", "maxx", "miny", "maxy")} FROM geo "
+                + $"WHERE mina <= {code} AND maxa >= {code} AND maxx >= @wx0 AND minx <= @wx1 AND maxy >= @wy0 AND miny <= @wy1",
+            PostgresBounds = $"SELECT g.rid, {Flat("ST_XMin(g.bounds)", "ST_XMax(g.bounds)", "ST_YMin(g.bounds)", "ST_YMax(g.bounds)", "GREATEST", "LEAST")} FROM geo g "
+                + $"WHERE g.attr = {attr} AND g.bounds && ST_MakeEnvelope(@wx0, @wy0, @wx1, @wy1)",
         };
     }
 
@@ -333,9 +337,9 @@ internal sealed class EntityQuery
         {
             return Sorted(connection, offset, limit, count);
         }
-        if (_nearest && Order is null)
+        if (_near is { } near && Order is null)
         {
-            return Nearest(connection, offset, limit, count);
+            return Nearest(connection, near, offset, limit, count);
         }
         var order = byId ? "e.id" : "e.rid";
         if (SqlExact)
@@ -384,39 +388,80 @@ internal sealed class EntityQuery
         return (page, count ? matched : null);
     }
 
-    /// A near query, nearest first: the R*Tree (or GiST) gives every geometry of the attribute in the box, with
-    /// the distance to its bounds (Flat; exact for a point up to the index's 32-bit rounding, under a metre; a
-    /// lower bound for other shapes); entities are ranked by their nearest geometry, ties by rid. Their documents
-    /// are then read in chunks through the other conditions, and parsed and tested in rank order until the
-    /// page is full. Only the candidates up to the page's end are read, unless a count is asked for.
-    private (List<JsonObject> Page, long? Count) Nearest(DbConnection connection, int offset, int limit, bool count)
+    /// A near query, nearest first. The R*Tree (or GiST) gives the geometries of the attribute in a window around
+    /// the point, each with the distance from the point to its bounds (Flat: exact for a point up to the index's
+    /// 32-bit rounding, under a metre; a lower bound for other shapes); entities are ranked by their nearest
+    /// geometry, ties by rid, and decided in that order (the other conditions probe them in chunks, then the
+    /// document is parsed and tested) until the page is full. The first window's radius is an eighth of
+    /// maxDistance: whatever lies within it is ranked correctly against everything outside, so when enough
+    /// entities there pass, the page is complete; otherwise the window grows for the density it found, up to
+    /// maxDistance, reusing what was decided. The work thus follows the page, not the size of the circle (a
+    /// store ten times denser answers from a window a third as wide). A count reads the whole circle.
+    private (List<JsonObject> Page, long? Count) Nearest(DbConnection connection, (double Lon, double Lat, double MaxDistance) near, int offset, int limit, bool count)
     {
         var postgres = Db.IsPostgres(connection);
-        var distances = new Dictionary<long, double>();
-        using (var bounds = Command(connection, postgres ? _geo!.PostgresBounds! : _geo!.Bounds!))
-        using (var rows = bounds.ExecuteReader())
+        var decided = new Dictionary<long, JsonObject?>();
+        var radius = count ? near.MaxDistance : near.MaxDistance / 8;
+        while (true)
         {
-            while (rows.Read())
+            var whole = radius >= near.MaxDistance;
+            var window = Geo.Sphere.CapBounds(near.Lon, near.Lat, Math.Min(radius, near.MaxDistance));
+            // Inside the window's circle (with 5% to spare for the flat projection), ranks are final; beyond it,
+            // in the window's corners, an entity outside the window could be nearer.
+            var final = whole ? double.PositiveInfinity : Math.Pow(0.95 * radius / MetresPerDegree, 2);
+            var ranked = Ranked(connection, postgres, window, final);
+            Decide(connection, postgres, ranked, decided, count ? int.MaxValue : offset + limit);
+            var accepted = ranked.Where(rid => decided.TryGetValue(rid, out var doc) && doc is not null).ToList();
+            if (whole || accepted.Count >= offset + limit)
             {
-                var (rid, d) = (rows.GetInt64(0), rows.GetDouble(1));
+                return ([.. accepted.Skip(offset).Take(limit).Select(rid => decided[rid]!)], count ? accepted.Count : null);
+            }
+            // The next window is sized for the density seen so far (matches grow with the area, the square of the
+            // radius), with a third to spare, and grows by at least half and at most four times.
+            radius *= Math.Clamp(Math.Sqrt(1.3 * (offset + limit) / Math.Max(accepted.Count, 0.5)), 1.5, 4);
+        }
+    }
+
+    private const double MetresPerDegree = Geo.Sphere.EarthRadius * Math.PI / 180;
+
+    // The entities with a geometry in the window whose flat distance (squared, in degrees) is within final,
+    // nearest first, ties by rid.
+    private List<long> Ranked(DbConnection connection, bool postgres, Geo.Box window, double final)
+    {
+        var distances = new Dictionary<long, double>();
+        using var bounds = Command(connection, postgres ? _geo!.PostgresBounds! : _geo!.Bounds!);
+        bounds.Parameters.AddWithValue("@wx0", window.MinLon);
+        bounds.Parameters.AddWithValue("@wx1", window.MaxLon);
+        bounds.Parameters.AddWithValue("@wy0", window.MinLat);
+        bounds.Parameters.AddWithValue("@wy1", window.MaxLat);
+        using var rows = bounds.ExecuteReader();
+        while (rows.Read())
+        {
+            var (rid, d) = (rows.GetInt64(0), rows.GetDouble(1));
+            if (d <= final)
+            {
                 distances[rid] = distances.TryGetValue(rid, out var other) ? Math.Min(d, other) : d;
             }
         }
-        var ranked = distances.OrderBy(p => p.Value).ThenBy(p => p.Key).Select(p => p.Key).ToArray();
+        return [.. distances.OrderBy(p => p.Value).ThenBy(p => p.Key).Select(p => p.Key)];
+    }
 
-        // The other conditions probe each candidate; the geometry's own condition is the ranking.
+    // Decides the candidates not decided yet, in rank order and in growing chunks, until wanted of them pass: a
+    // passing entity's document, or null. The other conditions probe each chunk in SQL; Exact tests the documents.
+    private void Decide(DbConnection connection, bool postgres, List<long> ranked, Dictionary<long, JsonObject?> decided, int wanted)
+    {
+        var passed = ranked.Count(rid => decided.TryGetValue(rid, out var doc) && doc is not null);
         var probes = string.Concat(_filters.Select(f => " AND " + f).Concat(_conditions.Where(c => c != _geo).Select(c => " AND " + c.ProbeFor(postgres))));
-        var chunkSql = postgres
+        var sql = postgres
             ? $"SELECT e.rid, e.doc FROM entities e WHERE e.rid = ANY(@chunk){probes}"
             : $"SELECT e.rid, e.doc FROM entities e WHERE e.rid IN (SELECT value FROM json_each(@chunk)){probes}";
-        var page = new List<JsonObject>(Math.Min(limit, 1000));
-        long matched = 0;
-        var size = Math.Clamp(4 * (offset + limit), 64, 4000);
-        for (var start = 0; start < ranked.Length && (count || page.Count < limit); start += size, size = Math.Min(size * 2, 16_000))
+        var undecided = ranked.Where(rid => !decided.ContainsKey(rid)).ToList();
+        var size = Math.Clamp(2 * wanted, 32, 4000);
+        for (var start = 0; start < undecided.Count && passed < wanted; start += size, size = Math.Min(size * 2, 16_000))
         {
-            var chunk = ranked.AsSpan(start, Math.Min(size, ranked.Length - start)).ToArray();
+            var chunk = undecided.GetRange(start, Math.Min(size, undecided.Count - start)).ToArray();
             var found = new Dictionary<long, string>(chunk.Length);
-            using (var select = Command(connection, chunkSql))
+            using (var select = Command(connection, sql))
             {
                 select.Parameters.AddWithValue("@chunk", postgres ? chunk : "[" + string.Join(",", chunk) + "]");
                 using var rows = select.ExecuteReader();
@@ -427,23 +472,11 @@ internal sealed class EntityQuery
             }
             foreach (var rid in chunk)
             {
-                if (!found.TryGetValue(rid, out var text) || (!count && page.Count >= limit))
-                {
-                    continue;
-                }
-                var doc = JsonNode.Parse(text)!.AsObject();
-                if (Exact is not null && !Exact(doc))
-                {
-                    continue;
-                }
-                if (matched >= offset && page.Count < limit)
-                {
-                    page.Add(doc);
-                }
-                matched++;
+                var doc = found.TryGetValue(rid, out var text) ? JsonNode.Parse(text)!.AsObject() : null;
+                decided[rid] = doc is not null && (Exact is null || Exact(doc)) ? doc : null;
+                passed += decided[rid] is null ? 0 : 1;
             }
         }
-        return (page, count ? matched : null);
     }
 
     private (List<JsonObject> Page, long? Count) Sorted(DbConnection connection, int offset, int limit, bool count)

@@ -83,6 +83,48 @@ public sealed class GeoQueryTests
         Assert.Equal("4", response.Headers.GetValues("NGSILD-Results-Count").Single());
     }
 
+    // The index ranks in windows that grow from an eighth of maxDistance (EntityQuery.Nearest): whatever the
+    // density, the page, its offset and the count are those of sorting every entity in the circle by distance.
+    [Fact]
+    public async Task NearPagesAreThoseOfSortingEveryMatchByDistance()
+    {
+        var random = new Random(11);
+        var points = Enumerable.Range(0, 300).Select(i => (Id: $"urn:ngsi-ld:Lamp:{i:D3}", Lon: 13.4 + (random.NextDouble() - 0.5) * 0.03,
+            Lat: 52.5 + (Math.Pow(random.NextDouble(), 3) - 0.5) * 0.02, Kind: i % 3 == 0 ? "Lamp" : "Bench")).ToList();
+        await using var app = new AgoraApplication();
+        await app.SeedAsync(new JsonArray([.. points.Select(p => (JsonNode?)new JsonObject
+        {
+            ["id"] = p.Id,
+            ["type"] = p.Kind,
+            ["location"] = new JsonObject { ["type"] = "GeoProperty", ["value"] = new JsonObject { ["type"] = "Point", ["coordinates"] = new JsonArray(p.Lon, p.Lat) } },
+        })]).ToJsonString());
+        using var client = app.CreateClient();
+
+        for (var i = 0; i < 12; i++)
+        {
+            var (lon, lat, max) = (13.4 + (random.NextDouble() - 0.5) * 0.03, 52.5 + (random.NextDouble() - 0.5) * 0.02, 100 + random.Next(1500));
+            var (offset, limit) = (random.Next(8), 1 + random.Next(12));
+            var expected = points.Where(p => p.Kind == "Lamp").Select(p => (p.Id, D: Haversine(lon, lat, p.Lon, p.Lat)))
+                .Where(p => p.D <= max).OrderBy(p => p.D).Select(p => p.Id).ToList();
+            var query = FormattableString.Invariant($"type=Lamp&georel={Escape($"near;maxDistance=={max}")}&geometry=Point&coordinates={Escape($"[{lon},{lat}]")}");
+            using var response = await client.GetAsync($"/ngsi-ld/v1/entities?{query}&offset={offset}&limit={limit}&count=true");
+            var page = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray().Select(e => (string)e!["id"]!);
+
+            Assert.Equal(expected.Skip(offset).Take(limit), page);
+            Assert.Equal(expected.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), response.Headers.GetValues("NGSILD-Results-Count").Single());
+            // Without a count, the windows stop as soon as the page is known.
+            var uncounted = await app.QueryAsync($"{query}&offset={offset}&limit={limit}");
+            Assert.Equal(expected.Skip(offset).Take(limit), uncounted.Select(e => (string)e!["id"]!));
+        }
+    }
+
+    private static double Haversine(double lon1, double lat1, double lon2, double lat2)
+    {
+        var (p1, p2) = (lat1 * Math.PI / 180, lat2 * Math.PI / 180);
+        var h = Math.Pow(Math.Sin((p2 - p1) / 2), 2) + (Math.Cos(p1) * Math.Cos(p2) * Math.Pow(Math.Sin((lon2 - lon1) * Math.PI / 360), 2));
+        return 2 * 6_371_008.8 * Math.Asin(Math.Sqrt(h));
+    }
+
     [Fact]
     public async Task NearMeasuresToTheNearestPartOfLinesAndAreas()
     {
