@@ -71,6 +71,13 @@ internal static class EntitiesApi
         var sources = distributed.ForRead(http, store, "retrieveEntity", "queryEntity", "queryBatch");
         var merged = sources.Count == 0 ? null
             : await DistributedReads.RetrieveAsync(http, distributed, store, sources, id, context) ?? throw EntityNotFound(id);
+        // The common case is written from the stored text: no merge, no type to check, no projection to test.
+        if (merged is null && mediaType != MediaTypes.GeoJson && EntityWriter.Handles(representation)
+            && representation is { Pick: null, Omit: null } && !http.Request.Query.ContainsKey("type"))
+        {
+            var stored = store.Read(c => EntityRows.FindText(c, id)) ?? throw EntityNotFound(id);
+            return new StoredEntitiesResult([stored], page: false, representation, context, mediaType);
+        }
         var entity = store.Read(c =>
         {
             var doc = merged ?? EntityRows.Find(c, id) ?? throw EntityNotFound(id);

@@ -165,7 +165,7 @@ internal static class EntityOutput
             ? JsonValue.Create(context.CompactIri((string)types[0]!))
             : new JsonArray([.. types.Select(t => (JsonNode?)JsonValue.Create(context.CompactIri((string)t!)))]);
 
-    private static bool Selected(string key, Representation r) =>
+    internal static bool Selected(string key, Representation r) =>
         (r.Pick is null || r.Pick.Contains(key)) && (r.Omit is null || !r.Omit.Contains(key))
         || key is "createdAt" or "modifiedAt" && (r.Pick is null || r.Pick.Contains("id"));
 

@@ -270,6 +270,13 @@ internal static class QueryApi
         }
         JsonArray page;
         long? total;
+        if (sources.Count == 0 && mediaType != MediaTypes.GeoJson && EntityWriter.Handles(representation)
+            && store.Read(c => plan.RunStored(c, paging.Offset, paging.Limit, paging.Count)) is var (stored, storedCount))
+        {
+            // SQL decided the page alone: it is written from the stored text (EntityWriter).
+            paging.WriteCount(http.Response, storedCount);
+            return new StoredEntitiesResult(stored, page: true, representation, context, mediaType);
+        }
         if (sources.Count == 0)
         {
             (page, total) = store.Read(c =>

@@ -19,11 +19,7 @@ internal sealed class NgsiLdResult(JsonNode body, JsonLdContext context, string 
 
     public async Task ExecuteAsync(HttpContext http)
     {
-        var response = http.Response;
-        response.StatusCode = status;
-        response.ContentType = mediaType;
-        // Links are appended, not set: a paginated answer already carries its prev/next links.
-        if (mediaType == MediaTypes.JsonLd)
+        if (Start(http.Response, status, context, mediaType))
         {
             AttachContext(body, context);
         }
@@ -32,15 +28,25 @@ internal sealed class NgsiLdResult(JsonNode body, JsonLdContext context, string 
             // GeoJSON has no room for a Link-only context convention: a Feature or FeatureCollection carries
             // its @context at the top (clause 6.3.15), and the Link header is given as well.
             geo["@context"] = context.ResponseContext;
-            response.Headers.Append("Link", $"<{context.LinkUrl}>; rel=\"{NgsiLdRequest.ContextRel}\"; type=\"{MediaTypes.JsonLd}\"");
         }
-        else
-        {
-            response.Headers.Append("Link", $"<{context.LinkUrl}>; rel=\"{NgsiLdRequest.ContextRel}\"; type=\"{MediaTypes.JsonLd}\"");
-        }
-        await using var writer = new Utf8JsonWriter(response.BodyWriter, WriterOptions);
+        await using var writer = new Utf8JsonWriter(http.Response.BodyWriter, WriterOptions);
         body.WriteTo(writer);
         await writer.FlushAsync(http.RequestAborted);
+    }
+
+    /// Sets the status and media type, and names the @context in a Link header unless the body carries it
+    /// (application/ld+json): returns whether it must.
+    internal static bool Start(HttpResponse response, int status, JsonLdContext context, string mediaType)
+    {
+        response.StatusCode = status;
+        response.ContentType = mediaType;
+        if (mediaType == MediaTypes.JsonLd)
+        {
+            return true;
+        }
+        // Links are appended, not set: a paginated answer already carries its prev/next links.
+        response.Headers.Append("Link", $"<{context.LinkUrl}>; rel=\"{NgsiLdRequest.ContextRel}\"; type=\"{MediaTypes.JsonLd}\"");
+        return false;
     }
 
     // ResponseContext hands out a fresh node each time, so each element gets its own without cloning here.

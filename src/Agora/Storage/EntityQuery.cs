@@ -388,6 +388,33 @@ internal sealed class EntityQuery
         return (page, count ? matched : null);
     }
 
+    /// A page of stored documents as text, when SQL decides the query alone (every condition exact, the default
+    /// order, no near ranking): then no candidate needs parsing to be tested, and EntityWriter renders the text.
+    /// Null otherwise: Run decides.
+    public (List<string> Page, long? Count)? RunStored(DbConnection connection, int offset, int limit, bool count)
+    {
+        if (!SqlExact || Order is not null || _near is not null)
+        {
+            return null;
+        }
+        var page = new List<string>(Math.Min(limit, 1000));
+        using (var select = Command(connection, $"SELECT e.doc FROM entities e WHERE 1=1{Where(connection)} ORDER BY e.rid LIMIT {limit} OFFSET {offset}"))
+        using (var reader = select.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                page.Add(reader.GetString(0));
+            }
+        }
+        long? total = null;
+        if (count)
+        {
+            using var counting = Command(connection, $"SELECT COUNT(*) FROM entities e WHERE 1=1{Where(connection)}");
+            total = (long)counting.ExecuteScalar()!;
+        }
+        return (page, total);
+    }
+
     /// A near query, nearest first. The R*Tree (or GiST) gives the geometries of the attribute in a window around
     /// the point, each with the distance from the point to its bounds (Flat: exact for a point up to the index's
     /// 32-bit rounding, under a metre; a lower bound for other shapes); entities are ranked by their nearest

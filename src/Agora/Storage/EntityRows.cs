@@ -11,11 +11,15 @@ namespace Agora.Storage;
 /// (SqliteIndexes, PostgresIndexes), from what IndexChange says changed.
 internal static class EntityRows
 {
-    public static JsonObject? Find(DbConnection connection, string id)
+    public static JsonObject? Find(DbConnection connection, string id) =>
+        FindText(connection, id) is { } doc ? JsonNode.Parse(doc)!.AsObject() : null;
+
+    /// The stored document as text, for EntityWriter.
+    public static string? FindText(DbConnection connection, string id)
     {
         using var command = Statements.For(connection, "SELECT doc FROM entities WHERE id = @id");
         command.Parameters.AddWithValue("@id", id);
-        return command.ExecuteScalar() is string doc ? JsonNode.Parse(doc)!.AsObject() : null;
+        return command.ExecuteScalar() as string;
     }
 
     /// The (expanded) types of an entity, empty when there is no such entity.
