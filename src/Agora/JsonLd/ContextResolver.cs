@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Agora.Errors;
 using Agora.Hosting;
+using Agora.NgsiLd;
 using Microsoft.Extensions.Options;
 
 namespace Agora.JsonLd;
@@ -166,7 +167,7 @@ internal sealed class ContextResolver
                     }
                     buffer.Write(chunk, 0, read);
                 }
-                document = JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+                document = Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), url);
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {
@@ -175,10 +176,6 @@ internal sealed class ContextResolver
             catch (HttpRequestException e)
             {
                 throw NotAvailable(url, e.Message);
-            }
-            catch (JsonException)
-            {
-                throw NotAvailable(url, "the document is not JSON");
             }
         }
         if (document is not JsonObject o || !o.TryGetPropertyValue("@context", out var context) || context is null)
@@ -191,6 +188,22 @@ internal sealed class ContextResolver
             previous?.CreatedAt ?? now, now + options.ContextCacheLifetime, previous?.Hits ?? 0);
         Store.Add(stored);
         return stored;
+    }
+
+    private static JsonNode? Parse(ReadOnlySpan<byte> document, string url)
+    {
+        try
+        {
+            return NgsiLdRequest.Parse(document);
+        }
+        catch (JsonException e)
+        {
+            throw NotAvailable(url, "the document is not JSON" + NgsiLdRequest.WhereAndWhy(e, document).TrimEnd('.'));
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw NotAvailable(url, "the document escapes an unpaired surrogate, which is no Unicode text");
+        }
     }
 
     private static NgsiLdException NotAvailable(string url, string why) =>

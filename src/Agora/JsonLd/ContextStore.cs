@@ -1,7 +1,9 @@
+using Agora.NgsiLd;
 using Agora.Storage;
 using System.Data.Common;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 
@@ -151,7 +153,7 @@ internal sealed class ContextStore
         var rows = new List<StoredContext>();
         while (reader.Read())
         {
-            if (!Enum.TryParse<ContextKind>(reader.GetString(2), out var kind) || JsonNode.Parse(reader.GetString(3)) is not { } body)
+            if (!Enum.TryParse<ContextKind>(reader.GetString(2), out var kind) || Body(reader.GetString(3)) is not { } body)
             {
                 continue;
             }
@@ -161,6 +163,20 @@ internal sealed class ContextStore
                 reader.GetInt64(6)));
         }
         return rows;
+    }
+
+    // A row an older Agora stored from a document that names a term twice is left out (a Cached one is fetched
+    // again when used, and then refused with its reason): processing it would fail on every use.
+    private static JsonNode? Body(string json)
+    {
+        try
+        {
+            return NgsiLdRequest.Parse(System.Text.Encoding.UTF8.GetBytes(json));
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     public IEnumerable<StoredContext> All => byId.Values;

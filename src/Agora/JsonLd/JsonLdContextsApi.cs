@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Agora.Errors;
+using Agora.NgsiLd;
 
 namespace Agora.JsonLd;
 
@@ -41,9 +42,9 @@ internal static class JsonLdContextsApi
         return Json(result);
     }
 
-    private static async Task<IResult> AddAsync(HttpRequest request, ContextResolver resolver, CancellationToken ct)
+    private static async Task<IResult> AddAsync(HttpContext http, ContextResolver resolver, CancellationToken ct)
     {
-        var body = await JsonNode.ParseAsync(request.Body, cancellationToken: ct);
+        var body = await NgsiLdRequest.ParseAsync(http);
         if (body is not JsonObject o || !o.TryGetPropertyValue("@context", out var context) || context is null || o.Count != 1)
         {
             throw NgsiLdException.Invalid("Invalid @context", "The body must be a JSON object with a single \"@context\" member.");

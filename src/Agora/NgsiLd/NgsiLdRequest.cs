@@ -16,7 +16,9 @@ internal static class NgsiLdRequest
 {
     public const string TenantHeader = "NGSILD-Tenant";
     public const string ContextRel = "http://www.w3.org/ns/json-ld#context";
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
+    /// How every JSON body is read. A member named twice in one object is refused here, where the parser can say
+    /// where: JSON leaves it open (RFC 8259: names SHOULD be unique), NGSI-LD payloads and @contexts cannot mean it.
+    internal static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
     public static string Tenant(HttpContext http)
     {
@@ -159,28 +161,75 @@ internal static class NgsiLdRequest
         }
         try
         {
-            var body = JsonNode.Parse(buffer.WrittenSpan, documentOptions: ParseOptions)
-                ?? throw NgsiLdException.Invalid("Invalid payload", "The body must be a JSON object, not null.");
-            Decode(body);
-            return body;
+            return Parse(buffer.WrittenSpan) ?? throw NgsiLdException.Invalid("Invalid payload", "The body must be a JSON object, not null.");
         }
         catch (JsonException e)
         {
-            throw NgsiLdException.Invalid("Malformed JSON", e.Message);
+            throw Malformed(e, buffer.WrittenSpan);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
-            throw NgsiLdException.Invalid("Malformed JSON", e.Message);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw NgsiLdException.Invalid("Malformed JSON", e.Message);
+            // What Decode finds: a string or name escaping half of a surrogate pair ("\udc00"), which is no text.
+            throw NgsiLdException.Invalid("Malformed JSON", "The body is not valid JSON: a string in it escapes an unpaired surrogate (such as \\ud800), which is no Unicode text.");
         }
     }
 
+    /// JSON text read as every body is: a name twice in one object refused, every string decoded now. Throws
+    /// JsonException for what is not JSON, ArgumentException or InvalidOperationException for an unpaired surrogate.
+    internal static JsonNode? Parse(ReadOnlySpan<byte> utf8)
+    {
+        var node = JsonNode.Parse(utf8, documentOptions: ParseOptions);
+        Decode(node);
+        return node;
+    }
+
+    /// A JSON syntax error in a body, said for a person.
+    internal static NgsiLdException Malformed(JsonException e, ReadOnlySpan<byte> text = default) =>
+        NgsiLdException.Invalid("Malformed JSON", "The body is not valid JSON" + WhereAndWhy(e, text));
+
+    /// Where a JSON syntax error is, as line and column counted from 1 in characters, and what is wrong in the
+    /// parser's words without its advice to programmers ("Change the reader options"): " at line 1, column 6: …".
+    internal static string WhereAndWhy(JsonException e, ReadOnlySpan<byte> text)
+    {
+        var reason = e.Message;
+        foreach (var cut in (string[])[" Path: ", " LineNumber: "])
+        {
+            var at = reason.IndexOf(cut, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                reason = reason[..at];
+            }
+        }
+        reason = reason.Replace(" which is not supported in this mode", "", StringComparison.Ordinal)
+            .Replace(" Change the reader options.", "", StringComparison.Ordinal).Trim();
+        // The parser reports a name given twice without a position, as "Duplicate property 'x' encountered
+        // during deserialization."
+        if (reason.StartsWith("Duplicate property '", StringComparison.Ordinal) && reason.IndexOf('\'', 20) is var end and > 20)
+        {
+            reason = $"an object names the member \"{reason[20..end]}\" twice.";
+        }
+        return e.LineNumber is { } line && e.BytePositionInLine is { } position
+            ? $" at line {line + 1}, column {Column(text, line, position)}: {reason}"
+            : $": {reason}";
+    }
+
+    // The parser counts bytes within the line; a person counts characters.
+    private static long Column(ReadOnlySpan<byte> text, long line, long bytePosition)
+    {
+        var start = 0;
+        for (var l = 0L; l < line && start < text.Length; l++)
+        {
+            var next = text[start..].IndexOf((byte)'\n');
+            start = next < 0 ? text.Length : start + next + 1;
+        }
+        var end = (int)Math.Min(text.Length, start + bytePosition);
+        return text.IsEmpty ? bytePosition + 1 : System.Text.Encoding.UTF8.GetCharCount(text[start..end]) + 1;
+    }
+
     // JsonNode decodes names and strings lazily, and an escaped lone surrogate ("\udc00") is valid JSON but no
-    // .NET string; duplicate names also surface only when first touched. Left for later, either throws deep in
-    // the entity code as a server error; touching everything here makes it the malformed JSON that it is.
+    // .NET string; duplicate names, unless the parse refused them, also surface only when first touched. Left for
+    // later, either throws deep in the entity code as a server error; touching everything here makes it the
+    // malformed JSON that it is.
     internal static void Decode(JsonNode? node)
     {
         switch (node)
