@@ -22,7 +22,7 @@ internal static class NgsiLdRequest
 
     public static string Tenant(HttpContext http)
     {
-        var tenant = http.Request.Headers[TenantHeader].ToString().Trim();
+        var tenant = TenantOf(http.Request);
         if (tenant.Length > 0)
         {
             // Every answer names the tenant it was given, as clause 6.3.14 asks.
@@ -30,6 +30,13 @@ internal static class NgsiLdRequest
         }
         return tenant;
     }
+
+    /// The tenant a request names ("" for the default one), read only.
+    public static string TenantOf(HttpRequest request) => request.Headers[TenantHeader].ToString().Trim();
+
+    /// The active context of a @context value sent with this request, in the request's tenant.
+    public static ValueTask<JsonLdContext> ResolveAsync(HttpContext http, JsonNode? context) =>
+        Resolver(http).ResolveAsync(context, TenantOf(http.Request), http.RequestAborted);
 
     /// A route value as the client meant it: ASP.NET decodes every escape in a path but %2F (so that a
     /// segment cannot split), which leaves ids and IRIs holding '/' (https%3A%2F%2F…) half-encoded.
@@ -68,7 +75,7 @@ internal static class NgsiLdRequest
         var link = LinkedContext(http.Request);
         return link is null
             ? ValueTask.FromResult(JsonLdContext.Core)
-            : http.RequestServices.GetRequiredService<ContextResolver>().ResolveAsync(JsonValue.Create(link), http.RequestAborted);
+            : ResolveAsync(http, JsonValue.Create(link));
     }
 
     /// Reads a JSON body of an NGSI-LD write and the context it is to be expanded with: the body's
@@ -111,7 +118,7 @@ internal static class NgsiLdRequest
             }
             body.Remove("@context");
             BodyContexts.AddOrUpdate(body, bodyContext);
-            return await Resolver(http).ResolveAsync(bodyContext, http.RequestAborted);
+            return await ResolveAsync(http, bodyContext);
         }
         if (body.ContainsKey("@context"))
         {

@@ -138,7 +138,7 @@ internal static class TypeGuard
                 continue;
             }
             var context = ldJson && item["@context"] is { } own
-                ? await resolver.ResolveAsync(own, http.RequestAborted)
+                ? await NgsiLdRequest.ResolveAsync(http, own)
                 : await NgsiLdRequest.ContextAsync(http);
             types.AddRange(names.Select(context.ExpandTerm));
         }
