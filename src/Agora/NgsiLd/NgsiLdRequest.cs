@@ -20,23 +20,30 @@ internal static class NgsiLdRequest
     /// where: JSON leaves it open (RFC 8259: names SHOULD be unique), NGSI-LD payloads and @contexts cannot mean it.
     internal static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
-    public static string Tenant(HttpContext http)
-    {
-        var tenant = TenantOf(http.Request);
-        if (tenant.Length > 0)
-        {
-            // Every answer names the tenant it was given, as clause 6.3.14 asks.
-            http.Response.Headers[TenantHeader] = tenant;
-        }
-        return tenant;
-    }
+    /// The tenant a request names ("" for the default one). The answer names it back (see EchoTenant).
+    public static string Tenant(HttpContext http) => http.Request.Headers[TenantHeader].ToString().Trim();
 
-    /// The tenant a request names ("" for the default one), read only.
-    public static string TenantOf(HttpRequest request) => request.Headers[TenantHeader].ToString().Trim();
+    /// Clause 6.3.14: a resource created in a tenant other than the default one is answered with the
+    /// NGSILD-Tenant header. Agora names the tenant in every answer to a request that named one, errors included
+    /// (a NonexistentTenant 404 says which tenant does not exist), so it is added as the answer starts, after
+    /// the error handler has cleared what the endpoint set.
+    public static void EchoTenant(HttpContext http)
+    {
+        var tenant = Tenant(http);
+        // A name a response header cannot carry (only visible ASCII can) is not echoed; the request fails on it.
+        if (tenant.Length > 0 && tenant.All(c => c is >= ' ' and <= '~'))
+        {
+            http.Response.OnStarting(() =>
+            {
+                http.Response.Headers[TenantHeader] = tenant;
+                return Task.CompletedTask;
+            });
+        }
+    }
 
     /// The active context of a @context value sent with this request, in the request's tenant.
     public static ValueTask<JsonLdContext> ResolveAsync(HttpContext http, JsonNode? context) =>
-        Resolver(http).ResolveAsync(context, TenantOf(http.Request), http.RequestAborted);
+        Resolver(http).ResolveAsync(context, Tenant(http), http.RequestAborted);
 
     /// A route value as the client meant it: ASP.NET decodes every escape in a path but %2F (so that a
     /// segment cannot split), which leaves ids and IRIs holding '/' (https%3A%2F%2F…) half-encoded.
