@@ -120,8 +120,8 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
         {
             return;
         }
-        await ResolveContextsAsync(doc, ct);
-        var s = Load(doc);
+        await ResolveContextsAsync(store.Tenant, doc, ct);
+        var s = Load(store.Tenant, doc);
         await store.WriteAsync(c =>
         {
             var now = DateTimeOffset.UtcNow;
@@ -139,17 +139,17 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
     {
         foreach (var doc in store.Read(CsourceSubscriptionRows.All))
         {
-            await ResolveContextsAsync(doc, ct);
+            await ResolveContextsAsync(store.Tenant, doc, ct);
         }
     }
 
-    private async Task ResolveContextsAsync(JsonObject doc, CancellationToken ct)
+    private async Task ResolveContextsAsync(string tenant, JsonObject doc, CancellationToken ct)
     {
         foreach (var url in new[] { Subscription.ContextUrlOf(doc), (string?)doc[SubscriptionsApi.RequestContext] }.OfType<string>())
         {
             try
             {
-                await _resolver.ResolveAsync(JsonValue.Create(url), ct);
+                await _resolver.ResolveAsync(JsonValue.Create(url), tenant, ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -166,7 +166,7 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
     {
         foreach (var doc in CsourceSubscriptionRows.All(c))
         {
-            var s = Load(doc);
+            var s = Load(tenant, doc);
             var key = (tenant, s.Id);
             if (!s.LiveAt(now) || s.TimeInterval is not null
                 || (s.Throttling is { } throttling && _lastNotified.TryGetValue(key, out var last) && (now - last).TotalSeconds < throttling))
@@ -220,16 +220,16 @@ internal sealed class CsourceNotifier : IHostedService, IDisposable
 
     // Inside a transaction nothing may wait on a fetch: a context not in memory (PrepareAsync could not resolve it)
     // leaves the core context to render with.
-    private Subscription Load(JsonObject doc) =>
-        Subscription.Of(doc, Resolved(Subscription.ContextUrlOf(doc)), Resolved((string?)doc[SubscriptionsApi.RequestContext]));
+    private Subscription Load(string tenant, JsonObject doc) =>
+        Subscription.Of(doc, Resolved(tenant, Subscription.ContextUrlOf(doc)), Resolved(tenant, (string?)doc[SubscriptionsApi.RequestContext]));
 
-    private JsonLdContext Resolved(string? url)
+    private JsonLdContext Resolved(string tenant, string? url)
     {
         if (url is null)
         {
             return JsonLdContext.Core;
         }
-        var pending = _resolver.ResolveAsync(JsonValue.Create(url), CancellationToken.None);
+        var pending = _resolver.ResolveAsync(JsonValue.Create(url), tenant, CancellationToken.None);
         return pending.IsCompletedSuccessfully ? pending.Result : JsonLdContext.Core;
     }
 }

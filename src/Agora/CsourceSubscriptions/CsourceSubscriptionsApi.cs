@@ -34,7 +34,7 @@ internal static class CsourceSubscriptionsApi
         return group;
     }
 
-    private static async Task<IResult> Create(HttpContext http, TenantStores tenants, ContextResolver resolver, CsourceNotifier notifier)
+    private static async Task<IResult> Create(HttpContext http, TenantStores tenants, CsourceNotifier notifier)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         NgsiLdRequest.AllowParameters(http);
@@ -42,7 +42,7 @@ internal static class CsourceSubscriptionsApi
         var now = DateTimeOffset.UtcNow;
         var doc = new SubscriptionInput(context).Subscription(body, now);
         doc["id"] ??= $"urn:ngsi-ld:Subscription:{Guid.NewGuid()}";
-        var subscription = await SubscriptionsApi.PrepareAsync(http, doc, context, resolver, writtenQ: true);
+        var subscription = await SubscriptionsApi.PrepareAsync(http, doc, context, writtenQ: true);
         CheckRegistrationMembers(subscription);
         var stamp = EntityInput.Timestamp(now);
         doc["createdAt"] = stamp;
@@ -71,11 +71,11 @@ internal static class CsourceSubscriptionsApi
     private static Task<IResult> Retrieve(HttpContext http, TenantStores tenants, string id) =>
         SubscriptionsApi.RetrieveAsync(http, tenants, CheckId(NgsiLdRequest.PathValue(id)), CsourceSubscriptionRows.Find, Render, NotFound);
 
-    private static async Task<IResult> Update(HttpContext http, TenantStores tenants, ContextResolver resolver, CsourceNotifier notifier, string id)
+    private static async Task<IResult> Update(HttpContext http, TenantStores tenants, CsourceNotifier notifier, string id)
     {
         id = CheckId(NgsiLdRequest.PathValue(id));
         var (doc, fragment, context, store, now) = await SubscriptionsApi.MergedAsync(http, tenants, id, CsourceSubscriptionRows.Find, NotFound);
-        var subscription = await SubscriptionsApi.PrepareAsync(http, doc, context, resolver, writtenQ: fragment.ContainsKey("q") || fragment.ContainsKey("csf"));
+        var subscription = await SubscriptionsApi.PrepareAsync(http, doc, context, writtenQ: fragment.ContainsKey("q") || fragment.ContainsKey("csf"));
         CheckRegistrationMembers(subscription);
         var stamp = EntityInput.Timestamp(now);
         doc["modifiedAt"] = stamp;

@@ -163,56 +163,87 @@ internal static class QueryApi
         var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: true);
         NgsiLdRequest.AllowParameters(http, PostParameters);
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
-        if (body["type"] is not JsonValue type || (string?)type != "Query")
-        {
-            throw NgsiLdException.BadRequest("Invalid query", "The body of a query must be a Query object: {\"type\": \"Query\", ...}.");
-        }
         var selection = SelectionOf(body);
         var query = new QueryCollection(WithBodyParameters(http.Request.Query, body, BodyParameters));
         return await RunAsync(http, query, tenants, distributed, tenant, selection, context, mediaType, NgsiLdRequest.AsSent(body));
     }
 
-    /// The selection of a POST Query object (clause 5.2.23): entities, attrs, q, scopeQ, geoQ.
+    /// The selection of a POST Query object (clause 5.2.23): entities, attrs, q, scopeQ, geoQ. Each member is
+    /// checked against the type Table 5.2.23-1 gives it, so that a number where a string belongs is the client's
+    /// error (BadRequestData) for the entity and the temporal query alike.
     internal static Selection SelectionOf(JsonObject body)
     {
+        if (body["type"] is not JsonValue type || !type.TryGetValue<string>(out var name) || name != "Query")
+        {
+            throw BadQuery("The body of a query must be a Query object: {\"type\": \"Query\", ...}.");
+        }
         var selectors = new List<EntitySelector>();
         if (body["entities"] is { } entities)
         {
-            foreach (var e in entities as JsonArray ?? throw NgsiLdException.BadRequest("Invalid query", "entities must be an array of entity selectors."))
+            foreach (var e in entities as JsonArray ?? throw BadQuery("entities must be an array of entity selectors."))
             {
                 if (e is not JsonObject selector)
                 {
-                    throw NgsiLdException.BadRequest("Invalid query", "Each entity selector must be an object.");
+                    throw BadQuery("Each entity selector must be an object.");
                 }
-                var id = (string?)selector["id"];
-                if (id is not null)
-                {
-                    Names.CheckUri(id, "id");
-                }
-                selectors.Add(new EntitySelector(
-                    id is null ? null : [id],
-                    selector["idPattern"] is JsonValue ip ? Pattern((string)ip!) : null,
-                    selector["type"] is JsonValue st ? TypeSelection.Parse((string)st!) : null));
+                var ids = SelectorIds(selector["id"]);
+                var pattern = Text(selector, "idPattern", "entities[].idPattern") is { } ip ? Pattern(ip) : null;
+                // Clause 5.2.33: "id takes precedence over idPattern".
+                selectors.Add(new EntitySelector(ids, ids is null ? pattern : null,
+                    Text(selector, "type", "entities[].type") is { } st ? TypeSelection.Parse(st) : null));
             }
         }
         var attrs = body["attrs"] switch
         {
             null => [],
-            JsonArray a => a.Select(x => (string?)x ?? throw NgsiLdException.BadRequest("Invalid query", "attrs must be an array of names.")).ToList(),
-            _ => throw NgsiLdException.BadRequest("Invalid query", "attrs must be an array of names."),
+            JsonArray a => a.Select(x => x is JsonValue v && v.TryGetValue<string>(out var name) ? name : throw BadQuery("attrs must be an array of attribute names.")).ToList(),
+            _ => throw BadQuery("attrs must be an array of attribute names."),
         };
         return new Selection(
             selectors,
             attrs,
-            body["q"] is JsonValue qv ? QExpression.Parse((string)qv!) : null,
-            body["scopeQ"] is JsonValue sq ? ScopeQuery.Parse((string)sq!) : null,
+            Text(body, "q", "q") is { } q ? QExpression.Parse(q) : null,
+            Text(body, "scopeQ", "scopeQ") is { } sq ? ScopeQuery.Parse(sq) : null,
             body["geoQ"] switch
             {
                 null => null,
                 JsonObject g => GeoQuery.FromJson(g),
-                _ => throw NgsiLdException.BadRequest("Invalid query", "geoQ must be an object."),
+                _ => throw BadQuery("geoQ must be an object."),
             });
     }
+
+    // An entity selector's id (Table 5.2.33-1): one URI, or a list of them selecting each of those entities, as
+    // the id parameter of a GET query does.
+    private static List<string>? SelectorIds(JsonNode? id)
+    {
+        List<string>? ids = id switch
+        {
+            null => null,
+            JsonValue v when v.TryGetValue<string>(out var one) => [one],
+            JsonArray { Count: > 0 } many when many.All(i => i is JsonValue iv && iv.TryGetValue<string>(out _)) => [.. many.Select(i => (string)i!)],
+            _ => throw BadQuery($"entities[].id must be an entity id (a URI) or a non-empty array of them, not {Describe(id)}."),
+        };
+        ids?.ForEach(i => Names.CheckUri(i, "id"));
+        return ids;
+    }
+
+    // A member that Table 5.2.23-1 or 5.2.33-1 types as a string.
+    private static string? Text(JsonObject o, string member, string name) => o[member] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        var other => throw BadQuery($"{name} must be a string, not {Describe(other)}."),
+    };
+
+    private static string Describe(JsonNode node) => node.GetValueKind() switch
+    {
+        System.Text.Json.JsonValueKind.Array => node.AsArray().Count == 0 ? "an empty array" : "an array holding something other than strings",
+        System.Text.Json.JsonValueKind.Object => "an object",
+        System.Text.Json.JsonValueKind.Number => $"the number {node.ToJsonString()}",
+        var kind => kind.ToString().ToLowerInvariant(),
+    };
+
+    private static NgsiLdException BadQuery(string detail) => NgsiLdException.BadRequest("Invalid query", detail);
 
     /// The query string with the members of a POST Query object that shape the answer merged in as parameters.
     internal static Dictionary<string, Microsoft.Extensions.Primitives.StringValues> WithBodyParameters(IQueryCollection query, JsonObject body, IEnumerable<string> names)

@@ -23,11 +23,11 @@ internal sealed class NgsiLdErrorHandler(ILogger<NgsiLdErrorHandler> logger) : I
     public static NgsiLdException Translate(Exception exception) => exception switch
     {
         NgsiLdException e => e,
-        JsonException e => NgsiLdException.Invalid("Malformed JSON", e.Message),
+        JsonException e => NgsiLd.NgsiLdRequest.Malformed(e),
         BadHttpRequestException { StatusCode: 413 } => new NgsiLdException(ErrorTypes.BadRequestData,
             "Payload too large", "The request body exceeds the configured limit (Agora:MaxBodyBytes).", 413),
         BadHttpRequestException e => NgsiLdException.Invalid("Bad request", e.Message),
-        InvalidOperationException { InnerException: JsonException e } => NgsiLdException.Invalid("Malformed JSON", e.Message),
+        InvalidOperationException { InnerException: JsonException e } => NgsiLd.NgsiLdRequest.Malformed(e),
         OperationCanceledException => new NgsiLdException(ErrorTypes.InternalError, "Request cancelled", null, 499),
         _ => new NgsiLdException(ErrorTypes.InternalError, "Internal error", "The server failed to process the request; the failure is logged."),
     };

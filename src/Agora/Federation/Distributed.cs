@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Agora.Entities;
 using Agora.Errors;
 using Agora.JsonLd;
+using Agora.NgsiLd;
 using Agora.Storage;
 
 namespace Agora.Federation;
@@ -9,7 +10,7 @@ namespace Agora.Federation;
 /// Distributed operations (clauses 4.3.6 and 5.6–5.7, with their HTTP binding in 6.3.17 and 6.3.18): which
 /// context sources a request goes to, and how their answers are turned back into Agora's stored form and merged
 /// with what this broker holds.
-internal sealed class Distributed(SourceRegistry registry, SourceClient client, ContextResolver resolver, Microsoft.Extensions.Options.IOptions<FederationOptions> options)
+internal sealed class Distributed(SourceRegistry registry, SourceClient client, Microsoft.Extensions.Options.IOptions<FederationOptions> options)
 {
     public const string WarningHeader = "NGSILD-Warning";
     public const string LoopDetected = "https://uri.etsi.org/ngsi-ld/errors/LoopDetected";
@@ -95,7 +96,7 @@ internal sealed class Distributed(SourceRegistry registry, SourceClient client, 
             var copy = (JsonObject)body.DeepClone();
             var contextNode = copy["@context"];
             copy.Remove("@context");
-            var context = contextNode is not null ? await resolver.ResolveAsync(contextNode, http.RequestAborted) : await ContextOfAsync(http, reply, asked);
+            var context = contextNode is not null ? await NgsiLdRequest.ResolveAsync(http, contextNode) : await ContextOfAsync(http, reply, asked);
             var doc = new EntityInput(context, EntityInput.Timestamp(DateTimeOffset.UtcNow)).Entity(Concise(copy));
             KeepTimes(doc, copy, context);
             if (!claim.All)
@@ -122,8 +123,8 @@ internal sealed class Distributed(SourceRegistry registry, SourceClient client, 
 
     /// The @context a source answered in: its body's, its Link header's, else the one it was asked in.
     public async Task<JsonLdContext> ContextOfAsync(HttpContext http, Reply reply, JsonLdContext asked) =>
-        reply.Body is JsonObject { } body && body["@context"] is { } node ? await resolver.ResolveAsync(node, http.RequestAborted)
-        : reply.Link is { } link ? await resolver.ResolveAsync(JsonValue.Create(link), http.RequestAborted)
+        reply.Body is JsonObject { } body && body["@context"] is { } node ? await NgsiLdRequest.ResolveAsync(http, node)
+        : reply.Link is { } link ? await NgsiLdRequest.ResolveAsync(http, JsonValue.Create(link))
         : asked;
 
     // The system members of an answer are not input; they are put back once the entity has been read.

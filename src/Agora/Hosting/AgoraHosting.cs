@@ -2,6 +2,7 @@ using System.Net;
 using Agora.Entities;
 using Agora.Errors;
 using Agora.JsonLd;
+using Agora.NgsiLd;
 using Agora.Notifications;
 using Agora.Security;
 using Agora.Storage;
@@ -57,6 +58,14 @@ internal static class AgoraHosting
 
     public static WebApplication UseAgora(this WebApplication app)
     {
+        app.Use((http, next) =>
+        {
+            if (http.Request.Path.StartsWithSegments("/ngsi-ld/v1", StringComparison.Ordinal))
+            {
+                NgsiLdRequest.EchoTenant(http);
+            }
+            return next(http);
+        });
         app.UseExceptionHandler();
         // An empty path segment is a missing id (e.g. /entities//attrs): say so, rather than 404 or 405.
         app.Use((http, next) => http.Request.Path.Value?.Contains("//", StringComparison.Ordinal) == true

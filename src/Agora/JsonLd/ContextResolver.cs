@@ -7,12 +7,14 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Agora.Errors;
 using Agora.Hosting;
+using Agora.NgsiLd;
 using Microsoft.Extensions.Options;
 
 namespace Agora.JsonLd;
 
 /// Turns a request's @context (a URL, an object, an array or nothing) into an active context. Every request goes
-/// through here, so a context seen before is answered from memory: keyed by its URL, or by its JSON text when inline.
+/// through here, so a context seen before is answered from memory: keyed by its tenant and its URL, or its JSON text
+/// when inline, since a tenant's own contexts (Hosted, ImplicitlyCreated) are seen by that tenant alone.
 /// Each call counts one use of the stored contexts it relies on (numberOfHits).
 internal sealed class ContextResolver
 {
@@ -24,7 +26,7 @@ internal sealed class ContextResolver
     private readonly IHttpClientFactory httpClients;
     private readonly AgoraOptions options;
     private readonly ILogger<ContextResolver> logger;
-    private readonly ConcurrentDictionary<string, JsonLdContext> active = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Tenant, string Key), JsonLdContext> active = new();
     private readonly ConcurrentDictionary<string, Task<StoredContext>> fetches = new(StringComparer.Ordinal);
 
     public ContextResolver(IHttpClientFactory httpClients, IOptions<AgoraOptions> options, TenantStores stores, ILogger<ContextResolver> logger)
@@ -37,7 +39,8 @@ internal sealed class ContextResolver
 
     internal ContextStore Store { get; }
 
-    public ValueTask<JsonLdContext> ResolveAsync(JsonNode? context, CancellationToken ct)
+    /// The active context of a request of this tenant ("" for the default one).
+    public ValueTask<JsonLdContext> ResolveAsync(JsonNode? context, string tenant, CancellationToken ct)
     {
         string key;
         if (context is null)
@@ -56,17 +59,17 @@ internal sealed class ContextResolver
         {
             key = context.ToJsonString();
         }
-        if (active.TryGetValue(key, out var known) && known.IsCurrent(DateTimeOffset.UtcNow))
+        if (active.TryGetValue((tenant, key), out var known) && known.IsCurrent(DateTimeOffset.UtcNow))
         {
             known.CountUse();
             return ValueTask.FromResult(known);
         }
-        return new ValueTask<JsonLdContext>(BuildAsync(key, context, ct));
+        return new ValueTask<JsonLdContext>(BuildAsync(tenant, key, context, ct));
     }
 
-    private async Task<JsonLdContext> BuildAsync(string key, JsonNode context, CancellationToken ct)
+    private async Task<JsonLdContext> BuildAsync(string tenant, string key, JsonNode context, CancellationToken ct)
     {
-        var processor = new ContextProcessor(LoadAsync);
+        var processor = new ContextProcessor((url, token) => LoadAsync(url, tenant, token));
         await processor.ProcessAsync(context, ct);
         var linkUrl = context switch
         {
@@ -75,26 +78,31 @@ internal sealed class ContextResolver
             _ => null,
         };
         var result = new JsonLdContext(processor.Terms, processor.Vocab, processor.Core, context.DeepClone(), linkUrl,
-            Store, linkUrl is null ? ImplicitIdOf(key) : null, [.. processor.Sources]);
+            linkUrl is null ? new ImplicitContext(Store, tenant, ImplicitIdOf(tenant, key)) : null, [.. processor.Sources]);
         if (active.Count >= MaxActiveContexts)
         {
             // Crude but bounded: distinct contexts are few in practice, so a full cache means someone is making
             // them up; starting over costs a re-processing each, never a wrong answer.
             active.Clear();
         }
-        active[key] = result;
+        active[(tenant, key)] = result;
         result.CountUse();
         return result;
     }
 
     /// The localId of an inline context's ImplicitlyCreated copy: derived from its text, so the same inline context
-    /// always gets the same id, across restarts too.
-    internal static string ImplicitIdOf(string contextJson) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(contextJson)).AsSpan(0, 16));
+    /// always gets the same id, across restarts too. Another tenant's copy of the same text is its own, under another
+    /// id (the tenant is hashed with the text; neither a tenant name nor compact JSON text holds a newline).
+    internal static string ImplicitIdOf(string tenant, string contextJson) =>
+        ImplicitIdOf(tenant.Length == 0 ? contextJson : tenant + "\n" + contextJson);
 
-    private async ValueTask<LoadedContext> LoadAsync(string url, CancellationToken ct)
+    /// The localId of a Cached copy of the document at a URL, shared by every tenant.
+    internal static string ImplicitIdOf(string text) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)).AsSpan(0, 16));
+
+    private async ValueTask<LoadedContext> LoadAsync(string url, string tenant, CancellationToken ct)
     {
-        if (Store.Served(url) is { } served)
+        if (Store.Served(url, tenant) is { } served)
         {
             return new LoadedContext(served.Context, served);
         }
@@ -166,7 +174,7 @@ internal sealed class ContextResolver
                     }
                     buffer.Write(chunk, 0, read);
                 }
-                document = JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+                document = Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), url);
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {
@@ -176,10 +184,6 @@ internal sealed class ContextResolver
             {
                 throw NotAvailable(url, e.Message);
             }
-            catch (JsonException)
-            {
-                throw NotAvailable(url, "the document is not JSON");
-            }
         }
         if (document is not JsonObject o || !o.TryGetPropertyValue("@context", out var context) || context is null)
         {
@@ -187,10 +191,26 @@ internal sealed class ContextResolver
         }
         var now = DateTimeOffset.UtcNow;
         var previous = Store.CachedByUrl(url);
-        var stored = new StoredContext(ImplicitIdOf(url), url, ContextKind.Cached, context.DeepClone(),
+        var stored = new StoredContext(ImplicitIdOf(url), url, ContextKind.Cached, "", context.DeepClone(),
             previous?.CreatedAt ?? now, now + options.ContextCacheLifetime, previous?.Hits ?? 0);
         Store.Add(stored);
         return stored;
+    }
+
+    private static JsonNode? Parse(ReadOnlySpan<byte> document, string url)
+    {
+        try
+        {
+            return NgsiLdRequest.Parse(document);
+        }
+        catch (JsonException e)
+        {
+            throw NotAvailable(url, "the document is not JSON" + NgsiLdRequest.WhereAndWhy(e, document).TrimEnd('.'));
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            throw NotAvailable(url, "the document escapes an unpaired surrogate, which is no Unicode text");
+        }
     }
 
     private static NgsiLdException NotAvailable(string url, string why) =>

@@ -1,7 +1,9 @@
+using Agora.NgsiLd;
 using Agora.Storage;
 using System.Data.Common;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 
@@ -16,7 +18,10 @@ internal enum ContextKind
 
 /// A context Agora keeps: posted by a client (Hosted), fetched from its URL (Cached) or made from an inline
 /// context (ImplicitlyCreated). Context is the document's "@context" value and is never mutated.
-internal sealed class StoredContext(string localId, string? url, ContextKind kind, JsonNode context, DateTimeOffset createdAt, DateTimeOffset? expiresAt, long hits = 0)
+/// A Hosted or ImplicitlyCreated context is made of what a client of one tenant sent, so it belongs to that tenant
+/// (Tenant, "" for the default one) and no other sees it (clause 5.5.10: the tenant bounds every operation). A
+/// Cached context is a copy of a public document, kept once for every tenant; its Tenant means nothing.
+internal sealed class StoredContext(string localId, string? url, ContextKind kind, string tenant, JsonNode context, DateTimeOffset createdAt, DateTimeOffset? expiresAt, long hits = 0)
 {
     private long hits = hits;
     private long lastUsageTicks;
@@ -27,12 +32,16 @@ internal sealed class StoredContext(string localId, string? url, ContextKind kin
     /// The remote URL of a Cached context; null for the kinds Agora serves itself.
     public string? Url { get; } = url;
     public ContextKind Kind { get; } = kind;
+    public string Tenant { get; } = kind == ContextKind.Cached ? "" : tenant;
     public JsonNode Context { get; } = context;
     public DateTimeOffset CreatedAt { get; } = createdAt;
     public DateTimeOffset? ExpiresAt { get; } = expiresAt;
     public long Hits => Interlocked.Read(ref hits);
     public DateTimeOffset? LastUsage => Interlocked.Read(ref lastUsageTicks) is var t and > 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
     public bool Superseded => superseded;
+
+    /// Whether a client of this tenant may see it: the tenant's own contexts and the shared Cached ones.
+    public bool VisibleTo(string tenant) => Kind == ContextKind.Cached || Tenant == tenant;
 
     /// When this node's store came to know it (ContextStore's own counter).
     public long Known { get; set; }
@@ -105,9 +114,11 @@ internal sealed class ContextStore
                 body       TEXT NOT NULL,
                 created_at TEXT NOT NULL,
                 expires_at TEXT,
-                hits       BIGINT NOT NULL DEFAULT 0
+                hits       BIGINT NOT NULL DEFAULT 0,
+                tenant     TEXT NOT NULL DEFAULT ''
             );
             """);
+        AddTenantColumn(connection);
         foreach (var stored in Rows(connection, null))
         {
             Remember(stored);
@@ -116,6 +127,23 @@ internal sealed class ContextStore
     }
 
     public const string Table = "contexts";
+
+    // Before contexts had tenants, every one was shared. Those an earlier Agora stored are the default tenant's,
+    // the tenant of the city operator who alone could add them when security was on; Cached ones stay shared.
+    private void AddTenantColumn(DbConnection connection)
+    {
+        if (shared is not null)
+        {
+            Execute(connection, "ALTER TABLE contexts ADD COLUMN IF NOT EXISTS tenant TEXT NOT NULL DEFAULT ''");
+            return;
+        }
+        using var has = connection.CreateCommand();
+        has.CommandText = "SELECT COUNT(*) FROM pragma_table_info('contexts') WHERE name = 'tenant'";
+        if (Convert.ToInt64(has.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+        {
+            Execute(connection, "ALTER TABLE contexts ADD COLUMN tenant TEXT NOT NULL DEFAULT ''");
+        }
+    }
 
     // Another node added or removed a context: this node's copy follows.
     private void Reload()
@@ -142,7 +170,7 @@ internal sealed class ContextStore
     private static List<StoredContext> Rows(DbConnection connection, string? localId)
     {
         using var select = connection.CreateCommand();
-        select.CommandText = "SELECT local_id, url, kind, body, created_at, expires_at, hits FROM contexts" + (localId is null ? "" : " WHERE local_id = @id");
+        select.CommandText = "SELECT local_id, url, kind, body, created_at, expires_at, hits, tenant FROM contexts" + (localId is null ? "" : " WHERE local_id = @id");
         if (localId is not null)
         {
             select.Parameters.AddWithValue("@id", localId);
@@ -151,11 +179,11 @@ internal sealed class ContextStore
         var rows = new List<StoredContext>();
         while (reader.Read())
         {
-            if (!Enum.TryParse<ContextKind>(reader.GetString(2), out var kind) || JsonNode.Parse(reader.GetString(3)) is not { } body)
+            if (!Enum.TryParse<ContextKind>(reader.GetString(2), out var kind) || Body(reader.GetString(3)) is not { } body)
             {
                 continue;
             }
-            rows.Add(new StoredContext(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), kind, body,
+            rows.Add(new StoredContext(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), kind, reader.GetString(7), body,
                 DateTimeOffset.Parse(reader.GetString(4), CultureInfo.InvariantCulture),
                 reader.IsDBNull(5) ? null : DateTimeOffset.Parse(reader.GetString(5), CultureInfo.InvariantCulture),
                 reader.GetInt64(6)));
@@ -163,27 +191,38 @@ internal sealed class ContextStore
         return rows;
     }
 
+    // A row an older Agora stored from a document that names a term twice is left out (a Cached one is fetched
+    // again when used, and then refused with its reason): processing it would fail on every use.
+    private static JsonNode? Body(string json)
+    {
+        try
+        {
+            return NgsiLdRequest.Parse(System.Text.Encoding.UTF8.GetBytes(json));
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     public IEnumerable<StoredContext> All => byId.Values;
 
-    /// What the @context API lists: on PostgreSQL read from the database first, so that a context another node
-    /// added or removed a moment ago (its announcement not here yet) is listed as it is now.
-    public IEnumerable<StoredContext> Current
+    /// What the @context API lists to a tenant: on PostgreSQL read from the database first, so that a context
+    /// another node added or removed a moment ago (its announcement not here yet) is listed as it is now.
+    public IEnumerable<StoredContext> Current(string tenant)
     {
-        get
+        if (shared is not null)
         {
-            if (shared is not null)
-            {
-                Reload();
-            }
-            return All;
+            Reload();
         }
+        return All.Where(s => s.VisibleTo(tenant));
     }
 
     /// Find, for the @context API: on PostgreSQL a context another node removed a moment ago is forgotten
     /// here first, instead of being served until the announcement arrives.
-    public StoredContext? FindCurrent(string id)
+    public StoredContext? FindCurrent(string id, string tenant)
     {
-        var found = Find(id);
+        var found = Find(id, tenant);
         if (found is null || shared is null)
         {
             return found;
@@ -218,13 +257,15 @@ internal sealed class ContextStore
 
     public StoredContext? CachedByUrl(string url) => cachedByUrl.GetValueOrDefault(url);
 
-    /// A Hosted or ImplicitlyCreated context named by a URL or path ending in /jsonldContexts/{localId}: Agora
-    /// answers those itself instead of fetching its own URL.
-    public StoredContext? Served(string url) =>
-        ContextUrls.LocalIdOf(url) is { } id && ById(id) is { } s && s.Kind != ContextKind.Cached ? s : null;
+    /// A Hosted or ImplicitlyCreated context of this tenant named by a URL or path ending in
+    /// /jsonldContexts/{localId}: Agora answers those itself instead of fetching its own URL.
+    public StoredContext? Served(string url, string tenant) =>
+        ContextUrls.LocalIdOf(url) is { } id && ById(id) is { } s && s.Kind != ContextKind.Cached && s.Tenant == tenant ? s : null;
 
-    /// A context by what a client may call it: its localId, its URL (Cached) or its Agora URL (Hosted, Implicit).
-    public StoredContext? Find(string id) => ById(id) ?? CachedByUrl(id) ?? Served(id);
+    /// A context this tenant sees by what a client may call it: its localId, its URL (Cached) or its Agora URL
+    /// (Hosted, Implicit).
+    public StoredContext? Find(string id, string tenant) =>
+        (ById(id) is { } s && s.VisibleTo(tenant) ? s : null) ?? CachedByUrl(id) ?? Served(id, tenant);
 
     public void Add(StoredContext context) => Add(context, persist: true);
 
@@ -278,8 +319,8 @@ internal sealed class ContextStore
         }
     }
 
-    /// Registers an inline context as ImplicitlyCreated under its content-derived id, once.
-    public void EnsureImplicit(string localId, JsonNode context)
+    /// Registers an inline context as the tenant's ImplicitlyCreated one under its content-derived id, once.
+    public void EnsureImplicit(string localId, string tenant, JsonNode context)
     {
         if (byId.ContainsKey(localId))
         {
@@ -287,7 +328,7 @@ internal sealed class ContextStore
         }
         // Stored before it is known here: a reload (another node's change) in between would otherwise find it in
         // memory and not in the database, and drop it.
-        var stored = new StoredContext(localId, null, ContextKind.ImplicitlyCreated, context.DeepClone(), DateTimeOffset.UtcNow, null);
+        var stored = new StoredContext(localId, null, ContextKind.ImplicitlyCreated, tenant, context.DeepClone(), DateTimeOffset.UtcNow, null);
         Persist(stored);
         if (byId.TryAdd(localId, stored))
         {
@@ -312,10 +353,10 @@ internal sealed class ContextStore
             using var connection = Open();
             using var upsert = connection.CreateCommand();
             upsert.CommandText = """
-                INSERT INTO contexts (local_id, url, kind, body, created_at, expires_at, hits)
-                VALUES (@id, @url, @kind, @body, @created, @expires, @hits)
+                INSERT INTO contexts (local_id, url, kind, body, created_at, expires_at, hits, tenant)
+                VALUES (@id, @url, @kind, @body, @created, @expires, @hits, @tenant)
                 ON CONFLICT (local_id) DO UPDATE SET url = excluded.url, kind = excluded.kind, body = excluded.body,
-                    created_at = excluded.created_at, expires_at = excluded.expires_at, hits = excluded.hits
+                    created_at = excluded.created_at, expires_at = excluded.expires_at, hits = excluded.hits, tenant = excluded.tenant
                 """;
             upsert.Parameters.AddWithValue("@id", context.LocalId);
             upsert.Parameters.AddWithValue("@url", (object?)context.Url ?? DBNull.Value);
@@ -324,6 +365,7 @@ internal sealed class ContextStore
             upsert.Parameters.AddWithValue("@created", context.CreatedAt.ToString("O", CultureInfo.InvariantCulture));
             upsert.Parameters.AddWithValue("@expires", context.ExpiresAt is { } e ? e.ToString("O", CultureInfo.InvariantCulture) : DBNull.Value);
             upsert.Parameters.AddWithValue("@hits", context.Hits);
+            upsert.Parameters.AddWithValue("@tenant", context.Tenant);
             upsert.ExecuteNonQuery();
             Announce(connection);
         }

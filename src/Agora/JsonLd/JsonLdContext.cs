@@ -25,17 +25,16 @@ internal sealed class JsonLdContext
     private readonly string? vocab;
     private readonly JsonNode responseContext;
     private readonly string? linkUrl;
-    private readonly ContextStore? store;
-    private readonly string? implicitId;
+    private readonly ImplicitContext? implicitContext;
     private readonly ConcurrentDictionary<string, string> expanded = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> compacted = new(StringComparer.Ordinal);
 
     public static JsonLdContext Core { get; } = new(new Dictionary<string, ProcessedTerm>(), CoreContext.Vocab, CoreVersions.V18, JsonValue.Create(CoreUrl), CoreUrl);
 
     /// Builds an active context from processed user terms. linkUrl is the client's single context URL, if it gave
-    /// one; otherwise the context is served as ImplicitlyCreated under implicitId through store.
+    /// one; otherwise the context is served as the ImplicitlyCreated one implicitContext names.
     internal JsonLdContext(IReadOnlyDictionary<string, ProcessedTerm> userTerms, string? vocab, CoreVersions core,
-        JsonNode responseContext, string? linkUrl, ContextStore? store = null, string? implicitId = null,
+        JsonNode responseContext, string? linkUrl, ImplicitContext? implicitContext = null,
         IReadOnlyList<StoredContext>? sources = null)
     {
         var all = new Dictionary<string, ProcessedTerm>(userTerms, StringComparer.Ordinal);
@@ -53,8 +52,7 @@ internal sealed class JsonLdContext
         this.vocab = vocab;
         this.responseContext = responseContext;
         this.linkUrl = linkUrl;
-        this.store = store;
-        this.implicitId = implicitId;
+        this.implicitContext = implicitContext;
         Sources = sources ?? [];
     }
 
@@ -75,8 +73,8 @@ internal sealed class JsonLdContext
             {
                 return linkUrl;
             }
-            store?.EnsureImplicit(implicitId!, responseContext);
-            return ContextUrls.PathOf(implicitId!);
+            implicitContext!.Store.EnsureImplicit(implicitContext.LocalId, implicitContext.Tenant, responseContext);
+            return ContextUrls.PathOf(implicitContext.LocalId);
         }
     }
 
@@ -215,6 +213,9 @@ internal sealed class JsonLdContext
         return best;
     }
 }
+
+/// Where an inline context is kept as ImplicitlyCreated once a client needs its URL: the tenant's, under localId.
+internal sealed record ImplicitContext(ContextStore Store, string Tenant, string LocalId);
 
 /// The URLs under which Agora serves the contexts it stores.
 internal static class ContextUrls

@@ -1,12 +1,19 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Agora.Errors;
+using Agora.NgsiLd;
+using Agora.Security;
+using Agora.Storage;
 
 namespace Agora.JsonLd;
 
 /// @context management (ETSI GS CIM 009 V1.8.1 clause 5.13, /jsonldContexts). Where the spec leaves room, the
 /// behaviour follows the ETSI test suite: the core context is listed as Cached and cannot be deleted (reload=true is
 /// a no-op success, it is built in); serving a Cached or ImplicitlyCreated context counts as a use of it.
+/// Each request acts in its tenant (clause 5.5.10): a Hosted or ImplicitlyCreated context of another tenant is
+/// listed, served and deleted as if it did not exist. Cached ones, copies of public documents, are listed and
+/// served to every tenant, and only the default tenant, the city operator's, deletes or reloads them, since that
+/// changes them for all.
 internal static class JsonLdContextsApi
 {
     private const string CoreLocalId = "ngsi-ld-core-context";
@@ -20,8 +27,9 @@ internal static class JsonLdContextsApi
         return group;
     }
 
-    private static IResult List(HttpRequest request, ContextResolver resolver, string? details, string? kind)
+    private static IResult List(HttpContext http, ContextResolver resolver, string? details, string? kind)
     {
+        var tenant = TenantOf(http);
         var withDetails = Flag(details, "details");
         ContextKind? only = kind switch
         {
@@ -34,16 +42,17 @@ internal static class JsonLdContextsApi
         {
             result.Add(withDetails ? CoreInfo(JsonLdContext.CoreUrl) : JsonLdContext.CoreUrl);
         }
-        foreach (var stored in resolver.Store.Current.Where(s => only is null || s.Kind == only).OrderBy(s => s.CreatedAt))
+        foreach (var stored in resolver.Store.Current(tenant).Where(s => only is null || s.Kind == only).OrderBy(s => s.CreatedAt))
         {
-            result.Add(withDetails ? Info(stored, request) : UrlOf(stored, request));
+            result.Add(withDetails ? Info(stored, http.Request) : UrlOf(stored, http.Request));
         }
         return Json(result);
     }
 
-    private static async Task<IResult> AddAsync(HttpRequest request, ContextResolver resolver, CancellationToken ct)
+    private static async Task<IResult> AddAsync(HttpContext http, ContextResolver resolver, CancellationToken ct)
     {
-        var body = await JsonNode.ParseAsync(request.Body, cancellationToken: ct);
+        var tenant = TenantOf(http);
+        var body = await NgsiLdRequest.ParseAsync(http);
         if (body is not JsonObject o || !o.TryGetPropertyValue("@context", out var context) || context is null || o.Count != 1)
         {
             throw NgsiLdException.Invalid("Invalid @context", "The body must be a JSON object with a single \"@context\" member.");
@@ -52,13 +61,14 @@ internal static class JsonLdContextsApi
         // adding one never waits on (or fails because of) another server.
         var processor = new ContextProcessor((_, _) => ValueTask.FromResult(new LoadedContext(new JsonObject(), null)));
         await processor.ProcessAsync(context, ct);
-        var stored = new StoredContext(Guid.NewGuid().ToString("N"), null, ContextKind.Hosted, context.DeepClone(), DateTimeOffset.UtcNow, null);
+        var stored = new StoredContext(Guid.NewGuid().ToString("N"), null, ContextKind.Hosted, tenant, context.DeepClone(), DateTimeOffset.UtcNow, null);
         resolver.Store.Add(stored);
         return TypedResults.Created(ContextUrls.PathOf(stored.LocalId));
     }
 
-    private static IResult Serve(string id, HttpRequest request, ContextResolver resolver, string? details)
+    private static IResult Serve(string id, HttpContext http, ContextResolver resolver, string? details)
     {
+        var tenant = TenantOf(http);
         var withDetails = Flag(details, "details");
         id = Uri.UnescapeDataString(id);
         var core = id == CoreLocalId ? CoreVersions.V18 : CoreContext.VersionOf(id);
@@ -66,8 +76,8 @@ internal static class JsonLdContextsApi
         {
             return withDetails ? Json(CoreInfo(id == CoreLocalId ? JsonLdContext.CoreUrl : id)) : Json(CoreContext.Document(version));
         }
-        var stored = resolver.Store.FindCurrent(id) ?? throw NgsiLdException.NotFound("@context not found", $"No @context is known as {id}.");
-        JsonNode answer = withDetails ? Info(stored, request) : new JsonObject { ["@context"] = stored.Context.DeepClone() };
+        var stored = resolver.Store.FindCurrent(id, tenant) ?? throw NgsiLdException.NotFound("@context not found", $"No @context is known as {id}.");
+        JsonNode answer = withDetails ? Info(stored, http.Request) : new JsonObject { ["@context"] = stored.Context.DeepClone() };
         if (stored.Kind != ContextKind.Hosted)
         {
             // Serving a context Agora keeps on behalf of its users is a use of it; the count shown is the one before.
@@ -76,8 +86,9 @@ internal static class JsonLdContextsApi
         return Json(answer);
     }
 
-    private static async Task<IResult> DeleteAsync(string id, ContextResolver resolver, string? reload, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(string id, HttpContext http, ContextResolver resolver, string? reload, CancellationToken ct)
     {
+        var tenant = TenantOf(http);
         var withReload = Flag(reload, "reload");
         id = Uri.UnescapeDataString(id);
         if (CoreContext.VersionOf(id) is not null || id == CoreLocalId)
@@ -87,12 +98,16 @@ internal static class JsonLdContextsApi
                 ? TypedResults.NoContent()
                 : throw NgsiLdException.BadRequest("The core @context cannot be deleted", $"{id} is the NGSI-LD core @context.");
         }
-        var stored = resolver.Store.FindCurrent(id);
+        var stored = resolver.Store.FindCurrent(id, tenant);
         if (stored is null)
         {
             throw withReload
                 ? NgsiLdException.BadRequest("Nothing to reload", $"No Cached @context is known as {id}.")
                 : NgsiLdException.NotFound("@context not found", $"No @context is known as {id}.");
+        }
+        if (stored.Kind == ContextKind.Cached && tenant != TenantStores.DefaultTenant)
+        {
+            throw SecurityErrors.Denied($"{id} is a Cached @context, a copy of a public document shared by every tenant: only the default tenant, the city operator's, deletes or reloads it.");
         }
         if (!withReload)
         {
@@ -106,6 +121,14 @@ internal static class JsonLdContextsApi
         // On failure FetchAsync throws LdContextNotAvailable and the cached copy stays.
         await resolver.FetchAsync(stored.Url!, ct);
         return TypedResults.NoContent();
+    }
+
+    // The tenant of a request, checked as a tenant's name is wherever it is stored.
+    private static string TenantOf(HttpContext http)
+    {
+        var tenant = NgsiLdRequest.Tenant(http);
+        TenantStores.Validate(tenant);
+        return tenant;
     }
 
     private static bool Flag(string? value, string name) => value switch

@@ -16,18 +16,34 @@ internal static class NgsiLdRequest
 {
     public const string TenantHeader = "NGSILD-Tenant";
     public const string ContextRel = "http://www.w3.org/ns/json-ld#context";
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
+    /// How every JSON body is read. A member named twice in one object is refused here, where the parser can say
+    /// where: JSON leaves it open (RFC 8259: names SHOULD be unique), NGSI-LD payloads and @contexts cannot mean it.
+    internal static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
 
-    public static string Tenant(HttpContext http)
+    /// The tenant a request names ("" for the default one). The answer names it back (see EchoTenant).
+    public static string Tenant(HttpContext http) => http.Request.Headers[TenantHeader].ToString().Trim();
+
+    /// Clause 6.3.14: a resource created in a tenant other than the default one is answered with the
+    /// NGSILD-Tenant header. Agora names the tenant in every answer to a request that named one, errors included
+    /// (a NonexistentTenant 404 says which tenant does not exist), so it is added as the answer starts, after
+    /// the error handler has cleared what the endpoint set.
+    public static void EchoTenant(HttpContext http)
     {
-        var tenant = http.Request.Headers[TenantHeader].ToString().Trim();
-        if (tenant.Length > 0)
+        var tenant = Tenant(http);
+        // A name a response header cannot carry (only visible ASCII can) is not echoed; the request fails on it.
+        if (tenant.Length > 0 && tenant.All(c => c is >= ' ' and <= '~'))
         {
-            // Every answer names the tenant it was given, as clause 6.3.14 asks.
-            http.Response.Headers[TenantHeader] = tenant;
+            http.Response.OnStarting(() =>
+            {
+                http.Response.Headers[TenantHeader] = tenant;
+                return Task.CompletedTask;
+            });
         }
-        return tenant;
     }
+
+    /// The active context of a @context value sent with this request, in the request's tenant.
+    public static ValueTask<JsonLdContext> ResolveAsync(HttpContext http, JsonNode? context) =>
+        Resolver(http).ResolveAsync(context, Tenant(http), http.RequestAborted);
 
     /// A route value as the client meant it: ASP.NET decodes every escape in a path but %2F (so that a
     /// segment cannot split), which leaves ids and IRIs holding '/' (https%3A%2F%2F…) half-encoded.
@@ -66,7 +82,7 @@ internal static class NgsiLdRequest
         var link = LinkedContext(http.Request);
         return link is null
             ? ValueTask.FromResult(JsonLdContext.Core)
-            : http.RequestServices.GetRequiredService<ContextResolver>().ResolveAsync(JsonValue.Create(link), http.RequestAborted);
+            : ResolveAsync(http, JsonValue.Create(link));
     }
 
     /// Reads a JSON body of an NGSI-LD write and the context it is to be expanded with: the body's
@@ -109,7 +125,7 @@ internal static class NgsiLdRequest
             }
             body.Remove("@context");
             BodyContexts.AddOrUpdate(body, bodyContext);
-            return await Resolver(http).ResolveAsync(bodyContext, http.RequestAborted);
+            return await ResolveAsync(http, bodyContext);
         }
         if (body.ContainsKey("@context"))
         {
@@ -159,28 +175,75 @@ internal static class NgsiLdRequest
         }
         try
         {
-            var body = JsonNode.Parse(buffer.WrittenSpan, documentOptions: ParseOptions)
-                ?? throw NgsiLdException.Invalid("Invalid payload", "The body must be a JSON object, not null.");
-            Decode(body);
-            return body;
+            return Parse(buffer.WrittenSpan) ?? throw NgsiLdException.Invalid("Invalid payload", "The body must be a JSON object, not null.");
         }
         catch (JsonException e)
         {
-            throw NgsiLdException.Invalid("Malformed JSON", e.Message);
+            throw Malformed(e, buffer.WrittenSpan);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
-            throw NgsiLdException.Invalid("Malformed JSON", e.Message);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw NgsiLdException.Invalid("Malformed JSON", e.Message);
+            // What Decode finds: a string or name escaping half of a surrogate pair ("\udc00"), which is no text.
+            throw NgsiLdException.Invalid("Malformed JSON", "The body is not valid JSON: a string in it escapes an unpaired surrogate (such as \\ud800), which is no Unicode text.");
         }
     }
 
+    /// JSON text read as every body is: a name twice in one object refused, every string decoded now. Throws
+    /// JsonException for what is not JSON, ArgumentException or InvalidOperationException for an unpaired surrogate.
+    internal static JsonNode? Parse(ReadOnlySpan<byte> utf8)
+    {
+        var node = JsonNode.Parse(utf8, documentOptions: ParseOptions);
+        Decode(node);
+        return node;
+    }
+
+    /// A JSON syntax error in a body, said for a person.
+    internal static NgsiLdException Malformed(JsonException e, ReadOnlySpan<byte> text = default) =>
+        NgsiLdException.Invalid("Malformed JSON", "The body is not valid JSON" + WhereAndWhy(e, text));
+
+    /// Where a JSON syntax error is, as line and column counted from 1 in characters, and what is wrong in the
+    /// parser's words without its advice to programmers ("Change the reader options"): " at line 1, column 6: …".
+    internal static string WhereAndWhy(JsonException e, ReadOnlySpan<byte> text)
+    {
+        var reason = e.Message;
+        foreach (var cut in (string[])[" Path: ", " LineNumber: "])
+        {
+            var at = reason.IndexOf(cut, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                reason = reason[..at];
+            }
+        }
+        reason = reason.Replace(" which is not supported in this mode", "", StringComparison.Ordinal)
+            .Replace(" Change the reader options.", "", StringComparison.Ordinal).Trim();
+        // The parser reports a name given twice without a position, as "Duplicate property 'x' encountered
+        // during deserialization."
+        if (reason.StartsWith("Duplicate property '", StringComparison.Ordinal) && reason.IndexOf('\'', 20) is var end and > 20)
+        {
+            reason = $"an object names the member \"{reason[20..end]}\" twice.";
+        }
+        return e.LineNumber is { } line && e.BytePositionInLine is { } position
+            ? $" at line {line + 1}, column {Column(text, line, position)}: {reason}"
+            : $": {reason}";
+    }
+
+    // The parser counts bytes within the line; a person counts characters.
+    private static long Column(ReadOnlySpan<byte> text, long line, long bytePosition)
+    {
+        var start = 0;
+        for (var l = 0L; l < line && start < text.Length; l++)
+        {
+            var next = text[start..].IndexOf((byte)'\n');
+            start = next < 0 ? text.Length : start + next + 1;
+        }
+        var end = (int)Math.Min(text.Length, start + bytePosition);
+        return text.IsEmpty ? bytePosition + 1 : System.Text.Encoding.UTF8.GetCharCount(text[start..end]) + 1;
+    }
+
     // JsonNode decodes names and strings lazily, and an escaped lone surrogate ("\udc00") is valid JSON but no
-    // .NET string; duplicate names also surface only when first touched. Left for later, either throws deep in
-    // the entity code as a server error; touching everything here makes it the malformed JSON that it is.
+    // .NET string; duplicate names, unless the parse refused them, also surface only when first touched. Left for
+    // later, either throws deep in the entity code as a server error; touching everything here makes it the
+    // malformed JSON that it is.
     internal static void Decode(JsonNode? node)
     {
         switch (node)

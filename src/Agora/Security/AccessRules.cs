@@ -9,7 +9,7 @@ internal static class AccessRules
     public const string MarketBase = "/market/v1";
 
     /// The role a request needs and the right it exercises, as a 403 names it.
-    public sealed record Need(Role Role, string Right, bool OperatorOnly = false);
+    public sealed record Need(Role Role, string Right);
 
     public static bool IsGuarded(HttpRequest request) =>
         request.Path.StartsWithSegments(NgsiLdBase, StringComparison.OrdinalIgnoreCase) || request.Path.StartsWithSegments(AdminBase, StringComparison.OrdinalIgnoreCase)
@@ -24,8 +24,7 @@ internal static class AccessRules
 
     public static bool IsAdminApi(PathString path) => path.StartsWithSegments(AdminBase, StringComparison.OrdinalIgnoreCase);
 
-    /// The shared @context store belongs to no tenant.
-    public static bool IsShared(PathString path) =>
+    public static bool IsContexts(PathString path) =>
         path.StartsWithSegments(NgsiLdBase + "/jsonldContexts", StringComparison.OrdinalIgnoreCase);
 
     public static Need NeedOf(HttpRequest request)
@@ -39,10 +38,11 @@ internal static class AccessRules
             return MarketNeedOf(request.Method, market.Value ?? "");
         }
         var read = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method);
-        if (IsShared(request.Path))
+        if (IsContexts(request.Path))
         {
-            // Contexts are shared by every tenant, so changing them is the city operator's: the default tenant's admin.
-            return read ? new Need(Role.Consumer, "read") : new Need(Role.Admin, "manage @contexts (admin of the default tenant)", OperatorOnly: true);
+            // A tenant's @contexts are its own; adding and deleting them is its admin's (the endpoint keeps the
+            // Cached ones, shared by all, to the default tenant).
+            return read ? new Need(Role.Consumer, "read") : new Need(Role.Admin, "manage the tenant's @contexts");
         }
         if (read || IsQuery(request))
         {

@@ -70,16 +70,16 @@ internal sealed class SecurityGate(RequestDelegate next, AuditLog audit, IOption
                 return;
             }
         }
-        if (!AccessRules.IsShared(http.Request.Path) && requested != caller.Tenant)
+        if (requested != caller.Tenant)
         {
             await DenyAsync(http, caller.Tenant, caller.CredentialId, SecurityErrors.ForeignTenant());
             return;
         }
         var need = AccessRules.NeedOf(http.Request);
-        if (!caller.Role.Covers(need.Role) || (need.OperatorOnly && caller.Tenant != ""))
+        if (!caller.Role.Covers(need.Role))
         {
             await DenyAsync(http, caller.Tenant, caller.CredentialId, SecurityErrors.Denied(
-                $"{http.Request.Method} {http.Request.Path} needs the right to {need.Right}: role {Roles.Name(need.Role)} or stronger{(need.OperatorOnly ? " in the default tenant" : "")}; this credential has role {Roles.Name(caller.Role)} in {TenantName(caller.Tenant)}."));
+                $"{http.Request.Method} {http.Request.Path} needs the right to {need.Right}: role {Roles.Name(need.Role)} or stronger; this credential has role {Roles.Name(caller.Role)} in {TenantName(caller.Tenant)}."));
             return;
         }
         if (caller is { Role: Role.Provider, Types: not null } && need.Role == Role.Provider && await TypeGuard.CheckAsync(http, caller) is { } outside)

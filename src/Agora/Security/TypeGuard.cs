@@ -14,7 +14,6 @@ namespace Agora.Security;
 /// it cannot judge is refused (fail closed), so a new endpoint is safe until it is taught here.
 internal static class TypeGuard
 {
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
 
     /// Null when the write is within the caller's types, else what a 403 says.
     public static async Task<string?> CheckAsync(HttpContext http, Caller caller)
@@ -116,7 +115,7 @@ internal static class TypeGuard
         }
         try
         {
-            return JsonNode.Parse(bytes, documentOptions: ParseOptions);
+            return JsonNode.Parse(bytes, documentOptions: NgsiLdRequest.ParseOptions);
         }
         catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
         {
@@ -139,7 +138,7 @@ internal static class TypeGuard
                 continue;
             }
             var context = ldJson && item["@context"] is { } own
-                ? await resolver.ResolveAsync(own, http.RequestAborted)
+                ? await NgsiLdRequest.ResolveAsync(http, own)
                 : await NgsiLdRequest.ContextAsync(http);
             types.AddRange(names.Select(context.ExpandTerm));
         }

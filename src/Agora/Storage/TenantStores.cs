@@ -147,7 +147,8 @@ internal sealed class TenantStores : IHostedService, IAsyncDisposable
             ? "t-" + tenant
             : "x-" + Convert.ToHexStringLower(Encoding.UTF8.GetBytes(tenant));
 
-    private static void Validate(string tenant)
+    /// Refuses a tenant name that cannot name a database or a stored row (BadRequestData).
+    public static void Validate(string tenant)
     {
         if (tenant.Length > 128 || tenant.Any(char.IsControl) || Db.Text(tenant) != tenant)
         {

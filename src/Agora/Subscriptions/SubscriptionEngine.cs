@@ -88,7 +88,7 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
         {
             try
             {
-                subscriptions.Add(Load(doc));
+                subscriptions.Add(Load(store.Tenant, doc));
             }
             catch (Exception e)
             {
@@ -153,11 +153,12 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
     }
 
     // Contexts are resolved from Agora's context store, which keeps every context a subscription was made with;
-    // only a context missing from it is fetched, and if that fails the core context renders meanwhile.
-    private Subscription Load(JsonObject doc) =>
-        Subscription.Of(doc, Resolve((string?)doc["jsonldContext"] ?? (string?)doc[SubscriptionsApi.DefaultContext]), Resolve((string?)doc[SubscriptionsApi.RequestContext]));
+    // only a context missing from it is fetched, and if that fails the core context renders meanwhile. They are the
+    // subscription's tenant's: a context it made or added is that tenant's alone.
+    private Subscription Load(string tenant, JsonObject doc) =>
+        Subscription.Of(doc, Resolve(tenant, (string?)doc["jsonldContext"] ?? (string?)doc[SubscriptionsApi.DefaultContext]), Resolve(tenant, (string?)doc[SubscriptionsApi.RequestContext]));
 
-    private JsonLdContext Resolve(string? url)
+    private JsonLdContext Resolve(string tenant, string? url)
     {
         if (url is null)
         {
@@ -165,7 +166,7 @@ internal sealed class SubscriptionEngine : IHostedService, IDisposable
         }
         try
         {
-            return _resolver.ResolveAsync(JsonValue.Create(url), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            return _resolver.ResolveAsync(JsonValue.Create(url), tenant, CancellationToken.None).AsTask().GetAwaiter().GetResult();
         }
         catch (Exception e)
         {

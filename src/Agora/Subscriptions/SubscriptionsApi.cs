@@ -37,7 +37,7 @@ internal static class SubscriptionsApi
         return group;
     }
 
-    private static async Task<IResult> Create(HttpContext http, TenantStores tenants, SubscriptionEngine engine, ContextResolver resolver)
+    private static async Task<IResult> Create(HttpContext http, TenantStores tenants, SubscriptionEngine engine)
     {
         var tenant = NgsiLdRequest.Tenant(http);
         NgsiLdRequest.AllowParameters(http);
@@ -45,7 +45,7 @@ internal static class SubscriptionsApi
         var now = DateTimeOffset.UtcNow;
         var doc = new SubscriptionInput(context).Subscription(body, now);
         doc["id"] ??= $"urn:ngsi-ld:Subscription:{Guid.NewGuid()}";
-        var subscription = await PrepareAsync(http, doc, context, resolver, writtenQ: true);
+        var subscription = await PrepareAsync(http, doc, context, writtenQ: true);
         var stamp = EntityInput.Timestamp(now);
         doc["createdAt"] = stamp;
         doc["modifiedAt"] = stamp;
@@ -150,11 +150,11 @@ internal static class SubscriptionsApi
         return (doc, fragment, context, store, now);
     }
 
-    private static async Task<IResult> Update(HttpContext http, TenantStores tenants, SubscriptionEngine engine, ContextResolver resolver, string id)
+    private static async Task<IResult> Update(HttpContext http, TenantStores tenants, SubscriptionEngine engine, string id)
     {
         id = CheckId(NgsiLdRequest.PathValue(id));
         var (doc, fragment, context, store, now) = await MergedAsync(http, tenants, id, SubscriptionRows.Find, NotFound);
-        var subscription = await PrepareAsync(http, doc, context, resolver, writtenQ: fragment.ContainsKey("q"));
+        var subscription = await PrepareAsync(http, doc, context, writtenQ: fragment.ContainsKey("q"));
         doc["modifiedAt"] = EntityInput.Timestamp(now);
         var updated = await store.WriteAsync(c =>
         {
@@ -191,7 +191,7 @@ internal static class SubscriptionsApi
     /// Records the contexts of a created or merged subscription (entity or context source one) and parses it. The
     /// context of this request becomes q's when q was just written in it (writtenQ), as a fragment's names are in its
     /// own context; the first context a subscription was written in stays the default one of its notifications.
-    internal static async ValueTask<Subscription> PrepareAsync(HttpContext http, JsonObject doc, JsonLdContext context, ContextResolver resolver, bool writtenQ)
+    internal static async ValueTask<Subscription> PrepareAsync(HttpContext http, JsonObject doc, JsonLdContext context, bool writtenQ)
     {
         var requestContext = ContextUrls.Absolute(context.LinkUrl, http.Request);
         if (writtenQ || doc[RequestContext] is null)
@@ -200,16 +200,16 @@ internal static class SubscriptionsApi
         }
         doc[DefaultContext] ??= requestContext;
         var queryContext = doc[RequestContext] is JsonValue stored && (string?)stored != requestContext
-            ? await resolver.ResolveAsync(stored.DeepClone(), http.RequestAborted)
+            ? await NgsiLdRequest.ResolveAsync(http, stored.DeepClone())
             : context;
-        var notificationContext = await NotificationContextAsync(doc, context, requestContext, resolver, http.RequestAborted);
+        var notificationContext = await NotificationContextAsync(http, doc, context, requestContext);
         return Subscription.Of(doc, notificationContext, queryContext);
     }
 
-    private static async ValueTask<JsonLdContext> NotificationContextAsync(JsonObject doc, JsonLdContext requestContext, string requestUrl, ContextResolver resolver, CancellationToken ct)
+    private static async ValueTask<JsonLdContext> NotificationContextAsync(HttpContext http, JsonObject doc, JsonLdContext requestContext, string requestUrl)
     {
         var url = Subscription.ContextUrlOf(doc);
-        return url == requestUrl ? requestContext : await resolver.ResolveAsync(JsonValue.Create(url), ct);
+        return url == requestUrl ? requestContext : await NgsiLdRequest.ResolveAsync(http, JsonValue.Create(url));
     }
 
     internal static bool SysAttrs(HttpContext http)

@@ -281,10 +281,20 @@ internal static class TemporalApi
             {
                 continue;
             }
+            if (EntityInput.IsNull(value))
+            {
+                // Clause 5.2.1 and 5.5.4: "urn:ngsi-ld:null" removes a member in a partial update or merge only; in
+                // a temporal evolution it may stand for a deleted value inside an instance, never for a whole member.
+                throw NgsiLdException.BadRequest("Invalid attribute",
+                    $"'{Names.Shorten(name)}' is urn:ngsi-ld:null, which removes a member in a partial update or merge; a temporal representation gives instances (urn:ngsi-ld:null may stand as the value of a deleted one).");
+            }
             var iri = input.ExpandName(name);
+            // One object is one instance, as JSON-LD reads a single value where an array may stand. (A collection
+            // expression here would be built as a JsonArray, the type of the other branch, and refuse the value
+            // for having a parent already.)
             IEnumerable<JsonNode?> items = value is JsonArray array && array.Count > 0 && array.All(i => i is JsonObject)
                 ? array
-                : [value];
+                : new[] { value };
             foreach (var item in items)
             {
                 var instance = input.Attribute(name, item?.DeepClone())[0]!.AsObject();

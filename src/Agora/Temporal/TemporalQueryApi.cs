@@ -95,10 +95,6 @@ internal static class TemporalQueryApi
         var mediaType = MediaTypes.Negotiate(http.Request.Headers.Accept, allowGeoJson: false);
         NgsiLdRequest.AllowParameters(http, PostParameters);
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
-        if (body["type"] is not JsonValue type || (string?)type != "Query")
-        {
-            throw NgsiLdException.BadRequest("Invalid query", "The body of a query must be a Query object: {\"type\": \"Query\", ...}.");
-        }
         var selection = QueryApi.SelectionOf(body);
         var query = WithBodyParameters(http.Request.Query, body);
         var time = TimeQuery.Parse(body["temporalQ"] as JsonObject, Get(query));

@@ -19,15 +19,49 @@ public sealed class TenantTests
         Assert.Equal(21, (int)(await app.RetrieveAsync(Id, tenant: "city-a"))["temperature"]!["value"]!);
     }
 
+    /// Clause 6.3.14: the creation of a resource in a tenant other than the default one is answered with the
+    /// NGSILD-Tenant header. Agora names the tenant in every answer to a request that named one, errors included:
+    /// a NonexistentTenant 404 says which tenant does not exist (ETSI fork 5510_01_01, 414_01_01).
     [Fact]
     public async Task EveryAnswerNamesTheTenantItWasGiven()
     {
         await using var app = new AgoraApplication();
         using var client = app.CreateClient("city-a");
+        using var unknown = app.CreateClient("city-unknown");
+
+        using var missingTenant = await unknown.GetAsync(EntitiesPath + "?type=Building");
+        using var entity = await client.PostAsync(EntitiesPath, Json(Building));
+        using var temporal = await client.PostAsync("/ngsi-ld/v1/temporal/entities", Json("""{"id": "urn:ngsi-ld:Building:2", "type": "Building", "temperature": [{"type": "Property", "value": 20, "observedAt": "2026-01-01T00:00:00Z"}]}"""));
+        using var subscription = await client.PostAsync("/ngsi-ld/v1/subscriptions", Json("""{"type": "Subscription", "entities": [{"type": "Building"}], "notification": {"endpoint": {"uri": "http://127.0.0.1:9/notify"}}}"""));
+        using var context = await client.PostAsync("/ngsi-ld/v1/jsonldContexts", Json("""{"@context": {"height": "https://example.org/height"}}"""));
+        using var badBody = await client.PostAsync(EntitiesPath, Json("""{"id": """));
+        using var noRoute = await client.GetAsync("/ngsi-ld/v1/nothing-here");
+
+        await ProblemAsync(missingTenant, HttpStatusCode.NotFound, "NonexistentTenant");
+        Assert.Equal("city-unknown", Assert.Single(missingTenant.Headers.GetValues("NGSILD-Tenant")));
+        foreach (var created in new[] { entity, temporal, subscription, context })
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            Assert.Equal("city-a", Assert.Single(created.Headers.GetValues("NGSILD-Tenant")));
+        }
+        foreach (var failed in new[] { badBody, noRoute })
+        {
+            await AnyProblemAsync(failed);
+            Assert.Equal("city-a", Assert.Single(failed.Headers.GetValues("NGSILD-Tenant")));
+        }
+    }
+
+    /// The default tenant is the one a request names by naming none; its answers name none either.
+    [Fact]
+    public async Task AnswersInTheDefaultTenantNameNoTenant()
+    {
+        await using var app = new AgoraApplication();
+        using var client = app.CreateClient();
 
         using var response = await client.PostAsync(EntitiesPath, Json(Building));
 
-        Assert.Equal("city-a", Assert.Single(response.Headers.GetValues("NGSILD-Tenant")));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.False(response.Headers.Contains("NGSILD-Tenant"));
     }
 
     [Fact]

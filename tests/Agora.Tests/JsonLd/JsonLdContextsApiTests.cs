@@ -75,10 +75,10 @@ public sealed class JsonLdContextsApiTests
         var client = app.CreateClient();
         var location = (await client.PostAsync("/ngsi-ld/v1/jsonldContexts", Body(Minimal))).Headers.Location!.ToString();
 
-        var ctx = await app.Resolver.ResolveAsync(JsonNode.Parse($$"""["{{location}}"]"""), default);
+        var ctx = await app.Resolver.ResolveAsync(JsonNode.Parse($$"""["{{location}}"]"""), "", default);
         Assert.Equal("urn:ngsi-ld:attributes:A1", ctx.ExpandTerm("A1"));
         Assert.Equal(location, ctx.LinkUrl);
-        await app.Resolver.ResolveAsync(JsonValue.Create("http://localhost:1026" + location), default);
+        await app.Resolver.ResolveAsync(JsonValue.Create("http://localhost:1026" + location), "", default);
 
         var details = await JsonOf(await client.GetAsync(location + "?details=true"));
         Assert.Equal(2, (long)details["numberOfHits"]!);
@@ -153,8 +153,8 @@ public sealed class JsonLdContextsApiTests
         var client = app.CreateClient();
         var url = server.BaseUrl + "/ctx.jsonld";
 
-        var first = await app.Resolver.ResolveAsync(JsonValue.Create(url), default);
-        var second = await app.Resolver.ResolveAsync(JsonValue.Create(url), default);
+        var first = await app.Resolver.ResolveAsync(JsonValue.Create(url), "", default);
+        var second = await app.Resolver.ResolveAsync(JsonValue.Create(url), "", default);
         Assert.Same(first, second);
         Assert.Equal("https://example.org/speed", first.ExpandTerm("speed"));
         Assert.Equal(url, first.LinkUrl);
@@ -166,7 +166,7 @@ public sealed class JsonLdContextsApiTests
 
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/ngsi-ld/v1/jsonldContexts/{Uri.EscapeDataString(url)}?reload=true")).StatusCode);
         Assert.Equal(2, server.Requests);
-        var third = await app.Resolver.ResolveAsync(JsonValue.Create(url), default);
+        var third = await app.Resolver.ResolveAsync(JsonValue.Create(url), "", default);
         Assert.NotSame(first, third);
 
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/ngsi-ld/v1/jsonldContexts/{Uri.EscapeDataString(url)}")).StatusCode);
@@ -180,7 +180,7 @@ public sealed class JsonLdContextsApiTests
         await using var app = new ContextsApplication();
         var client = app.CreateClient();
         var url = server.BaseUrl + "/ctx.jsonld";
-        await app.Resolver.ResolveAsync(JsonValue.Create(url), default);
+        await app.Resolver.ResolveAsync(JsonValue.Create(url), "", default);
         await server.DisposeAsync();
 
         var reload = await client.DeleteAsync($"/ngsi-ld/v1/jsonldContexts/{Uri.EscapeDataString(url)}?reload=true");
@@ -206,15 +206,15 @@ public sealed class JsonLdContextsApiTests
         baseUrl = server.BaseUrl;
         await using var app = new ContextsApplication();
 
-        var ctx = await app.Resolver.ResolveAsync(JsonValue.Create(baseUrl + "/outer.jsonld"), default);
+        var ctx = await app.Resolver.ResolveAsync(JsonValue.Create(baseUrl + "/outer.jsonld"), "", default);
         Assert.Equal("https://x.example/a", ctx.ExpandTerm("a"));
         Assert.Equal("https://x.example/b", ctx.ExpandTerm("b"));
 
-        var loop = await Assert.ThrowsAsync<NgsiLdException>(async () => await app.Resolver.ResolveAsync(JsonValue.Create(baseUrl + "/loop.jsonld"), default));
+        var loop = await Assert.ThrowsAsync<NgsiLdException>(async () => await app.Resolver.ResolveAsync(JsonValue.Create(baseUrl + "/loop.jsonld"), "", default));
         Assert.Equal(ErrorTypes.InvalidRequest, loop.Type);
         foreach (var path in new[] { "/notjson", "/noctx", "/missing" })
         {
-            var e = await Assert.ThrowsAsync<NgsiLdException>(async () => await app.Resolver.ResolveAsync(JsonValue.Create(baseUrl + path), default));
+            var e = await Assert.ThrowsAsync<NgsiLdException>(async () => await app.Resolver.ResolveAsync(JsonValue.Create(baseUrl + path), "", default));
             Assert.Equal(ErrorTypes.LdContextNotAvailable, e.Type);
             Assert.Contains(baseUrl + path, e.Detail, StringComparison.Ordinal);
         }
@@ -224,7 +224,7 @@ public sealed class JsonLdContextsApiTests
     public async Task UnreachableContextIs503LdContextNotAvailable()
     {
         await using var app = new ContextsApplication();
-        var e = await Assert.ThrowsAsync<NgsiLdException>(async () => await app.Resolver.ResolveAsync(JsonValue.Create("http://127.0.0.1:1/ctx.jsonld"), default));
+        var e = await Assert.ThrowsAsync<NgsiLdException>(async () => await app.Resolver.ResolveAsync(JsonValue.Create("http://127.0.0.1:1/ctx.jsonld"), "", default));
         Assert.Equal(ErrorTypes.LdContextNotAvailable, e.Type);
         Assert.Equal(503, e.Status);
         Assert.Contains("http://127.0.0.1:1/ctx.jsonld", e.Detail, StringComparison.Ordinal);
@@ -239,7 +239,7 @@ public sealed class JsonLdContextsApiTests
         });
         await using var app = new ContextsApplication(fetchTimeout: TimeSpan.FromMilliseconds(300));
         var clock = Stopwatch.StartNew();
-        var e = await Assert.ThrowsAsync<NgsiLdException>(async () => await app.Resolver.ResolveAsync(JsonValue.Create(server.BaseUrl + "/slow.jsonld"), default));
+        var e = await Assert.ThrowsAsync<NgsiLdException>(async () => await app.Resolver.ResolveAsync(JsonValue.Create(server.BaseUrl + "/slow.jsonld"), "", default));
         Assert.Equal(ErrorTypes.LdContextNotAvailable, e.Type);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
     }
@@ -250,8 +250,8 @@ public sealed class JsonLdContextsApiTests
         await using var app = new ContextsApplication();
         var client = app.CreateClient();
         var inline = JsonNode.Parse("""[{"A1": "urn:a1"}, {"A2": "urn:a2"}]""");
-        var ctx = await app.Resolver.ResolveAsync(inline, default);
-        Assert.Same(ctx, await app.Resolver.ResolveAsync(JsonNode.Parse("""[{"A1": "urn:a1"}, {"A2": "urn:a2"}]"""), default));
+        var ctx = await app.Resolver.ResolveAsync(inline, "", default);
+        Assert.Same(ctx, await app.Resolver.ResolveAsync(JsonNode.Parse("""[{"A1": "urn:a1"}, {"A2": "urn:a2"}]"""), "", default));
         var link = ctx.LinkUrl;
         Assert.StartsWith("/ngsi-ld/v1/jsonldContexts/", link, StringComparison.Ordinal);
 
@@ -260,7 +260,7 @@ public sealed class JsonLdContextsApiTests
         var served = await JsonOf(await client.GetAsync(link));
         Assert.True(JsonNode.DeepEquals(inline, served["@context"]));
 
-        var viaLink = await app.Resolver.ResolveAsync(JsonValue.Create(link), default);
+        var viaLink = await app.Resolver.ResolveAsync(JsonValue.Create(link), "", default);
         Assert.Equal("urn:a2", viaLink.ExpandTerm("A2"));
         Assert.Equal(HttpStatusCode.BadRequest, (await client.DeleteAsync(link + "?reload=true")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync(link)).StatusCode);
@@ -280,7 +280,7 @@ public sealed class JsonLdContextsApiTests
         {
             var served = await app.CreateClient().GetAsync(location);
             Assert.Equal(HttpStatusCode.OK, served.StatusCode);
-            var ctx = await app.Resolver.ResolveAsync(JsonValue.Create(location), default);
+            var ctx = await app.Resolver.ResolveAsync(JsonValue.Create(location), "", default);
             Assert.Equal("urn:ngsi-ld:attributes:A2", ctx.ExpandTerm("A2"));
         }
     }

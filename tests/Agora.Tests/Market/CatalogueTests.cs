@@ -51,7 +51,7 @@ public sealed class CatalogueTests
             "pricePlan": {"type": "recurring", "currency": "EUR", "amount": 30, "period": "P1M"}, "quotas": {"callsPerDay": 100}
             """);
         var catalogue = await CatalogueAsync(market);
-        var context = await market.App.Services.GetRequiredService<ContextResolver>().ResolveAsync(catalogue["@context"], CancellationToken.None);
+        var context = await market.App.Services.GetRequiredService<ContextResolver>().ResolveAsync(catalogue["@context"], "", CancellationToken.None);
         string[] namespaces = ["http://www.w3.org/ns/dcat#", "http://purl.org/dc/terms/", "http://www.w3.org/ns/odrl/2/", "http://www.w3.org/2001/XMLSchema#", "http://xmlns.com/foaf/0.1/"];
 
         var terms = new List<string>();

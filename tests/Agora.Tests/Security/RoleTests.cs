@@ -146,22 +146,30 @@ public sealed class RoleTests
         Assert.Equal(HttpStatusCode.NotFound, absent.StatusCode);
     }
 
+    /// A tenant's @contexts are its own (clause 5.5.10): its credentials read them, its admin adds them, and no
+    /// credential of another tenant reaches them.
     [Fact]
-    public async Task SharedContextsAreReadByAnyoneAndChangedByTheDefaultTenantsAdminOnly()
+    public async Task ATenantsContextsAreReadByItsCredentialsAndAddedByItsAdmin()
     {
         await using var app = SecuredAgora.Create();
-        using var consumer = app.Client(app.Key("valencia", Role.Consumer));
+        using var consumer = app.Client(app.Key("valencia", Role.Consumer), "valencia");
+        using var consumerElsewhere = app.Client(app.Key("valencia", Role.Consumer));
         using var tenantAdmin = app.Client(app.Key("valencia", Role.Admin), "valencia");
         using var operatorAdmin = app.Client(app.Key("", Role.Admin));
         const string context = """{"@context": {"Building": "https://example.org/Building"}}""";
 
-        using var read = await consumer.GetAsync("/ngsi-ld/v1/jsonldContexts");
+        using var byConsumer = await consumer.PostAsync("/ngsi-ld/v1/jsonldContexts", Json(context));
         using var byTenantAdmin = await tenantAdmin.PostAsync("/ngsi-ld/v1/jsonldContexts", Json(context));
         using var byOperator = await operatorAdmin.PostAsync("/ngsi-ld/v1/jsonldContexts", Json(context));
+        using var read = await consumer.GetAsync("/ngsi-ld/v1/jsonldContexts?kind=Hosted");
+        using var readElsewhere = await consumerElsewhere.GetAsync("/ngsi-ld/v1/jsonldContexts");
 
-        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
-        var problem = await ProblemAsync(byTenantAdmin, HttpStatusCode.Forbidden, "AccessDenied");
-        Assert.Contains("default tenant", (string?)problem["detail"]);
+        var problem = await ProblemAsync(byConsumer, HttpStatusCode.Forbidden, "AccessDenied");
+        Assert.Contains("manage the tenant's @contexts", (string?)problem["detail"]);
+        Assert.Equal(HttpStatusCode.Created, byTenantAdmin.StatusCode);
         Assert.Equal(HttpStatusCode.Created, byOperator.StatusCode);
+        var listed = JsonNode.Parse(await read.Content.ReadAsStringAsync())!.AsArray();
+        Assert.EndsWith(byTenantAdmin.Headers.Location!.ToString(), (string?)Assert.Single(listed));
+        await ProblemAsync(readElsewhere, HttpStatusCode.Forbidden, "AccessDenied");
     }
 }

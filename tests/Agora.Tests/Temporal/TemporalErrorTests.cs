@@ -190,6 +190,41 @@ public sealed class TemporalErrorTests
         Assert.Equal(HttpStatusCode.NotFound, retrieved.StatusCode);
     }
 
+    /// Clauses 5.2.1 and 5.5.4: "urn:ngsi-ld:null" removes a member in a partial update or merge only; as a whole
+    /// member of a temporal representation it is BadRequestData, and nothing is stored (ETSI fork 5611_01_02,
+    /// which used to get a server error). As the value of an instance it stands for a deleted value and is kept.
+    [Theory]
+    [InlineData(TemporalPath, """{"id": "urn:ngsi-ld:Vehicle:B", "type": "Vehicle", "expiresAt": "urn:ngsi-ld:null", "speed": [{"type": "Property", "value": 1, "observedAt": "2026-01-01T00:00:00Z"}]}""")]
+    [InlineData(TemporalPath, """{"id": "urn:ngsi-ld:Vehicle:B", "type": "Vehicle", "speed": "urn:ngsi-ld:null"}""")]
+    [InlineData(TemporalPath + "/urn:ngsi-ld:Vehicle:A/attrs", """{"speed": "urn:ngsi-ld:null"}""")]
+    public async Task AMemberThatIsNgsiLdNullIsBadRequestDataAndStoresNothing(string path, string body)
+    {
+        await using var app = await VehicleAsync();
+        using var client = app.CreateClient();
+
+        using var response = await client.PostAsync(path, Json(body));
+
+        var problem = await NgsiLdAssert.ProblemAsync(response, HttpStatusCode.BadRequest, "BadRequestData");
+        Assert.Contains("urn:ngsi-ld:null", (string?)problem["detail"]);
+        using var other = await client.GetAsync(HistoryPath("urn:ngsi-ld:Vehicle:B"));
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        Assert.Equal([120, 80, 100], ValuesOf(await app.HistoryAsync(Id), "speed").Select(v => (int)v!));
+    }
+
+    [Fact]
+    public async Task ADeletedValueInsideAnInstanceIsKept()
+    {
+        await using var app = await VehicleAsync();
+        using var client = app.CreateClient();
+
+        using var response = await client.PostAsync(HistoryPath(Id) + "/attrs", Json("""
+            {"speed": [{"type": "Property", "value": "urn:ngsi-ld:null", "observedAt": "2020-08-01T12:09:00Z"}]}
+            """));
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal(4, ValuesOf(await app.HistoryAsync(Id), "speed").Length);
+    }
+
     [Fact]
     public async Task AnInvalidInstanceRejectsTheWholeBody()
     {

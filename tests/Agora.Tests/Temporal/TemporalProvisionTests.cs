@@ -42,6 +42,35 @@ public sealed class TemporalProvisionTests
             """, JsonNode.Parse(await retrieved.Content.ReadAsStringAsync())!);
     }
 
+    /// Clause 5.6.11 takes each attribute as an array of instances; one object where the array belongs is one
+    /// instance, as JSON-LD reads a single value (ETSI fork 459_01 sends GeoProperty, ListProperty and
+    /// ListRelationship so). It used to fail with a server error ("The node already has a parent").
+    [Fact]
+    public async Task AnAttributeGivenAsOneObjectIsOneInstance()
+    {
+        await using var app = new AgoraApplication();
+        using var client = app.CreateClient();
+
+        using var created = await client.PostAsync(TemporalPath, Json($$"""
+            {
+              "id": "{{Id}}", "type": "Vehicle",
+              "speed": {{P(120, "2020-08-01T12:03:00Z")}},
+              "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [1.0, 2.0]}, "observedAt": "2020-08-01T12:03:00Z"},
+              "tyreTreadDepths": {"type": "ListProperty", "valueList": [1.2, 3.4], "observedAt": "2020-08-01T12:03:00Z"},
+              "route": {"type": "ListRelationship", "objectList": ["urn:ngsi-ld:Road:1", "urn:ngsi-ld:Road:2"], "observedAt": "2020-08-01T12:03:00Z"}
+            }
+            """));
+        using var added = await client.PostAsync(HistoryPath(Id) + "/attrs", Json($$"""{"speed": {{P(80, "2020-08-01T12:05:00Z")}}}"""));
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, added.StatusCode);
+        var history = await app.HistoryAsync(Id);
+        Assert.Equal([120, 80], ValuesOf(history, "speed").Select(v => (int)v!));
+        Assert.Single(history["location"]!.AsArray());
+        Assert.Equal("[1.2,3.4]", history["tyreTreadDepths"]!.AsArray().Single()!["valueList"]!.ToJsonString());
+        Assert.Equal(2, history["route"]!.AsArray().Single()!["objectList"]!.AsArray().Count);
+    }
+
     [Fact]
     public async Task PostingToAnExistingHistoryAddsAndReplacesSameInstant()
     {
