@@ -146,7 +146,8 @@ internal sealed class ContextResolver
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
         {
-            throw NotAvailable(url, "it is not an http(s) URL");
+            // Not a server that could not be reached but a URL no server answers: the request's error.
+            throw NgsiLdException.BadRequest("Invalid @context", $"The @context '{Entities.Names.Shorten(url)}' is not an http(s) URL.");
         }
         JsonNode? document;
         using (var timeout = new CancellationTokenSource(options.ContextFetchTimeout))

@@ -291,9 +291,11 @@ internal static class NgsiLdRequest
                 if (parameters.Contains(ContextRel, StringComparison.Ordinal) || !parameters.Contains("rel=", StringComparison.Ordinal))
                 {
                     var url = link[1..close].Trim();
-                    if (!Uri.TryCreate(url, UriKind.Absolute, out _))
+                    // An http(s) URL, the only kind a context can be fetched from. (On Linux "/path" parses as an
+                    // absolute file: URI, which went on to be fetched and failed as a 503.)
+                    if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
                     {
-                        throw NgsiLdException.BadRequest("Invalid Link header", $"The @context link '{url}' is not an absolute URL.");
+                        throw NgsiLdException.BadRequest("Invalid Link header", $"The @context link '{url}' is not an absolute http(s) URL.");
                     }
                     return url;
                 }

@@ -157,6 +157,29 @@ public sealed class ContextTests
         Assert.Equal(HttpStatusCode.NotFound, read.StatusCode);
     }
 
+    // A context is fetched over http(s) only: any other URL is the client's error, not an unreachable server.
+    // ("/path" parses on Linux as an absolute file: URI, which the hostile-input test found answering 503.)
+    [Theory]
+    [InlineData("/a/b.jsonld")]
+    [InlineData("file:///etc/passwd")]
+    [InlineData("ftp://example.org/context.jsonld")]
+    public async Task AContextUrlThatIsNotHttpIsBadRequestData(string url)
+    {
+        await using var app = new AgoraApplication();
+        await app.CreateEntityAsync(Written);
+        using var client = app.CreateClient();
+        using var inBody = new HttpRequestMessage(HttpMethod.Post, EntitiesPath)
+        {
+            Content = Json($$"""{"id": "urn:ngsi-ld:Building:2", "type": "Building", "@context": ["{{url}}"]}""", "application/ld+json"),
+        };
+
+        using var read = await SendAsync(app, HttpMethod.Get, EntityPath(Id), $"<{url}>; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\"");
+        using var written = await client.SendAsync(inBody);
+
+        await ProblemAsync(read, HttpStatusCode.BadRequest, "BadRequestData");
+        await ProblemAsync(written, HttpStatusCode.BadRequest, "BadRequestData");
+    }
+
     /// A local web server that serves user @context documents, as a data provider's site would.
     private sealed class ContextSite : IAsyncDisposable
     {
