@@ -164,6 +164,11 @@ internal static class QueryApi
         NgsiLdRequest.AllowParameters(http, PostParameters);
         var (body, context) = await NgsiLdRequest.BodyAsync(http);
         var selection = SelectionOf(body);
+        if (body.ContainsKey("temporalQ"))
+        {
+            // Table 5.2.23-1: temporalQ is "to be present only for Query Temporal Evolution of Entities" (5.7.4).
+            throw NgsiLdException.BadRequest("Invalid query", "temporalQ belongs to a temporal query (POST /temporal/entityOperations/query); an entity query does not take it.");
+        }
         var query = new QueryCollection(WithBodyParameters(http.Request.Query, body, BodyParameters));
         return await RunAsync(http, query, tenants, distributed, tenant, selection, context, mediaType, NgsiLdRequest.AsSent(body));
     }

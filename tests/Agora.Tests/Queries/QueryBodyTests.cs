@@ -52,6 +52,24 @@ public sealed class QueryBodyTests
         }
     }
 
+    // Table 5.2.23-1: temporalQ is "to be present only for Query Temporal Evolution of Entities operation"
+    // (ETSI fork 019_32_08); the temporal query takes it as before.
+    [Fact]
+    public async Task TemporalQIsRefusedByTheEntityQueryAndTakenByTheTemporalOne()
+    {
+        await using var app = new AgoraApplication();
+        await app.SeedAsync(Vehicles);
+        using var client = app.CreateClient();
+        const string Body = """{"type": "Query", "entities": [{"type": "Vehicle"}], "temporalQ": {"timerel": "after", "timeAt": "2020-01-01T00:00:00Z"}}""";
+
+        using var entities = await client.PostAsync(QueryPath, Json(Body));
+        using var temporal = await client.PostAsync(TemporalQueryPath, Json(Body));
+
+        var problem = await ProblemAsync(entities, HttpStatusCode.BadRequest, "BadRequestData");
+        Assert.Contains("temporalQ", (string?)problem["detail"]);
+        Assert.Equal(HttpStatusCode.OK, temporal.StatusCode);
+    }
+
     /// Table 5.2.33-1 (V1.9.1, as the ETSI test 5233_01_01 reads it): id is a URI or an array of URIs, the
     /// array selecting each entity it names, as the id parameter of a GET query does.
     [Fact]
