@@ -329,8 +329,6 @@ internal sealed class EntityQuery
     /// One page of matching documents in a stable order (oldest first), and the total when asked for.
     public (List<JsonObject> Page, long? Count) Run(DbConnection connection, int offset, int limit, bool count)
     {
-        var page = new List<JsonObject>(Math.Min(limit, 1000));
-        long? total = null;
         // An order by id alone is the id index's: rows stream in that order as they do in the default one.
         var byId = Order is Entities.OrderBy { ById: true };
         if (Order is not null && !byId)
@@ -341,30 +339,14 @@ internal sealed class EntityQuery
         {
             return Nearest(connection, near, offset, limit, count);
         }
-        var order = byId ? "e.id" : "e.rid";
-        if (SqlExact)
+        if (RunStored(connection, offset, limit, count) is var (texts, total))
         {
-            using var select = Command(connection, $"SELECT e.doc FROM entities e WHERE 1=1{Where(connection)} ORDER BY {order} LIMIT {limit} OFFSET {offset}");
-            using (var reader = select.ExecuteReader())
-            {
-                while (reader.Read())
-                {
-                    // The exact filter still has the last word; with exact SQL it agrees on every row.
-                    var doc = JsonNode.Parse(reader.GetString(0))!.AsObject();
-                    if (Exact is null || Exact(doc))
-                    {
-                        page.Add(doc);
-                    }
-                }
-            }
-            if (count)
-            {
-                using var counting = Command(connection, $"SELECT COUNT(*) FROM entities e WHERE 1=1{Where(connection)}");
-                total = (long)counting.ExecuteScalar()!;
-            }
-            return (page, total);
+            // The exact filter still has the last word; with exact SQL it agrees on every row.
+            return ([.. texts.Select(t => JsonNode.Parse(t)!.AsObject()).Where(doc => Exact is null || Exact(doc))], total);
         }
 
+        var page = new List<JsonObject>(Math.Min(limit, 1000));
+        var order = byId ? "e.id" : "e.rid";
         using var candidates = Command(connection, $"SELECT e.doc FROM entities e WHERE 1=1{Where(connection)} ORDER BY {order}");
         using var rows = candidates.ExecuteReader();
         long matched = 0;
@@ -389,16 +371,17 @@ internal sealed class EntityQuery
     }
 
     /// A page of stored documents as text, when SQL decides the query alone (every condition exact, the default
-    /// order, no near ranking): then no candidate needs parsing to be tested, and EntityWriter renders the text.
-    /// Null otherwise: Run decides.
+    /// order or the id's, no near ranking): then SQL pages and counts, no candidate needs parsing to be tested,
+    /// and EntityWriter renders the text. Null otherwise: Run decides.
     public (List<string> Page, long? Count)? RunStored(DbConnection connection, int offset, int limit, bool count)
     {
-        if (!SqlExact || Order is not null || _near is not null)
+        if (!SqlExact || _near is not null || Order is not (null or Entities.OrderBy { ById: true }))
         {
             return null;
         }
+        var order = Order is null ? "e.rid" : "e.id";
         var page = new List<string>(Math.Min(limit, 1000));
-        using (var select = Command(connection, $"SELECT e.doc FROM entities e WHERE 1=1{Where(connection)} ORDER BY e.rid LIMIT {limit} OFFSET {offset}"))
+        using (var select = Command(connection, $"SELECT e.doc FROM entities e WHERE 1=1{Where(connection)} ORDER BY {order} LIMIT {limit} OFFSET {offset}"))
         using (var reader = select.ExecuteReader())
         {
             while (reader.Read())
