@@ -29,6 +29,7 @@ internal sealed class TenantStore : IAsyncDisposable
     private readonly DbConnection _writer;
     private readonly string? _groupLock;
     private readonly Task _writerLoop;
+    private SqliteCheckpointer? _checkpointer;
 
     public string Tenant { get; }
 
@@ -64,19 +65,22 @@ internal sealed class TenantStore : IAsyncDisposable
         _writerLoop = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
-    public static TenantStore OpenSqlite(string tenant, string path, string synchronous)
+    public static TenantStore OpenSqlite(string tenant, string path, string synchronous, ILogger? logger = null)
     {
         var builder = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true };
         var writer = new SqliteConnection(builder.ToString());
         writer.Open();
         // Savepoints (one per request of a group) keep their undo pages in the temp store: in memory, not a
         // file written page by page. A 64 MB cache keeps a large group's dirty pages from spilling to the WAL
-        // before its commit.
-        Execute(writer, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;");
+        // before its commit. The log is copied back into the database beside the writer (SqliteCheckpointer).
+        Execute(writer, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint={SqliteCheckpointer.Backstop}; PRAGMA journal_size_limit={SqliteCheckpointer.LogSizeLimit};");
         Schema.Migrate(writer);
+        var checkpointer = new SqliteCheckpointer(builder.ToString(), synchronous, logger);
         builder.Mode = SqliteOpenMode.ReadOnly;
         var readOnly = builder.ToString();
-        return new TenantStore(tenant, writer, () => OpenSqliteReader(readOnly), groupLock: null);
+        var store = new TenantStore(tenant, writer, () => OpenSqliteReader(readOnly), groupLock: null) { _checkpointer = checkpointer };
+        store.Committed += checkpointer.Committed;
+        return store;
     }
 
     private static SqliteConnection OpenSqliteReader(string connectionString)
@@ -338,6 +342,10 @@ internal sealed class TenantStore : IAsyncDisposable
     {
         _writes.Writer.TryComplete();
         await _writerLoop;
+        if (_checkpointer is not null)
+        {
+            await _checkpointer.DisposeAsync();
+        }
         _writer.Dispose();
         while (_idleReaders.TryTake(out var reader))
         {

@@ -105,7 +105,7 @@ internal sealed class TenantStores : IHostedService, IAsyncDisposable
     {
         var path = PathOf(tenant);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        return TenantStore.OpenSqlite(tenant, path, _options.Synchronous);
+        return TenantStore.OpenSqlite(tenant, path, _options.Synchronous, _logger);
     }
 
     private void OpenNewTenants(PostgresCatalog catalog)
