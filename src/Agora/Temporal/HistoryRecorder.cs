@@ -59,7 +59,7 @@ internal sealed class HistoryRecorder : IHostedService
             if (change.After is { } after)
             {
                 var eid = writer.Written((string)after["id"]!, after["type"]!.AsArray(), after["scope"],
-                    (string?)change.Before?["createdAt"] ?? (string?)after["createdAt"] ?? change.At, change.At);
+                    (string?)change.Before?["createdAt"] ?? (string?)after["createdAt"] ?? change.At, change.At, created: change.Before is null);
                 Written(writer.Appender, eid, change.Before, after, change.At);
             }
             else if (change.Before is { } before && writer.Find((string)before["id"]!) is { } eid)
@@ -121,6 +121,11 @@ internal sealed class HistoryRecorder : IHostedService
     // The instance as the history keeps it: its own createdAt and modifiedAt are the moment it was recorded.
     private static JsonObject Stamped(JsonObject instance, string at)
     {
+        // A new attribute's instance carries these stamps already: it is recorded as it is, uncopied.
+        if ((string?)instance["createdAt"] == at && (string?)instance["modifiedAt"] == at)
+        {
+            return instance;
+        }
         var copy = instance.DeepClone().AsObject();
         copy["createdAt"] = at;
         copy["modifiedAt"] = at;

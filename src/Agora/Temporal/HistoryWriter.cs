@@ -14,13 +14,18 @@ internal sealed class HistoryWriter(DbConnection connection) : IDisposable
 
     public TemporalRows.Appender Appender => _appender ??= new TemporalRows.Appender(connection);
 
-    /// The history row of a written entity, created or brought up to date; returns its eid.
-    public long Written(string id, JsonArray types, JsonNode? scope, string createdAt, string at)
+    /// The history row of a written entity, created or brought up to date; returns its eid. created says that
+    /// the entity is new in the store (its history row exists only if an entity of the same id was deleted).
+    public long Written(string id, JsonArray types, JsonNode? scope, string createdAt, string at, bool created)
     {
         var typesJson = types.ToJsonString();
         var scopeJson = scope?.ToJsonString();
-        // The common case, an entity whose types and scope did not change, in one statement; then a new entity,
-        // in one more; only a changed one reads its row. One or two round trips for most writes on PostgreSQL.
+        // A new entity in one statement (and its types); an entity whose types and scope did not change in one;
+        // only a changed one reads its row. One or two round trips for most writes on PostgreSQL.
+        if (created && Insert(id, types, typesJson, scopeJson, createdAt, at) is { } fresh)
+        {
+            return fresh;
+        }
         _touchSame ??= Prepare(Storage.Db.IsPostgres(connection)
             ? "UPDATE temporal_entities SET modified_at = @m, deleted_at = NULL WHERE id = @id AND types = @types AND scope IS NOT DISTINCT FROM @scope RETURNING eid"
             : "UPDATE temporal_entities SET modified_at = @m, deleted_at = NULL WHERE id = @id AND types = @types AND scope IS @scope RETURNING eid",
@@ -30,13 +35,9 @@ internal sealed class HistoryWriter(DbConnection connection) : IDisposable
         {
             return touched;
         }
-        _insert ??= Prepare("INSERT INTO temporal_entities (id, types, scope, created_at, modified_at) VALUES (@id, @types, @scope, @c, @m) ON CONFLICT (id) DO NOTHING RETURNING eid",
-            "@id", "@types", "@scope", "@c", "@m");
-        Bind(_insert, id, typesJson, scopeJson, createdAt, at);
-        if (_insert.ExecuteScalar() is long created)
+        if (!created && Insert(id, types, typesJson, scopeJson, createdAt, at) is { } inserted)
         {
-            WriteTypes(created, types, replace: false);
-            return created;
+            return inserted;
         }
         _find ??= Prepare("SELECT eid FROM temporal_entities WHERE id = @id", "@id");
         _find.Parameters["@id"].Value = id;
@@ -44,6 +45,20 @@ internal sealed class HistoryWriter(DbConnection connection) : IDisposable
         _retype ??= Prepare("UPDATE temporal_entities SET types = @types, scope = @scope, modified_at = @m, deleted_at = NULL WHERE eid = @eid", "@types", "@scope", "@m", "@eid");
         Run(_retype, typesJson, scopeJson, at, eid);
         WriteTypes(eid, types, replace: true);
+        return eid;
+    }
+
+    // A new history row and its types, or null when the id has one already.
+    private long? Insert(string id, JsonArray types, string typesJson, string? scopeJson, string createdAt, string at)
+    {
+        _insert ??= Prepare("INSERT INTO temporal_entities (id, types, scope, created_at, modified_at) VALUES (@id, @types, @scope, @c, @m) ON CONFLICT (id) DO NOTHING RETURNING eid",
+            "@id", "@types", "@scope", "@c", "@m");
+        Bind(_insert, id, typesJson, scopeJson, createdAt, at);
+        if (_insert.ExecuteScalar() is not long eid)
+        {
+            return null;
+        }
+        WriteTypes(eid, types, replace: false);
         return eid;
     }
 
