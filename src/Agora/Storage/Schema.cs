@@ -225,6 +225,13 @@ internal static class Schema
         INSERT INTO geo_rids (rid, gid) SELECT rid, (rid << 20) | n FROM geo_before;
         DROP TABLE geo_before;
         """,
+        // 11: the text index holds the rows that have a text: a number, an instant or a bare existence row was
+        // written into it too, as a (path, NULL) entry no query reads (a text comparison implies a text, and
+        // SQLite then uses the partial index; existence reads (path, num), which still holds every row).
+        """
+        DROP INDEX attr_values_str;
+        CREATE INDEX attr_values_str ON attr_values(path, str) WHERE str IS NOT NULL;
+        """,
     ];
 
     // The same tables on PostgreSQL, in the tenant's schema. Differences: identity columns for SQLite's rowids

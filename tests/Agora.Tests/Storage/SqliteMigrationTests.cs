@@ -54,6 +54,47 @@ public sealed class SqliteMigrationTests
         Assert.Equal(["urn:ngsi-ld:Shop:a"], await app.IdsAsync("type=Shop&" + Geo("near;maxDistance==10", "[3.0,41.0]")));
     }
 
+    // Version 11 keeps only the rows with a text in the (path, str) index: a text query of an older store's
+    // rows still finds them, through that index.
+    [Fact]
+    public async Task TextValuesOfAVersion10StoreAreFoundAfterTheUpgrade()
+    {
+        if (TestDatabase.IsPostgres)
+        {
+            return; // The file below is SQLite's.
+        }
+        var data = Path.Combine(Path.GetTempPath(), "agora-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(data);
+        var file = Path.Combine(data, "default.sqlite");
+        using (var old = new SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            old.Open();
+            Schema.Migrate(old, 10);
+            using var fill = old.CreateCommand();
+            const string colour = "https://uri.etsi.org/ngsi-ld/default-context/colour";
+            fill.CommandText = $$"""
+                INSERT INTO entities (rid, id, doc, created_at, modified_at) VALUES
+                  (1, 'urn:ngsi-ld:Shop:a', '{"id":"urn:ngsi-ld:Shop:a","type":["https://uri.etsi.org/ngsi-ld/default-context/Shop"],"{{colour}}":[{"type":"Property","value":"blue"}]}', 'x', 'x'),
+                  (2, 'urn:ngsi-ld:Shop:b', '{"id":"urn:ngsi-ld:Shop:b","type":["https://uri.etsi.org/ngsi-ld/default-context/Shop"],"{{colour}}":[{"type":"Property","value":"red"}]}', 'x', 'x');
+                INSERT INTO entity_types (type, rid) VALUES ('https://uri.etsi.org/ngsi-ld/default-context/Shop', 1), ('https://uri.etsi.org/ngsi-ld/default-context/Shop', 2);
+                INSERT INTO attr_values (rid, path, seq, num, str) VALUES (1, '{{colour}}', 0, NULL, 'blue'), (2, '{{colour}}', 0, NULL, 'red');
+                """;
+            fill.ExecuteNonQuery();
+        }
+        SqliteConnection.ClearAllPools();
+        await using (var app = new AgoraApplication(("Agora:Data", data)))
+        {
+            Assert.Equal(["urn:ngsi-ld:Shop:b"], await app.IdsAsync("type=Shop&q=" + Escape("colour==\"red\"")));
+            Assert.Equal(["urn:ngsi-ld:Shop:a"], await app.IdsAsync("type=Shop&q=" + Escape("colour<\"c\"")));
+        }
+        SqliteConnection.ClearAllPools();
+        using var upgraded = new SqliteConnection($"Data Source={file};Pooling=False");
+        upgraded.Open();
+        using var index = upgraded.CreateCommand();
+        index.CommandText = "SELECT sql FROM sqlite_master WHERE name = 'attr_values_str'";
+        Assert.EndsWith("WHERE str IS NOT NULL", (string)index.ExecuteScalar()!);
+    }
+
     private static string Geo(string georel, string coordinates) =>
         $"georel={Escape(georel)}&geometry=Point&coordinates={Escape(coordinates)}";
 }
