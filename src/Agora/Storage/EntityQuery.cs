@@ -71,8 +71,9 @@ internal sealed class EntityQuery
     public void AnyAttribute(IReadOnlyCollection<string> attributeIris)
     {
         var list = string.Join(",", attributeIris.Select(Parameter));
-        Add($"SELECT rid FROM attr_values WHERE path IN ({list})",
-            $"EXISTS (SELECT 1 FROM attr_values v WHERE v.rid = e.rid AND v.path IN ({list}))", broad: true);
+        _conditions.Add(ValueCondition(list, (v, paths) => v == ""
+            ? $"SELECT rid FROM attr_values WHERE path IN {paths}"
+            : $"EXISTS (SELECT 1 FROM attr_values v WHERE v.rid = e.rid AND v.path IN {paths})", broad: true));
     }
 
     /// Entities with a geometry of this attribute whose bounds meet the box.
@@ -145,6 +146,22 @@ internal sealed class EntityQuery
     private void Add(string rids, string probe, bool broad = false) =>
         _conditions.Add(new Condition(rids, probe, (c, self, cap) => self.Count(c, rids, cap), broad));
 
+    // A condition on attr_values rows at these paths (a list of parameters), written once per store: SQLite
+    // stores each path as its code in value_paths (ValuePaths), PostgreSQL as its text. where writes the rest
+    // of the condition for a column prefix, and any path a query names that no value ever had has no code,
+    // so it matches no row.
+    private Condition ValueCondition(string paths, Func<string, string, string> where, bool broad = false)
+    {
+        var coded = $"(SELECT code FROM value_paths WHERE path IN ({paths}))";
+        var rids = where("", coded);
+        var postgresRids = where("", $"({paths})");
+        return new Condition(rids, where(ProbeColumn, coded), (c, self, cap) => self.Count(c, Db.IsPostgres(c) ? postgresRids : rids, cap), broad)
+        {
+            PostgresRids = postgresRids,
+            PostgresProbe = where("v.", $"({paths})"),
+        };
+    }
+
     // How many entities match, counted no further than cap + 1: enough to know whether it is under the cap.
     private long Count(DbConnection connection, string rids, int cap)
     {
@@ -203,10 +220,9 @@ internal sealed class EntityQuery
             case QOperator.Exists:
                 return (exists, plain);
             case QOperator.NotExists:
-                return (new Condition(
-                    $"SELECT rid FROM entities WHERE rid NOT IN (SELECT rid FROM attr_values WHERE path = {path})",
-                    $"NOT EXISTS (SELECT 1 FROM attr_values v WHERE v.rid = e.rid AND v.path = {path})",
-                    null), plain);
+                return (ValueCondition(path, (v, paths) => v == ""
+                    ? $"SELECT rid FROM entities WHERE rid NOT IN (SELECT rid FROM attr_values WHERE path IN {paths})"
+                    : $"NOT EXISTS (SELECT 1 FROM attr_values v WHERE v.rid = e.rid AND v.path IN {paths})") with { Estimate = null }, plain);
             case QOperator.Equal:
                 var values = term.Value switch
                 {
@@ -239,12 +255,10 @@ internal sealed class EntityQuery
 
     /// Entities with a value at this path meeting the condition, which is written for a column prefix
     /// ("" in the rid set, "v." in the probe).
-    private Condition Values(string path, Func<string, string>? condition)
-    {
-        var rids = $"SELECT rid FROM attr_values WHERE path = {path}" + (condition is null ? "" : " AND " + condition(""));
-        var probe = $"EXISTS (SELECT 1 FROM attr_values v WHERE v.rid = e.rid AND v.path = {path}" + (condition is null ? "" : " AND " + condition(ProbeColumn)) + ")";
-        return new Condition(rids, probe, (c, self, cap) => self.Count(c, rids, cap));
-    }
+    private Condition Values(string path, Func<string, string>? condition) =>
+        ValueCondition(path, (v, paths) => v == ""
+            ? $"SELECT rid FROM attr_values WHERE path IN {paths}" + (condition is null ? "" : " AND " + condition(""))
+            : $"EXISTS (SELECT 1 FROM attr_values v WHERE v.rid = e.rid AND v.path IN {paths}" + (condition is null ? "" : " AND " + condition(v)) + ")");
 
     private static string? Column(QScalar value) => value switch
     {

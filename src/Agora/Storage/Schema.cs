@@ -232,6 +232,25 @@ internal static class Schema
         DROP INDEX attr_values_str;
         CREATE INDEX attr_values_str ON attr_values(path, str) WHERE str IS NOT NULL;
         """,
+        // 12: value paths as integers (ValuePaths): each distinct path once in value_paths, its code in the rows.
+        """
+        CREATE TABLE value_paths (code INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE);
+        INSERT INTO value_paths (path) SELECT DISTINCT path FROM attr_values ORDER BY path;
+        CREATE TABLE attr_values_coded (
+            rid INTEGER NOT NULL,
+            path INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            num REAL,
+            str TEXT,
+            PRIMARY KEY (rid, path, seq)
+        ) WITHOUT ROWID;
+        INSERT INTO attr_values_coded (rid, path, seq, num, str)
+            SELECT v.rid, p.code, v.seq, v.num, v.str FROM attr_values v JOIN value_paths p ON p.path = v.path;
+        DROP TABLE attr_values;
+        ALTER TABLE attr_values_coded RENAME TO attr_values;
+        CREATE INDEX attr_values_num ON attr_values(path, num);
+        CREATE INDEX attr_values_str ON attr_values(path, str) WHERE str IS NOT NULL;
+        """,
     ];
 
     // The same tables on PostgreSQL, in the tenant's schema. Differences: identity columns for SQLite's rowids

@@ -3,7 +3,7 @@ using System.Data.Common;
 
 namespace Agora.Storage;
 
-/// Writes an entity's index rows on SQLite, in process: no round trips to save, so one compiled statement per
+/// Writes an entity's index rows on SQLite, in process (value paths as their codes, ValuePaths): no round trips to save, so one compiled statement per
 /// table (Statements) runs once per row. attr_values is clustered by (rid, path, seq), so that an entity's rows,
 /// and one attribute's among them, are one range of the table: a new entity appends at its end, an update
 /// deletes the range of each attribute it changed, and a query's probe of one entity seeks its key.
@@ -61,8 +61,12 @@ internal static class SqliteIndexes
     private static void ClearAttributes(DbConnection c, long rid, List<string> attributes)
     {
         // An attribute's paths are its IRI, then the IRI followed by the separator (U+001F) and more: all of
-        // them sort from the IRI up to the IRI followed by a space (U+0020).
-        using var values = Statements.For(c, "DELETE FROM attr_values WHERE rid = @rid AND path >= @attr AND path < @attr || ' '");
+        // them sort from the IRI up to the IRI followed by a space (U+0020). Their codes are that range of
+        // value_paths.
+        using var values = Statements.For(c, """
+            DELETE FROM attr_values WHERE rid = @rid
+            AND path IN (SELECT code FROM value_paths WHERE path >= @attr AND path < @attr || ' ')
+            """);
         using var names = Statements.For(c, "DELETE FROM entity_attrs WHERE rid = @rid AND attr = @attr");
         values.Parameters.AddWithValue("@rid", rid);
         names.Parameters.AddWithValue("@rid", rid);
@@ -84,14 +88,15 @@ internal static class SqliteIndexes
             return;
         }
         var insert = Statements.Row(c, "INSERT INTO attr_values (rid, path, seq, num, str) VALUES (?1, ?2, ?3, ?4, ?5)");
+        var paths = ValuePaths.Of(c);
         // seq tells apart the rows of one path (several values, or instances with datasetIds); the rows of
         // one path all come from one attribute, which is written whole.
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var counts = new Dictionary<long, int>();
         foreach (var row in rows)
         {
-            var key = Db.Text(row.Path);
-            var seq = counts[key] = counts.TryGetValue(key, out var n) ? n + 1 : 0;
-            insert.Bind(1, rid).Bind(2, key).Bind(3, seq).Bind(4, row.Num).Bind(5, row.Str is { } text ? Db.Text(text) : null).Step();
+            var code = paths.Code(c, Db.Text(row.Path));
+            var seq = counts[code] = counts.TryGetValue(code, out var n) ? n + 1 : 0;
+            insert.Bind(1, rid).Bind(2, code).Bind(3, seq).Bind(4, row.Num).Bind(5, row.Str is { } text ? Db.Text(text) : null).Step();
         }
     }
 

@@ -54,8 +54,8 @@ public sealed class SqliteMigrationTests
         Assert.Equal(["urn:ngsi-ld:Shop:a"], await app.IdsAsync("type=Shop&" + Geo("near;maxDistance==10", "[3.0,41.0]")));
     }
 
-    // Version 11 keeps only the rows with a text in the (path, str) index: a text query of an older store's
-    // rows still finds them, through that index.
+    // Version 11 keeps only the rows with a text in the (path, str) index, version 12 stores paths as numbers
+    // (value_paths): a text query of an older store's rows still finds them.
     [Fact]
     public async Task TextValuesOfAVersion10StoreAreFoundAfterTheUpgrade()
     {
