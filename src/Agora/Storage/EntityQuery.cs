@@ -162,6 +162,14 @@ internal sealed class EntityQuery
         };
     }
 
+    // Conditions joined by a set operator (their rid sets) and a boolean one (their probes), in each store's form.
+    private static Condition Combined(List<Condition> parts, string sets, string probes, Func<DbConnection, EntityQuery, int, long>? estimate) =>
+        new(string.Join(sets, parts.Select(k => k.Rids)), "(" + string.Join(probes, parts.Select(k => k.Probe)) + ")", estimate)
+        {
+            PostgresRids = string.Join(sets, parts.Select(k => k.RidsFor(postgres: true))),
+            PostgresProbe = "(" + string.Join(probes, parts.Select(k => k.ProbeFor(postgres: true))) + ")",
+        };
+
     // How many entities match, counted no further than cap + 1: enough to know whether it is under the cap.
     private long Count(DbConnection connection, string rids, int cap)
     {
@@ -180,9 +188,7 @@ internal sealed class EntityQuery
                 {
                     return (null, false);
                 }
-                return (new Condition(
-                    string.Join(" INTERSECT ", known.Select(k => k.Rids)),
-                    "(" + string.Join(" AND ", known.Select(k => k.Probe)) + ")",
+                return (Combined(known, " INTERSECT ", " AND ",
                     // Bounded by its smallest countable part; a part that cannot be counted (!attr) bounds nothing.
                     known.Any(k => k.Estimate is not null) ? (c, self, cap) => known.Where(k => k.Estimate is not null).Min(k => k.Estimate!(c, self, cap)) : null),
                     parts.All(p => p.Exact && p.Condition is not null));
@@ -194,9 +200,7 @@ internal sealed class EntityQuery
                     return (null, false);
                 }
                 var all = options.Select(p => p.Condition!).ToList();
-                return (new Condition(
-                    string.Join(" UNION ", all.Select(k => k.Rids)),
-                    "(" + string.Join(" OR ", all.Select(k => k.Probe)) + ")",
+                return (Combined(all, " UNION ", " OR ",
                     // Counted as the sum of its operands, so not at all when one of them cannot be (!attr).
                     all.All(k => k.Estimate is not null) ? (c, self, cap) => all.Sum(k => k.Estimate!(c, self, cap)) : null),
                     options.All(p => p.Exact));
