@@ -10,9 +10,16 @@ namespace Agora.Storage;
 /// a checkpoint runs at most every Interval after a commit, in PASSIVE mode, which never blocks the writer or
 /// a reader. Pages written many times between two checkpoints are copied once.
 ///
-/// The writer keeps SQLite's own automatic checkpoint as a backstop, at Backstop pages (SQLite resets the log
-/// once a checkpoint has copied all of it and no reader still uses it, so the log stays near what one Interval
-/// of writes appends); when it starts over, the file is cut back to LogSizeLimit.
+/// The writer keeps SQLite's own automatic checkpoint as a backstop, at Backstop pages; when the log starts
+/// over, the file is cut back to LogSizeLimit. Under writes that never pause, the log only starts over after
+/// that backstop: SQLite restarts it when a write transaction begins with the whole log copied, which the
+/// background checkpoint, running while the writer appends, does not reach. Without the backstop the log grew
+/// to 4 GB in under a minute.
+///
+/// The price is tail latency at saturation: single updates from 32 connections ran 30% faster than with
+/// SQLite's default, but their p99 rose from about 25 ms to about 100 ms (a smaller backstop, 2,048 pages with
+/// a checkpoint every 100 ms, kept p99 near 30 ms and gained 8%; running the checkpoint on a thread of its own
+/// changed neither). Throughput is what bounds a city's loads and sensor updates today, so it is chosen here.
 internal sealed class SqliteCheckpointer : IAsyncDisposable
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
@@ -27,14 +34,17 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
     private readonly ILogger? _logger;
     private readonly SemaphoreSlim _committed = new(0, 1);
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
+    private readonly Thread _thread;
 
     public SqliteCheckpointer(string connectionString, string synchronous, ILogger? logger)
     {
         _connectionString = connectionString;
         _synchronous = synchronous;
         _logger = logger;
-        _loop = Task.Run(RunAsync);
+        // A thread of its own: a checkpoint blocks for as long as it copies (tens of milliseconds), which a
+        // thread-pool thread should not.
+        _thread = new Thread(Run) { IsBackground = true, Name = "SQLite checkpoint" };
+        _thread.Start();
     }
 
     /// Called after each commit of the writer: a checkpoint follows within Interval.
@@ -53,15 +63,18 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
         }
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
         SqliteConnection? connection = null;
         try
         {
             while (true)
             {
-                await _committed.WaitAsync(_stop.Token);
-                await Task.Delay(Interval, _stop.Token);
+                _committed.Wait(_stop.Token);
+                if (_stop.Token.WaitHandle.WaitOne(Interval))
+                {
+                    return;
+                }
                 try
                 {
                     if (connection is null)
@@ -94,7 +107,7 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        await _loop;
+        await Task.Run(_thread.Join);
         _stop.Dispose();
         _committed.Dispose();
     }
