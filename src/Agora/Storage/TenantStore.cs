@@ -348,10 +348,7 @@ internal sealed class TenantStore : IAsyncDisposable
     {
         _writes.Writer.TryComplete();
         await _writerLoop;
-        if (_checkpointer is not null)
-        {
-            await _checkpointer.DisposeAsync();
-        }
+        _checkpointer?.Dispose();
         _writer.Dispose();
         while (_idleReaders.TryTake(out var reader))
         {
