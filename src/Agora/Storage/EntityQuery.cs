@@ -147,7 +147,7 @@ internal sealed class EntityQuery
         _conditions.Add(new Condition(rids, probe, (c, self, cap) => self.Count(c, rids, cap), broad));
 
     // A condition on attr_values rows at these paths (a list of parameters), written once per store: SQLite
-    // stores each path as its code in value_paths (ValuePaths), PostgreSQL as its text. where writes the rest
+    // stores each path as its code in value_paths (TextCodes), PostgreSQL as its text. where writes the rest
     // of the condition for a column prefix, and any path a query names that no value ever had has no code,
     // so it matches no row.
     private Condition ValueCondition(string paths, Func<string, string, string> where, bool broad = false)

@@ -232,7 +232,7 @@ internal static class Schema
         DROP INDEX attr_values_str;
         CREATE INDEX attr_values_str ON attr_values(path, str) WHERE str IS NOT NULL;
         """,
-        // 12: value paths as integers (ValuePaths): each distinct path once in value_paths, its code in the rows.
+        // 12: value paths as integers (TextCodes): each distinct path once in value_paths, its code in the rows.
         """
         CREATE TABLE value_paths (code INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE);
         INSERT INTO value_paths (path) SELECT DISTINCT path FROM attr_values ORDER BY path;

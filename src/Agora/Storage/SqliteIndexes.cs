@@ -3,8 +3,8 @@ using System.Data.Common;
 
 namespace Agora.Storage;
 
-/// Writes an entity's index rows on SQLite, in process (value paths as their codes, ValuePaths): no round trips to save, so one compiled statement per
-/// table (Statements) runs once per row. attr_values is clustered by (rid, path, seq), so that an entity's rows,
+/// Writes an entity's index rows on SQLite, in process: no round trips to save, so one compiled statement per
+/// table (Statements) runs once per row; value paths and geometry attributes as their codes (TextCodes). attr_values is clustered by (rid, path, seq), so that an entity's rows,
 /// and one attribute's among them, are one range of the table: a new entity appends at its end, an update
 /// deletes the range of each attribute it changed, and a query's probe of one entity seeks its key.
 internal static class SqliteIndexes
@@ -88,7 +88,7 @@ internal static class SqliteIndexes
             return;
         }
         var insert = Statements.Row(c, "INSERT INTO attr_values (rid, path, seq, num, str) VALUES (?1, ?2, ?3, ?4, ?5)");
-        var paths = ValuePaths.Of(c);
+        var paths = TextCodes.Paths(c);
         // seq tells apart the rows of one path (several values, or instances with datasetIds); the rows of
         // one path all come from one attribute, which is written whole.
         var counts = new Dictionary<long, int>();
@@ -134,22 +134,14 @@ internal static class SqliteIndexes
         }
         var bounds = Statements.Row(c, "INSERT INTO geo (id, minx, maxx, miny, maxy, mina, maxa) VALUES (?1, ?2, ?3, ?4, ?5, ?6 - 0.25, ?6 + 0.25)");
         var owner = Statements.Row(c, "INSERT INTO geo_rids (rid, gid) VALUES (?1, ?2)");
+        var attributes = TextCodes.GeoAttributes(c);
         for (var n = 0; n < geometries.Count; n++)
         {
             var g = geometries[n];
             var id = (rid << GeometryBits) | (long)n;
-            bounds.Bind(1, id).Bind(2, g.MinX).Bind(3, g.MaxX).Bind(4, g.MinY).Bind(5, g.MaxY).Bind(6, AttributeCode(c, g.Attribute)).Step();
+            bounds.Bind(1, id).Bind(2, g.MinX).Bind(3, g.MaxX).Bind(4, g.MinY).Bind(5, g.MaxY).Bind(6, attributes.Code(c, g.Attribute)).Step();
             owner.Bind(1, rid).Bind(2, id).Step();
         }
-    }
-
-    // The attribute's number in geo_attrs, given on first use. Not cached in memory: a rolled-back write would
-    // leave a cache naming a code the table does not hold.
-    private static long AttributeCode(DbConnection c, string attribute)
-    {
-        var known = Statements.Row(c, "SELECT code FROM geo_attrs WHERE attr = ?1");
-        return known.Bind(1, attribute).Step()
-            ?? Statements.Row(c, "INSERT INTO geo_attrs (attr) VALUES (?1) RETURNING code").Bind(1, attribute).Step()!.Value;
     }
 
     private static void Run(DbConnection c, string sql, long rid)

@@ -191,16 +191,16 @@ internal sealed class TenantStore : IAsyncDisposable
             {
                 Changes.Clear();
                 tx.Rollback();
-                ValuePaths.RolledBack(_writer);
+                TextCodes.RolledBack(_writer);
                 write.Publish();
                 return;
             }
             tx.Commit();
-            ValuePaths.Committed(_writer);
+            TextCodes.Committed(_writer);
         }
         catch (Exception e)
         {
-            ValuePaths.RolledBack(_writer);
+            TextCodes.RolledBack(_writer);
             write.Fail(e);
             return;
         }
@@ -251,15 +251,15 @@ internal sealed class TenantStore : IAsyncDisposable
                     Changes.Clear();
                     Savepoint("ROLLBACK TO w");
                     Savepoint("RELEASE w");
-                    ValuePaths.RolledBack(_writer);
+                    TextCodes.RolledBack(_writer);
                 }
             }
             tx.Commit();
-            ValuePaths.Committed(_writer);
+            TextCodes.Committed(_writer);
         }
         catch (Exception e)
         {
-            ValuePaths.RolledBack(_writer);
+            TextCodes.RolledBack(_writer);
             // The commit itself failed (disk full, I/O error): nothing of the group is durable.
             foreach (var write in group)
             {

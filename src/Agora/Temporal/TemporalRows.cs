@@ -151,9 +151,7 @@ internal static class TemporalRows
             var created = Millis(createdAt) ?? 0;
             // Most instances were created when they were last modified: the same text is parsed once.
             var modifiedAt = instance["modifiedAt"];
-            var modified = modifiedAt is JsonValue m && createdAt is JsonValue c && m.TryGetValue<string>(out var ms) && c.TryGetValue<string>(out var cs) && ms == cs
-                ? created
-                : Millis(modifiedAt) ?? 0;
+            var modified = JsonNode.DeepEquals(modifiedAt, createdAt) ? created : Millis(modifiedAt) ?? 0;
             var row = new Row(eid, attr, (string?)instance["datasetId"] ?? "", Millis(instance["observedAt"]), created,
                 modified, Millis(instance["deletedAt"]), num, val, instance.ToJsonString());
             if (_rows is not null)

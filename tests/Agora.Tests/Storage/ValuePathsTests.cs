@@ -18,12 +18,12 @@ public sealed class ValuePathsTests
             const string path = "https://example.org/rolled-back";
             await Assert.ThrowsAsync<InvalidOperationException>(() => store.WriteAsync<long>(c =>
             {
-                ValuePaths.Of(c).Code(c, path);
+                TextCodes.Paths(c).Code(c, path);
                 throw new InvalidOperationException("The write fails after its path was given a code.");
             }));
             // A path coded and committed in between takes the number the rolled-back one had.
-            var other = await store.WriteAsync(c => ValuePaths.Of(c).Code(c, "https://example.org/committed"));
-            var code = await store.WriteAsync(c => ValuePaths.Of(c).Code(c, path));
+            var other = await store.WriteAsync(c => TextCodes.Paths(c).Code(c, "https://example.org/committed"));
+            var code = await store.WriteAsync(c => TextCodes.Paths(c).Code(c, path));
 
             Assert.NotEqual(other, code);
             Assert.Equal(path, store.Read(c =>
