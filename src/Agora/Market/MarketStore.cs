@@ -106,10 +106,12 @@ internal sealed partial class MarketStore
         """;
 
     private readonly OwnerOnlyDatabase _database;
+    private readonly ILogger<MarketStore> _logger;
 
     // Agreements name consumers and their credentials: for the owner only, as security.sqlite is.
-    public MarketStore(IOptions<AgoraOptions> options, TenantStores stores)
+    public MarketStore(IOptions<AgoraOptions> options, TenantStores stores, ILogger<MarketStore> logger)
     {
+        _logger = logger;
         _database = OwnerOnlyDatabase.Of(options.Value, stores.Catalog, "market.sqlite", Schema);
         // Added with consumer organisations: the consumer an agreement is for, so that its active agreements are
         // found by one indexed query. Older files gain the column once, filled from the documents.
@@ -276,97 +278,6 @@ internal sealed partial class MarketStore
         using var connection = Open();
         using var command = Command(connection, sql, parameters);
         return command.ExecuteScalar() as string;
-    }
-
-    /// Counts one call against the agreement's day if it stays within the limit; false when the quota is spent.
-    public bool TryCountCall(string agreement, string day, long? limit) =>
-        Run("""
-            INSERT INTO usage (agreement, day, calls) SELECT @agreement, @day, 1 WHERE CAST(@limit AS BIGINT) IS NULL OR @limit >= 1
-            ON CONFLICT (agreement, day) DO UPDATE SET calls = usage.calls + 1 WHERE CAST(@limit AS BIGINT) IS NULL OR usage.calls < @limit
-            """, ("@agreement", agreement), ("@day", day), ("@limit", limit)) == 1;
-
-    public void AddResult(string agreement, string day, long entities, long bytes) =>
-        Run("""
-            INSERT INTO usage (agreement, day, entities, bytes) VALUES (@agreement, @day, @entities, @bytes)
-            ON CONFLICT (agreement, day) DO UPDATE SET entities = usage.entities + @entities, bytes = usage.bytes + @bytes
-            """, ("@agreement", agreement), ("@day", day), ("@entities", entities), ("@bytes", bytes));
-
-    /// Records how long one counted call of the agreement took and whether it was answered with a 5xx.
-    public void AddTiming(string agreement, string day, long milliseconds, bool serverError)
-    {
-        var bucket = milliseconds <= 1 ? 0 : Math.Min(30, (int)Math.Ceiling(Math.Log2(milliseconds)));
-        Run("""
-            INSERT INTO usage (agreement, day, timed, time_ms, max_ms, server_errors) VALUES (@agreement, @day, 1, @ms, @ms, @error)
-            ON CONFLICT (agreement, day) DO UPDATE SET timed = usage.timed + 1, time_ms = usage.time_ms + @ms,
-                max_ms = CASE WHEN usage.max_ms > @ms THEN usage.max_ms ELSE @ms END, server_errors = usage.server_errors + @error;
-            INSERT INTO usage_latency (agreement, day, bucket, calls) VALUES (@agreement, @day, @bucket, 1)
-            ON CONFLICT (agreement, day, bucket) DO UPDATE SET calls = usage_latency.calls + 1;
-            """, ("@agreement", agreement), ("@day", day), ("@ms", milliseconds), ("@error", serverError ? 1 : 0), ("@bucket", bucket));
-    }
-
-    /// The bytes an agreement has been sent on a day, for the bytesPerDay quota.
-    public long BytesOn(string agreement, string day) => Usage(agreement).FirstOrDefault(u => u.Day == day)?.Bytes ?? 0;
-
-    /// Counts one notification if it stays within the limit; otherwise counts it as dropped and returns false.
-    public bool TryCountNotification(string agreement, string day, long? limit)
-    {
-        var counted = Run("""
-            INSERT INTO usage (agreement, day, notifications) SELECT @agreement, @day, 1 WHERE CAST(@limit AS BIGINT) IS NULL OR @limit >= 1
-            ON CONFLICT (agreement, day) DO UPDATE SET notifications = usage.notifications + 1 WHERE CAST(@limit AS BIGINT) IS NULL OR usage.notifications < @limit
-            """, ("@agreement", agreement), ("@day", day), ("@limit", limit)) == 1;
-        if (!counted)
-        {
-            Run("""
-                INSERT INTO usage (agreement, day, notifications_dropped) VALUES (@agreement, @day, 1)
-                ON CONFLICT (agreement, day) DO UPDATE SET notifications_dropped = usage.notifications_dropped + 1
-                """, ("@agreement", agreement), ("@day", day));
-        }
-        return counted;
-    }
-
-    public List<UsageDay> Usage(string agreement)
-    {
-        using var connection = Open();
-        var buckets = new Dictionary<string, List<(int Bucket, long Calls)>>(StringComparer.Ordinal);
-        using (var latency = Command(connection, "SELECT day, bucket, calls FROM usage_latency WHERE agreement = @agreement ORDER BY day, bucket", [("@agreement", agreement)]))
-        using (var rows = latency.ExecuteReader())
-        {
-            while (rows.Read())
-            {
-                var day = rows.GetString(0);
-                (buckets.TryGetValue(day, out var list) ? list : buckets[day] = []).Add((rows.GetInt32(1), rows.GetInt64(2)));
-            }
-        }
-        using var command = Command(connection, """
-            SELECT agreement, day, calls, entities, bytes, notifications, notifications_dropped, timed, time_ms, max_ms, server_errors
-            FROM usage WHERE agreement = @agreement ORDER BY day
-            """, [("@agreement", agreement)]);
-        using var reader = command.ExecuteReader();
-        var days = new List<UsageDay>();
-        while (reader.Read())
-        {
-            var day = reader.GetString(1);
-            days.Add(new UsageDay(reader.GetString(0), day, reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
-                reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetInt64(9), reader.GetInt64(10),
-                Percentile95(buckets.GetValueOrDefault(day) ?? [], reader.GetInt64(7), reader.GetInt64(9))));
-        }
-        return days;
-    }
-
-    // The upper bound of the bucket that holds the 95th percentile call, never above the longest call.
-    private static long Percentile95(List<(int Bucket, long Calls)> buckets, long timed, long max)
-    {
-        var rank = (long)Math.Ceiling(timed * 0.95);
-        long seen = 0;
-        foreach (var (bucket, calls) in buckets)
-        {
-            seen += calls;
-            if (seen >= rank)
-            {
-                return Math.Min(1L << bucket, max);
-            }
-        }
-        return max;
     }
 
     public static string Day(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);

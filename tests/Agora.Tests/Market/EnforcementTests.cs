@@ -252,6 +252,66 @@ public sealed class EnforcementTests
     }
 
     [Fact]
+    public async Task CallsMadeAtOnceNeverPassTheQuotaAndAreAllCounted()
+    {
+        await using var market = await CityAsync();
+        var (agreement, key) = await market.AgreementAsync(Source, "\"quotas\": {\"callsPerDay\": 10}");
+        using var consumer = market.Consumer(key);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 30).Select(async _ =>
+        {
+            using var response = await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+            return response.StatusCode;
+        }));
+        var usage = await OkAsync(await consumer.GetAsync($"{Base}/agreements/{agreement}/usage"));
+
+        Assert.Equal(10, answers.Count(s => s == HttpStatusCode.OK));
+        Assert.Equal(20, answers.Count(s => s == HttpStatusCode.TooManyRequests));
+        var today = usage["days"]!.AsArray().Single()!;
+        Assert.Equal(10, (int)today["calls"]!);
+        Assert.Equal(10, (int)today["entities"]!);
+    }
+
+    [Fact]
+    public async Task UsageCountedJustBeforeAStopIsKeptAndTheQuotaGoesOnAfterTheRestart()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "agora-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            string agreement, key;
+            await using (var first = await CityAsync(("Agora:Data", data)))
+            {
+                (agreement, key) = await first.AgreementAsync(Source, "\"quotas\": {\"callsPerDay\": 3}");
+                using var consumer = first.Consumer(key);
+                await OkAsync(await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved"));
+                await OkAsync(await consumer.GetAsync(EntitiesPath + "?type=AirQualityObserved"));
+            }
+            await using var second = new MarketAgora("", ("Agora:Data", data));
+            using var again = second.Consumer(key);
+
+            using var third = await again.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+            using var fourth = await again.GetAsync(EntitiesPath + "?type=AirQualityObserved");
+            var usage = await OkAsync(await again.GetAsync($"{Base}/agreements/{agreement}/usage"));
+
+            Assert.Equal(HttpStatusCode.OK, third.StatusCode);
+            await NgsiLdAssert.ProblemAsync(fourth, HttpStatusCode.TooManyRequests);
+            var today = usage["days"]!.AsArray().Single()!;
+            Assert.Equal(3, (int)today["calls"]!);
+            Assert.Equal(3, (int)today["entities"]!);
+            // The third call's time is recorded once its answer is sent, so it may come after this report.
+            Assert.InRange((int)today["responseTime"]!["calls"]!, 2, 3);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            if (Directory.Exists(data))
+            {
+                Directory.Delete(data, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task ASuspendedAgreementReadsNothingUntilResumed()
     {
         await using var market = await CityAsync();
