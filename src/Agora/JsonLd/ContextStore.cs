@@ -92,7 +92,7 @@ internal sealed class ContextStore
             open = shared.DataSource(shared.Prefix).CreateConnection;
             stores.SharedChanged += table =>
             {
-                if (table == Table)
+                if (table is Table or TenantStores.AnyTable)
                 {
                     Reload();
                 }

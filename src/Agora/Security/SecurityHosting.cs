@@ -49,8 +49,11 @@ internal static class SecurityHosting
     {
         if (app.Services.GetRequiredService<IOptions<SecurityOptions>>().Value.Secured)
         {
-            // The authentication middleware runs OpenIddict's token endpoint; the gate authenticates by itself.
-            app.UseAuthentication();
+            // The authentication middleware runs OpenIddict's token endpoint and nothing else; the gate
+            // authenticates by itself. WebApplication adds the middleware to the whole pipeline when it was not
+            // added to it (it looks for this property, which UseAuthentication sets), so the property says it was.
+            app.UseWhen(http => TokenIssuer.Serves(http.Request.Path), issuer => issuer.UseAuthentication());
+            ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
             app.UseMiddleware<SecurityGate>();
         }
         return app;

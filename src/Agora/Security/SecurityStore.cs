@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data;
 using System.Data.Common;
 using System.Globalization;
@@ -86,14 +87,32 @@ internal sealed class SecurityStore
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         """;
 
+    private const string CredentialsTable = "credentials";
     private readonly OwnerOnlyDatabase _database;
+    private readonly PostgresCatalog? _catalog;
+
+    // The credentials found so far (never the ids that were not): every request is authenticated, and a key's
+    // record only ever changes by its revocation, which drops it here and, on PostgreSQL, on every node (each is
+    // told of a change of the credentials table). A read that a revocation overtook is not kept: it is kept only
+    // if the generation it started in is still current.
+    private readonly ConcurrentDictionary<(CredentialKind Kind, string Id), (Credential Credential, byte[] SecretHash)> _found = new();
+    private long _generation;
+    private const int FoundLimit = 100_000;
 
     public SecurityStore(IOptions<AgoraOptions> options, TenantStores stores) : this(options.Value, stores.Catalog)
     {
+        stores.SharedChanged += table =>
+        {
+            if (table is CredentialsTable or TenantStores.AnyTable)
+            {
+                Forget();
+            }
+        };
     }
 
     public SecurityStore(AgoraOptions options, PostgresCatalog? catalog)
     {
+        _catalog = catalog;
         // Credential hashes and the audit log (with client addresses) are for the owner only.
         _database = OwnerOnlyDatabase.Of(options, catalog, "security.sqlite", Schema);
         _database.Migrate("security.sqlite", connection =>
@@ -147,13 +166,39 @@ internal sealed class SecurityStore
     /// The credential of this kind and id with the hash of its secret, revoked or expired ones included.
     public (Credential Credential, byte[] SecretHash)? Find(CredentialKind kind, string id)
     {
+        if (_found.TryGetValue((kind, id), out var known))
+        {
+            return known;
+        }
+        var generation = Interlocked.Read(ref _generation);
         using var connection = Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT *, secret_hash FROM credentials WHERE id = @id AND kind = @kind";
         command.Parameters.AddWithValue("@id", id);
         command.Parameters.AddWithValue("@kind", KindName(kind));
         using var reader = command.ExecuteReader();
-        return reader.Read() ? (Read(reader), (byte[])reader["secret_hash"]) : null;
+        if (!reader.Read())
+        {
+            return null;
+        }
+        var found = (Read(reader), (byte[])reader["secret_hash"]);
+        if (_found.Count >= FoundLimit)
+        {
+            _found.Clear();
+        }
+        _found[(kind, id)] = found;
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            _found.TryRemove((kind, id), out _);
+        }
+        return found;
+    }
+
+    // Everything found is read again.
+    private void Forget()
+    {
+        Interlocked.Increment(ref _generation);
+        _found.Clear();
     }
 
     public List<Credential> List(CredentialKind kind, string tenant)
@@ -182,7 +227,13 @@ internal sealed class SecurityStore
         command.Parameters.AddWithValue("@kind", KindName(kind));
         command.Parameters.AddWithValue("@tenant", tenant);
         command.Parameters.AddWithValue("@now", Time(now));
-        return command.ExecuteNonQuery() == 1;
+        var revoked = command.ExecuteNonQuery() == 1;
+        Forget();
+        if (revoked && _catalog is not null)
+        {
+            OwnerOnlyDatabase.Execute(connection, Generations.Announce($"'{_catalog.Prefix} {CredentialsTable}'"));
+        }
+        return revoked;
     }
 
     public void Append(IReadOnlyList<AuditEntry> entries)

@@ -15,6 +15,14 @@ namespace Agora.Security;
 internal static class TokenIssuer
 {
     public const string TokenPath = "/oauth2/token";
+    private const string ConfigurationPath = "/.well-known/openid-configuration";
+    private const string KeysPath = "/.well-known/jwks";
+
+    /// Whether OpenIddict answers this path: only these requests go through it (it inspects every request it
+    /// sees, which was a tenth of the CPU of each authenticated read).
+    public static bool Serves(PathString path) =>
+        path.Equals(TokenPath, StringComparison.OrdinalIgnoreCase) || path.Equals(ConfigurationPath, StringComparison.OrdinalIgnoreCase)
+        || path.Equals(KeysPath, StringComparison.OrdinalIgnoreCase);
 
     public static void AddTokenIssuer(this IServiceCollection services, SecurityOptions options, string issuer, IssuerKeys keys)
     {
@@ -22,8 +30,8 @@ internal static class TokenIssuer
         {
             server.SetIssuer(new Uri(issuer));
             server.SetTokenEndpointUris(TokenPath.TrimStart('/'));
-            server.SetConfigurationEndpointUris(".well-known/openid-configuration");
-            server.SetJsonWebKeySetEndpointUris(".well-known/jwks");
+            server.SetConfigurationEndpointUris(ConfigurationPath.TrimStart('/'));
+            server.SetJsonWebKeySetEndpointUris(KeysPath.TrimStart('/'));
             server.AllowClientCredentialsFlow();
             server.EnableDegradedMode();
             // Plain signed JWTs, so that the standard JWT bearer handler validates them like any other provider's.

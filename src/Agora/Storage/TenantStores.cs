@@ -31,8 +31,11 @@ internal sealed class TenantStores : IHostedService, IAsyncDisposable
     /// Agora's place in the shared database, for what is kept there beside the tenants (null on SQLite).
     public PostgresCatalog? Catalog => _postgres;
 
-    /// Raised when a node announces a change of a table in Agora's own schema (other than the tenant list).
+    /// Raised when a node announces a change of a table in Agora's own schema (other than the tenant list), with
+    /// AnyTable after the listener was cut off, when any of them may have changed unannounced.
     public event Action<string>? SharedChanged;
+
+    public const string AnyTable = "*";
 
     public TenantStores(IOptions<AgoraOptions> options, ILogger<TenantStores> logger)
     {
@@ -181,7 +184,7 @@ internal sealed class TenantStores : IHostedService, IAsyncDisposable
             }, () =>
             {
                 OpenNewTenants(_postgres);
-                SharedChanged?.Invoke(JsonLd.ContextStore.Table);
+                SharedChanged?.Invoke(AnyTable);
                 foreach (var store in _bySchema.Values)
                 {
                     foreach (var table in Generations.Kept)

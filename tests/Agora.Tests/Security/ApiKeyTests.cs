@@ -105,6 +105,49 @@ public sealed class ApiKeyTests
         Assert.NotNull((string?)view["revokedAt"]);
     }
 
+    /// Two nodes on one PostgreSQL database: each keeps the keys it has checked, and a key revoked through one
+    /// is refused by the other as soon as the database has told it (well within a second).
+    [PostgresFact]
+    public async Task AKeyRevokedThroughOneNodeIsRefusedByAnotherThatHadCheckedIt()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "agora-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            await RevokeOnOneNodeAsync(data);
+        }
+        finally
+        {
+            await TestDatabase.DropAsync(data);
+            if (Directory.Exists(data))
+            {
+                Directory.Delete(data, recursive: true);
+            }
+        }
+    }
+
+    private static async Task RevokeOnOneNodeAsync(string data)
+    {
+        await using var one = SecuredAgora.Create(("Agora:Data", data));
+        await using var two = SecuredAgora.Create(("Agora:Data", data));
+        using var admin = one.Client(one.Key("", Role.Admin));
+        using var created = await admin.PostAsync("/admin/v1/apikeys", Json("""{"role": "consumer"}"""));
+        var body = await SecuredAgora.JsonAsync(created);
+        using var consumer = two.Client((string)body["key"]!);
+        using var before = await consumer.GetAsync(EntitiesPath + "?type=Building");
+
+        using var revoked = await admin.DeleteAsync($"/admin/v1/apikeys/{(string)body["id"]!}");
+        var refused = false;
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); !refused && clock.Elapsed < TimeSpan.FromSeconds(5); await Task.Delay(20))
+        {
+            using var after = await consumer.GetAsync(EntitiesPath + "?type=Building");
+            refused = after.StatusCode == HttpStatusCode.Unauthorized;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        Assert.True(refused, "node two still accepted the revoked key after 5 s");
+    }
+
     [Theory]
     [InlineData("""{"role": "root"}""")]
     [InlineData("""{"role": "consumer", "entityTypes": ["Building"]}""")]
