@@ -80,6 +80,10 @@ internal sealed class TenantStore : IAsyncDisposable
         var readOnly = builder.ToString();
         var store = new TenantStore(tenant, writer, () => OpenSqliteReader(readOnly), groupLock: null) { _checkpointer = checkpointer };
         store.Committed += checkpointer.Committed;
+        // A log left by the last run (it stopped before its last checkpoint) is copied back soon after the
+        // start, not after the first write: until then every read looks its pages up in it (a 176 MB log left by
+        // a load cut reads of a 100,000-entity store to a third).
+        checkpointer.Committed();
         return store;
     }
 
