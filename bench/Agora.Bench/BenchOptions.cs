@@ -5,8 +5,9 @@ namespace Agora.Bench;
 /// The benchmark's settings: `--entities N` (default 100,000), `--seconds S` per path (5), `--connections C`
 /// (32), `--generator wrk|http` (wrk when installed), `--json FILE`, `--agora PATH/Agora.dll` (found in the
 /// repository's build output by default), `--instances N` in the history of the temporal path (1,000,000),
-/// `--postgres CONNECTION` to measure the PostgreSQL provider on that database instead of SQLite.
-internal sealed record BenchOptions(int Entities, double Seconds, int Connections, string Generator, string? Json, string? Agora, int Instances = 1_000_000, string? Postgres = null)
+/// `--postgres CONNECTION` to measure the PostgreSQL provider on that database instead of SQLite, `--warmup N`
+/// the most unmeasured windows before each path (10; the test suite's tiny run takes 2).
+internal sealed record BenchOptions(int Entities, double Seconds, int Connections, string Generator, string? Json, string? Agora, int Instances = 1_000_000, string? Postgres = null, int WarmupWindows = 10)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -24,6 +25,7 @@ internal sealed record BenchOptions(int Entities, double Seconds, int Connection
                 "--agora" => options with { Agora = Next() },
                 "--instances" => options with { Instances = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--postgres" => options with { Postgres = Next() },
+                "--warmup" => options with { WarmupWindows = Math.Max(1, int.Parse(Next(), CultureInfo.InvariantCulture)) },
                 var other => throw new ArgumentException($"Unknown option {other}."),
             };
         }

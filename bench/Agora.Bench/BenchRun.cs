@@ -12,7 +12,9 @@ namespace Agora.Bench;
 /// as requests/s, p50, p99 and the ratio to the ceiling measured in the same run.
 internal static class BenchRun
 {
-    private sealed record Row(Measurement M, double? EntitiesPerSecond, double? Ratio, string Target);
+    /// A measured path; Ratio is to the ceiling, or for the market's reads to the same read with the admin key
+    /// (RatioTo says which).
+    private sealed record Row(Measurement M, double? EntitiesPerSecond, double? Ratio, string Target, string RatioTo = "ceiling");
 
     public static async Task<int> RunAsync(BenchOptions options, TextWriter output)
     {
@@ -23,7 +25,7 @@ internal static class BenchRun
         // On PostgreSQL the run gets a schema of its own, left behind for inspection (DROP SCHEMA ... CASCADE).
         var store = options.Postgres is null ? ""
             : $" --Agora:Storage:Provider Postgres --Agora:Storage:ConnectionString \"{options.Postgres}\" --Agora:Storage:Schema bench_{Guid.NewGuid():N}";
-        using var agora = Start($"\"{agoraDll}\" serve --port {agoraPort} --data \"{data}\"{store}");
+        var agora = Start($"\"{agoraDll}\" serve --port {agoraPort} --data \"{data}\"{store}");
         try
         {
             var ceilingUrl = $"http://127.0.0.1:{ceilingPort}";
@@ -95,6 +97,29 @@ internal static class BenchRun
             rows.Add(new Row(await TemporalAggregation.RunAsync(agoraUrl, 20), null, null, $"median < 100 ms ({options.Instances:N0} instances)"));
             var memoryAfterRun = ResidentMegabytes(agora.Id);
 
+            // The market's reads: the same store served again in Secured mode.
+            Stop(agora);
+            agora.Dispose();
+            var admin = await MarketPaths.AdminKeyAsync(agoraDll, data, store);
+            agora = Start($"\"{agoraDll}\" serve --port {agoraPort} --data \"{data}\"{store}{MarketPaths.Secured}");
+            await WaitUntilUpAsync(agoraUrl + MarketPaths.Probe);
+            var (agreementKey, accountKey) = await MarketPaths.AgreementsAsync(agoraUrl, admin);
+            Workload Named(string name) => workloads.Single(w => w.W.Name == name).W;
+            Measurement? byAdmin = null;
+            foreach (var workload in MarketPaths.Workloads(Named("GET one entity"), Named("query type + selective q, limit 20"), admin, agreementKey, accountKey))
+            {
+                var measured = await MeasureAsync(options, agoraUrl, workload);
+                if (workload.ApiKey == admin)
+                {
+                    byAdmin = measured;
+                    rows.Add(new Row(measured, null, measured.RequestsPerSecond / ceilingGet!.RequestsPerSecond, "Secured mode", "ceiling"));
+                }
+                else
+                {
+                    rows.Add(new Row(measured, null, measured.RequestsPerSecond / byAdmin!.RequestsPerSecond, ">= 0.8 of the admin key's", "admin key"));
+                }
+            }
+
             Print(output, options, rows, loadRate, memoryAfterLoad, memoryAfterRun);
             output.WriteLine(FormattableString.Invariant($"Loading cost Agora {loadCpuMsPerThousand:N0} ms of CPU per 1,000 entities."));
             output.WriteLine(FormattableString.Invariant($"History: {options.Instances:N0} instances of one attribute loaded at {historyLoadRate:N0} instances/s."));
@@ -120,7 +145,7 @@ internal static class BenchRun
                     {
                         name = r.M.Name, generator = r.M.Generator, connections = r.M.Connections, requestsPerSecond = r.M.RequestsPerSecond,
                         entitiesPerSecond = r.EntitiesPerSecond, p50Ms = r.M.P50Ms, p99Ms = r.M.P99Ms, requests = r.M.Requests,
-                        errors = r.M.Errors, ratioToCeiling = r.Ratio, target = r.Target,
+                        errors = r.M.Errors, ratio = r.Ratio, ratioTo = r.Ratio is null ? null : r.RatioTo, target = r.Target,
                     }),
                 }, new JsonSerializerOptions { WriteIndented = true }));
             }
@@ -129,6 +154,7 @@ internal static class BenchRun
         finally
         {
             Stop(agora);
+            agora.Dispose();
             Stop(ceiling);
             try
             {
@@ -150,10 +176,10 @@ internal static class BenchRun
         // a 2-second window measured 1,045 creates/s where the warm server does 6,600. With both cores serving,
         // the JIT's background thread gets little time, and one fixed warm-up was not enough: GET one entity ran
         // at 10,500/s in the first 4 s, 30,200/s in the next 4 and 37,400/s in the third. So the warm-up goes on,
-        // window by window, until two windows in a row agree within 5% (at most 10 windows).
+        // window by window, until two windows in a row agree within 5% (at most --warmup windows, 10 unless told).
         var window = Math.Min(seconds, 3);
         var previous = (await Run(window)).RequestsPerSecond;
-        for (var i = 0; i < 9; i++)
+        for (var i = 1; i < options.WarmupWindows; i++)
         {
             var current = (await Run(window)).RequestsPerSecond;
             var settled = Math.Abs(current - previous) <= 0.05 * Math.Max(current, previous);

@@ -27,6 +27,10 @@ internal static class HttpLoad
             {
                 var path = workload.Paths[i++ % workload.Paths.Count];
                 using var request = new HttpRequestMessage(new HttpMethod(workload.Method), path);
+                if (workload.ApiKey is { } key)
+                {
+                    request.Headers.Add("X-Api-Key", key);
+                }
                 if (workload.BodyTemplate is { } template)
                 {
                     var bodies = Enumerable.Range(0, workload.BodyRepeat).Select(_ => template.Replace("{n}", $"{c}-{++counter}"));

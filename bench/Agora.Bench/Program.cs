@@ -26,7 +26,7 @@ internal static class BenchProgram
         catch (ArgumentException e)
         {
             await Console.Error.WriteLineAsync(e.Message);
-            await Console.Error.WriteLineAsync("Usage: Agora.Bench [--entities N] [--seconds S] [--connections C] [--generator wrk|http] [--json FILE] [--agora PATH/Agora.dll] [--instances N] [--postgres CONNECTION], or load --url URL --entities N");
+            await Console.Error.WriteLineAsync("Usage: Agora.Bench [--entities N] [--seconds S] [--connections C] [--generator wrk|http] [--json FILE] [--agora PATH/Agora.dll] [--instances N] [--postgres CONNECTION] [--warmup N], or load --url URL --entities N");
             return 2;
         }
     }

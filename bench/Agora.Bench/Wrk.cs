@@ -53,6 +53,7 @@ internal static class Wrk
         b.Append("local method = \"").Append(w.Method).AppendLine("\"");
         b.AppendLine(w.BodyTemplate is null ? "local template = nil" : $"local template = [==[{w.BodyTemplate}]==]");
         b.Append("local rep = ").Append(w.BodyRepeat.ToString(CultureInfo.InvariantCulture)).AppendLine();
+        b.AppendLine(w.ApiKey is null ? "local headers = {}" : $"local headers = {{[\"X-Api-Key\"] = [==[{w.ApiKey}]==]}}");
         b.AppendLine("""
             local threads = 0
             function setup(thread)
@@ -65,7 +66,7 @@ internal static class Wrk
               i = i + 1
               local path = paths[(i % #paths) + 1]
               if template == nil then
-                return wrk.format(method, path)
+                return wrk.format(method, path, headers)
               end
               local parts = {}
               for k = 1, rep do
@@ -74,7 +75,8 @@ internal static class Wrk
               end
               local body = parts[1]
               if rep > 1 then body = "[" .. table.concat(parts, ",") .. "]" end
-              return wrk.format(method, path, {["Content-Type"] = "application/json"}, body)
+              headers["Content-Type"] = "application/json"
+              return wrk.format(method, path, headers, body)
             end
             function done(summary, latency, requests)
               local e = summary.errors
