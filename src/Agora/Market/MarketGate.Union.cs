@@ -250,9 +250,9 @@ internal sealed partial class MarketGate
         foreach (var part in parts)
         {
             var wanted = !collection ? 1 : paging.Count ? int.MaxValue : paging.Offset + paging.Limit;
-            var (answer, items) = await FetchAsync(http, part.Query, part.Body, collection ? wanted : null, orderById: true);
+            var (answer, items, features) = await FetchAsync(http, part.Query, part.Body, collection ? wanted : null, orderById: true);
             first = first is { Status: 200 or 206 } ? first : answer;
-            geoJson |= answer.Status is 200 or 206 && JsonNode.Parse(answer.Body) is JsonObject o && (string?)o["type"] is "FeatureCollection" or "Feature";
+            geoJson |= features;
             foreach (var item in items)
             {
                 var id = (string)item["id"]!;
@@ -292,20 +292,23 @@ internal sealed partial class MarketGate
     }
 
     /// Runs a read (in pages of the largest size when wanted is given, until that many or the last page) and
-    /// returns its last answer and the items with an id it held: a query's entities, a GeoJSON collection's
-    /// features, or the one entity retrieved.
-    private static async Task<(Answer Last, List<JsonObject> Items)> FetchAsync(HttpContext http, string query, byte[]? body, int? wanted, bool orderById)
+    /// returns its last answer, the items with an id it held (a query's entities, a GeoJSON collection's
+    /// features, or the one entity retrieved) and whether it answered GeoJSON.
+    private static async Task<(Answer Last, List<JsonObject> Items, bool GeoJson)> FetchAsync(HttpContext http, string query, byte[]? body, int? wanted, bool orderById)
     {
         var items = new List<JsonObject>();
+        var geoJson = false;
         for (var offset = 0; ;)
         {
             var limit = Math.Min(Paging.MaxLimit, (wanted ?? 1) - offset);
             var answer = await RunAsync(http, wanted is null ? query : WithPaging(query, offset, limit, orderById), body);
             if (answer.Status is not (200 or 206))
             {
-                return (answer, items);
+                return (answer, items, geoJson);
             }
-            var got = JsonNode.Parse(answer.Body) switch
+            var parsed = JsonNode.Parse(answer.Body);
+            geoJson |= parsed is JsonObject o && (string?)o["type"] is "FeatureCollection" or "Feature";
+            var got = parsed switch
             {
                 JsonArray array => Detached(array),
                 JsonObject { } fc when fc["features"] is JsonArray features => Detached(features),
@@ -316,7 +319,7 @@ internal sealed partial class MarketGate
             offset += limit;
             if (wanted is null || got.Count < limit || offset >= wanted)
             {
-                return (answer, items);
+                return (answer, items, geoJson);
             }
         }
     }
@@ -333,7 +336,7 @@ internal sealed partial class MarketGate
     private static async Task<long> ListOwnAsync(HttpContext http, HashSet<string> own)
     {
         var paging = Paging.Parse(http.Request.Query);
-        var (answer, items) = await FetchAsync(http, http.Request.QueryString.Value ?? "", null, int.MaxValue, orderById: false);
+        var (answer, items, _) = await FetchAsync(http, http.Request.QueryString.Value ?? "", null, int.MaxValue, orderById: false);
         if (answer.Status != 200)
         {
             await WriteAsync(http, answer, answer.Body);

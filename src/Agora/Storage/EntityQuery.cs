@@ -397,9 +397,14 @@ internal sealed class EntityQuery
         {
             return null;
         }
-        var order = Order is null ? "e.rid" : "e.id";
+        // In id order the page's rows are chosen first and their documents read after: sorting the matches by
+        // id with their documents read every match's (a type + q query sorted 206 documents for a page of 20;
+        // in sqlite3, 0.83 ms a query, now 0.47; the default order, which streams, 0.13).
+        var sql = Order is null
+            ? $"SELECT e.doc FROM entities e WHERE 1=1{Where(connection)} ORDER BY e.rid LIMIT {limit} OFFSET {offset}"
+            : $"SELECT e.doc FROM entities e WHERE e.rid IN (SELECT e.rid FROM entities e WHERE 1=1{Where(connection)} ORDER BY e.id LIMIT {limit} OFFSET {offset}) ORDER BY e.id";
         var page = new List<string>(Math.Min(limit, 1000));
-        using (var select = Command(connection, $"SELECT e.doc FROM entities e WHERE 1=1{Where(connection)} ORDER BY {order} LIMIT {limit} OFFSET {offset}"))
+        using (var select = Command(connection, sql))
         using (var reader = select.ExecuteReader())
         {
             while (reader.Read())
