@@ -46,7 +46,9 @@ app.MapSecurityAdmin();
 app.MapMarket();
 app.MapCatalogue();
 
+var ended = app.Services.GetRequiredService<HostEnded>();
 await app.RunAsync();
+ended.Complete();
 return Environment.ExitCode;
 
 public partial class Program;

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Agora.Tests;
 
@@ -68,7 +69,22 @@ internal sealed class AgoraApplication(params (string Key, string Value)[] setti
 
     public override async ValueTask DisposeAsync()
     {
+        // The test host returns from its disposal while the application may still be disposing its services
+        // (their last writes among them): the data is deleted only once the application has ended.
+        Task? ended = null;
+        try
+        {
+            ended = Services.GetRequiredService<Agora.Hosting.HostEnded>().Task;
+        }
+        catch (Exception)
+        {
+            // A host that could not start (a test of a refused configuration) has nothing to wait for.
+        }
         await base.DisposeAsync();
+        if (ended is not null)
+        {
+            await ended.WaitAsync(TimeSpan.FromSeconds(30));
+        }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         await TestDatabase.DropAsync(_data);
         await DeleteAsync(_data);

@@ -14,6 +14,7 @@ internal static class AgoraHosting
 {
     public static WebApplicationBuilder AddAgora(this WebApplicationBuilder builder)
     {
+        builder.Services.AddSingleton<HostEnded>();
         builder.Services.AddOptions<AgoraOptions>()
             .BindConfiguration(AgoraOptions.Section)
             .Validate(o => o.Port is > 0 and < 65536, "Agora:Port must be between 1 and 65535.")

@@ -8,6 +8,8 @@ internal sealed partial class MarketStore : IDisposable
     private readonly UsageMeter _meter = new();
     private readonly Lock _flushing = new();
     private Timer? _flushTimer;
+    // Set when the server stops: the last flush is Dispose's, and no timer writes after it.
+    private volatile bool _disposed;
 
     /// Counts one call against the agreement's day if it stays within the limit; false when the quota is spent.
     public bool TryCountCall(string agreement, string day, long? limit)
@@ -100,11 +102,13 @@ internal sealed partial class MarketStore : IDisposable
     }
 
     /// Writes what the meter counted, in one transaction. On failure the counts stay for the next flush.
-    public void Flush()
+    public void Flush() => Flush(last: false);
+
+    private void Flush(bool last)
     {
         lock (_flushing)
         {
-            if (_meter.Take() is not { } taken)
+            if (_disposed && !last || _meter.Take() is not { } taken)
             {
                 return;
             }
@@ -154,10 +158,11 @@ internal sealed partial class MarketStore : IDisposable
     /// The last counts reach the database when the server stops.
     public void Dispose()
     {
+        _disposed = true;
         _flushTimer?.Dispose();
         try
         {
-            Flush();
+            Flush(last: true);
         }
         catch (Exception e)
         {
@@ -173,7 +178,7 @@ internal sealed partial class MarketStore : IDisposable
 
     private void StartFlushing()
     {
-        if (_flushTimer is null)
+        if (_flushTimer is null && !_disposed)
         {
             var timer = new Timer(_ => FlushQuietly(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             if (Interlocked.CompareExchange(ref _flushTimer, timer, null) is null)
