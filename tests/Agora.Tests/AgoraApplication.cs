@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Agora.Tests;
 
@@ -67,24 +68,26 @@ internal sealed class AgoraApplication(params (string Key, string Value)[] setti
         return content;
     }
 
+    // The end of every application this factory started: its own, and those of factories derived from it
+    // (WithWebHostBuilder), whose hosts are made here too.
+    private readonly List<Task> _ended = [];
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        var host = base.CreateHost(builder);
+        lock (_ended)
+        {
+            _ended.Add(host.Services.GetRequiredService<Agora.Hosting.HostEnded>().Task);
+        }
+        return host;
+    }
+
     public override async ValueTask DisposeAsync()
     {
         // The test host returns from its disposal while the application may still be disposing its services
         // (their last writes among them): the data is deleted only once the application has ended.
-        Task? ended = null;
-        try
-        {
-            ended = Services.GetRequiredService<Agora.Hosting.HostEnded>().Task;
-        }
-        catch (Exception)
-        {
-            // A host that could not start (a test of a refused configuration) has nothing to wait for.
-        }
         await base.DisposeAsync();
-        if (ended is not null)
-        {
-            await ended.WaitAsync(TimeSpan.FromSeconds(30));
-        }
+        await Task.WhenAll(_ended).WaitAsync(TimeSpan.FromSeconds(30));
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         await TestDatabase.DropAsync(_data);
         await DeleteAsync(_data);
