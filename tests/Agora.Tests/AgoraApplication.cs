@@ -90,34 +90,23 @@ internal sealed class AgoraApplication(params (string Key, string Value)[] setti
         await Task.WhenAll(_ended).WaitAsync(TimeSpan.FromSeconds(30));
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         await TestDatabase.DropAsync(_data);
-        await DeleteAsync(_data);
+        Delete(_data);
     }
 
-    /// Deletes a test's data folder. SQLite may still be removing a log or a shared-memory file of a connection
-    /// closed a moment ago (the enumeration then finds a folder not empty): the deletion is tried again a few
-    /// times, and a folder that stays names what is left in it.
-    private static async Task DeleteAsync(string folder)
+    /// Deletes a test's data folder; one that cannot be deleted fails the test naming what is left in it.
+    private static void Delete(string folder)
     {
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
-            {
-                Directory.Delete(folder, recursive: true);
-                return;
-            }
-            catch (DirectoryNotFoundException)
-            {
-                return;
-            }
-            catch (IOException) when (attempt < 5)
-            {
-                await Task.Delay(100 * attempt);
-            }
-            catch (IOException e)
-            {
-                var left = string.Join(", ", Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories));
-                throw new IOException($"{e.Message} Left: {left}", e);
-            }
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+        catch (IOException e)
+        {
+            var left = string.Join(", ", Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories));
+            throw new IOException($"{e.Message} Left: {left}", e);
         }
     }
 }

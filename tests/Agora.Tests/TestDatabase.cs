@@ -47,21 +47,8 @@ internal static class TestDatabase
         }
         foreach (var schema in schemas)
         {
-            // Tests drop their schemas side by side, and PostgreSQL may pick one DROP ... CASCADE as the victim of
-            // a deadlock between them (CI saw it once in 1,359 tests): it is rolled back whole, so it is tried again.
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {schema} CASCADE", connection);
-                    await drop.ExecuteNonQueryAsync();
-                    break;
-                }
-                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 5)
-                {
-                    await Task.Delay(50 * attempt);
-                }
-            }
+            await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {schema} CASCADE", connection);
+            await drop.ExecuteNonQueryAsync();
         }
     }
 }

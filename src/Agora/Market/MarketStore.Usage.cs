@@ -7,6 +7,7 @@ internal sealed partial class MarketStore : IDisposable
 {
     private readonly UsageMeter _meter = new();
     private readonly Lock _flushing = new();
+    // Ticks once a second from the store's start (a tick with nothing counted writes nothing).
     private Timer? _flushTimer;
     // Set when the server stops: the last flush is Dispose's, and no timer writes after it.
     private volatile bool _disposed;
@@ -16,7 +17,7 @@ internal sealed partial class MarketStore : IDisposable
     {
         if (limit is null)
         {
-            Meter(agreement, day, c => c.Calls++);
+            _meter.Add(agreement, day, c => c.Calls++);
             return true;
         }
         if (_database.IsPostgres)
@@ -27,13 +28,11 @@ internal sealed partial class MarketStore : IDisposable
                 ON CONFLICT (agreement, day) DO UPDATE SET calls = usage.calls + 1 WHERE usage.calls < @limit
                 """, ("@agreement", agreement), ("@day", day), ("@limit", limit)) == 1;
         }
-        var counted = _meter.TryCountCall(agreement, day, limit.Value, () => Stored(agreement, day).Calls);
-        StartFlushing();
-        return counted;
+        return _meter.TryCountCall(agreement, day, limit.Value, () => Stored(agreement, day).Calls);
     }
 
     public void AddResult(string agreement, string day, long entities, long bytes) =>
-        Meter(agreement, day, c =>
+        _meter.Add(agreement, day, c =>
         {
             c.Entities += entities;
             c.Bytes += bytes;
@@ -41,7 +40,7 @@ internal sealed partial class MarketStore : IDisposable
 
     /// Records how long one counted call of the agreement took and whether it was answered with a 5xx.
     public void AddTiming(string agreement, string day, long milliseconds, bool serverError) =>
-        Meter(agreement, day, c =>
+        _meter.Add(agreement, day, c =>
         {
             c.Timed++;
             c.TimeMs += milliseconds;
@@ -170,27 +169,7 @@ internal sealed partial class MarketStore : IDisposable
         }
     }
 
-    private void Meter(string agreement, string day, Action<UsageMeter.Counts> add)
-    {
-        _meter.Add(agreement, day, add);
-        StartFlushing();
-    }
-
-    private void StartFlushing()
-    {
-        if (_flushTimer is null && !_disposed)
-        {
-            var timer = new Timer(_ => FlushQuietly(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            if (Interlocked.CompareExchange(ref _flushTimer, timer, null) is null)
-            {
-                timer.Change(UsageMeter.FlushEvery, UsageMeter.FlushEvery);
-            }
-            else
-            {
-                timer.Dispose();
-            }
-        }
-    }
+    private void StartFlushing() => _flushTimer = new Timer(_ => FlushQuietly(), null, UsageMeter.FlushEvery, UsageMeter.FlushEvery);
 
     private void FlushQuietly()
     {

@@ -137,6 +137,7 @@ internal sealed partial class MarketStore
                 _database.AddColumn(connection, "usage", column, "INTEGER NOT NULL DEFAULT 0");
             }
         });
+        StartFlushing();
     }
 
     /// Registers a consumer organisation; false when its tenant has one of that name (ConsumerNames.Key) already.

@@ -67,12 +67,10 @@ internal sealed class UsageMeter
             {
                 // Calls counted here but not written yet are not in the database.
                 calls = counted() + Unwritten(agreement, day, c => c.Calls);
-                if (_quotaCalls.Keys.Any(k => k.Day != day))
+                // Other days' counts are done with (one that comes back is read again).
+                foreach (var old in _quotaCalls.Keys.Where(k => k.Day != day).ToList())
                 {
-                    foreach (var old in _quotaCalls.Keys.Where(k => k.Day != day).ToList())
-                    {
-                        _quotaCalls.Remove(old);
-                    }
+                    _quotaCalls.Remove(old);
                 }
             }
             if (calls >= limit)
